@@ -1,0 +1,14 @@
+/** Jest runs in native-ESM mode: NestJS 12 is ESM-only (see ../shared/STACK.md). */
+module.exports = {
+  testEnvironment: 'node',
+  rootDir: '.',
+  roots: ['<rootDir>/src', '<rootDir>/test', '<rootDir>/sandbox', '<rootDir>/scripts'],
+  testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.jest.json', diagnostics: { ignoreCodes: [151002] } }],
+  },
+  testTimeout: 60000,
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
+};

@@ -1,0 +1,64 @@
+/**
+ * Builds the HTTP application: one place that says which middleware runs, in which order.
+ * Used by main.ts, the demo launcher, the benchmark and the end-to-end tests alike.
+ */
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { SwaggerModule } from '@nestjs/swagger';
+import express from 'express';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { AppModule } from './app.module.js';
+import type { AppConfig } from './config/app-config.js';
+import { requestIdMiddleware } from './common/request-id.js';
+import { buildOpenApiDocument } from './common/swagger.js';
+import { MetricsService } from './health/metrics.service.js';
+
+export interface CreateAppOptions {
+  logDestination?: DestinationStream;
+}
+
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot({ config, logDestination: options.logDestination }),
+    { bodyParser: false, bufferLogs: true, abortOnError: false },
+  );
+  app.useLogger(app.get(Logger));
+  app.set('trust proxy', config.trustProxy);
+  app.disable('x-powered-by');
+
+  app.use(requestIdMiddleware);
+  app.use(app.get(MetricsService).middleware);
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          // Consent decisions redirect to the requesting service: browsers apply form-action
+          // to that redirect too. Pages that need it set their own header.
+          'form-action': ["'self'"],
+          'img-src': ["'self'", 'data:'],
+          // Demo mode runs on plain http://localhost: do not make browsers upgrade it.
+          'upgrade-insecure-requests': config.publicUrl.startsWith('https:') ? [] : null,
+        },
+      },
+      strictTransportSecurity: config.publicUrl.startsWith('https:'),
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
+  // CORS is closed unless origins are configured: the API is for servers and our own pages.
+  if (config.corsOrigins.length > 0) {
+    app.enableCors({ origin: config.corsOrigins, credentials: false, maxAge: 600 });
+  }
+  app.use(express.json({ limit: config.bodyLimit, strict: true }));
+  app.use(express.urlencoded({ extended: false, limit: config.bodyLimit, parameterLimit: 100 }));
+
+  const document = buildOpenApiDocument(app, config.publicUrl);
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    customSiteTitle: 'Passerelle — API',
+  });
+
+  await app.init();
+  return app;
+}

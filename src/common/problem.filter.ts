@@ -1,0 +1,107 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ApiError, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE } from './problem.js';
+
+/** Titles for statuses reached without an ApiError (framework errors). */
+const GENERIC: Record<number, { code: string; title: string }> = {
+  400: { code: 'bad_request', title: 'Bad request' },
+  401: { code: 'unauthorized', title: 'Authentication required' },
+  403: { code: 'forbidden', title: 'Forbidden' },
+  404: { code: 'not_found', title: 'Not found' },
+  405: { code: 'method_not_allowed', title: 'Method not allowed' },
+  406: { code: 'not_acceptable', title: 'Not acceptable' },
+  409: { code: 'conflict', title: 'Conflict' },
+  413: { code: 'payload_too_large', title: 'Payload too large' },
+  415: { code: 'unsupported_media_type', title: 'Unsupported media type' },
+  422: { code: 'unprocessable_entity', title: 'Unprocessable entity' },
+  429: { code: 'rate_limited', title: 'Too many requests' },
+  500: { code: 'internal_error', title: 'Internal error' },
+  502: { code: 'bad_gateway', title: 'Bad gateway' },
+  503: { code: 'service_unavailable', title: 'Service unavailable' },
+  504: { code: 'gateway_timeout', title: 'Gateway timeout' },
+};
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  requestId: string;
+  [key: string]: unknown;
+}
+
+/**
+ * Turns anything thrown into an RFC 9457 answer. Internal messages and stacks are logged
+ * (with the request id) and never sent: a client sees only the stable code and a safe detail.
+ */
+export function toProblem(exception: unknown, requestId: string, logger?: Logger): { problem: Problem; headers: Record<string, string> } {
+  let status = HttpStatus.INTERNAL_SERVER_ERROR;
+  let code = GENERIC[500].code;
+  let title = GENERIC[500].title;
+  let detail = 'An unexpected error occurred. Quote the request id to the operator.';
+  let extras: Record<string, unknown> = {};
+  let headers: Record<string, string> = {};
+
+  // Nest maps body-parser's errors to HttpExceptions and keeps the original as `cause`.
+  const cause = exception instanceof HttpException ? exception.cause : undefined;
+  const bodyParserError = (cause ?? exception) as { type?: string; status?: number };
+  if (exception instanceof ApiError) {
+    status = exception.getStatus();
+    ({ code, title, detail } = exception);
+    extras = exception.extras;
+    headers = exception.headers;
+  } else if (bodyParserError?.type === 'entity.too.large') {
+    status = 413;
+    ({ code, title } = GENERIC[413]);
+    detail = 'The request body exceeds the size limit.';
+  } else if (bodyParserError?.type === 'entity.parse.failed' || cause instanceof URIError) {
+    status = 400;
+    code = 'malformed_body';
+    title = 'Malformed request body';
+    detail = 'The request body could not be parsed.';
+  } else if (bodyParserError?.type && typeof bodyParserError.status === 'number' && bodyParserError.status < 500) {
+    // Other body-parser errors (charset, encoding, parameters limit): safe, generic answer.
+    status = bodyParserError.status;
+    ({ code, title } = GENERIC[status] ?? GENERIC[400]);
+    detail = 'The request body was refused.';
+  } else if (exception instanceof HttpException) {
+    status = exception.getStatus();
+    const generic = GENERIC[status] ?? { code: `http_${status}`, title: 'Error' };
+    ({ code, title } = generic);
+    const response = exception.getResponse() as { message?: unknown } | string;
+    const messages = typeof response === 'object' ? response.message : undefined;
+    if (status === 404) {
+      detail = 'No such resource.';
+    } else if (status < 500) {
+      detail = typeof messages === 'string' ? messages : title;
+    } else {
+      detail = title;
+    }
+  }
+  if (status >= 500 && !(exception instanceof ApiError)) {
+    logger?.error({ err: exception, requestId }, 'unhandled error');
+  }
+  return {
+    problem: { type: PROBLEM_TYPE_BASE + code, title, status, detail, code, requestId, ...extras },
+    headers,
+  };
+}
+
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<Request>();
+    const res = ctx.getResponse<Response>();
+    const { problem, headers } = toProblem(exception, req.id ?? 'unknown', this.logger);
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * The gateway's configuration, read and validated once at start. Services inject `AppConfig`
+ * (never `process.env`). A wrong or missing setting raises `ConfigError` naming the setting;
+ * main.ts prints that one line and exits.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export type Mode = 'demo' | 'production';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly setting: string,
+    reason: string,
+  ) {
+    super(`configuration error: ${setting} ${reason}`);
+  }
+}
+
+export interface AppConfig {
+  mode: Mode;
+  host: string;
+  port: number;
+  /** Public base URL of the gateway: OAuth issuer, consent links, token audience. */
+  publicUrl: string;
+  /** PostgreSQL URL; undefined means the embedded PGlite database under `dataDir`. */
+  databaseUrl?: string;
+  /** Embedded database location: a folder, or `memory://` for throwaway test databases. */
+  dataDir: string;
+  redisUrl?: string;
+  /** 32-byte key encrypting secrets at rest (AES-256-GCM). */
+  masterKey: Buffer;
+  operatorToken: string;
+  sessionSecret: string;
+  logLevel: string;
+  bodyLimit: string;
+  corsOrigins: string[];
+  trustProxy: boolean;
+  consentRequestTtlMinutes: number;
+  accessTokenTtlSeconds: number;
+  franceConnect: {
+    issuer: string;
+    clientId: string;
+    clientSecret: string;
+    redirectUri: string;
+    postLogoutRedirectUri: string;
+    scopes: string[];
+    acr: string;
+  };
+  rateLimit: { perMinute: number };
+}
+
+export type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string, fallback?: string): string {
+  const value = env[name]?.trim();
+  if (value) return value;
+  if (fallback !== undefined) return fallback;
+  throw new ConfigError(name, 'is required');
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}`);
+  return value;
+}
+
+function url(env: Env, name: string, fallback: string | undefined, protocols = ['http:', 'https:']) {
+  const value = str(env, name, fallback);
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(name, 'must be a URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+/** Demo secrets live in the data folder so that a restart keeps tokens and ciphertexts valid. */
+function demoSecret(dataDir: string, file: string, make: () => string): string {
+  if (dataDir.startsWith('memory://')) return make();
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, file);
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  const value = make();
+  writeFileSync(path, value + '\n', { mode: 0o600 });
+  return value;
+}
+
+export function loadConfig(env: Env): AppConfig {
+  const modeRaw = env.PASSERELLE_MODE ?? (env.NODE_ENV === 'production' ? 'production' : 'demo');
+  if (modeRaw !== 'demo' && modeRaw !== 'production') {
+    throw new ConfigError('PASSERELLE_MODE', 'must be "demo" or "production"');
+  }
+  const mode: Mode = modeRaw;
+  const demo = mode === 'demo';
+  const port = int(env, 'PORT', 3000, 0, 65535);
+  const host = str(env, 'HOST', demo ? 'localhost' : '0.0.0.0');
+  const publicUrl = url(env, 'PUBLIC_URL', demo ? `http://localhost:${port}` : undefined);
+  const dataDir = env.DATA_DIR?.startsWith('memory://')
+    ? env.DATA_DIR
+    : resolve(str(env, 'DATA_DIR', './.data'));
+
+  const databaseUrl = env.DATABASE_URL?.trim()
+    ? url(env, 'DATABASE_URL', undefined, ['postgres:', 'postgresql:'])
+    : undefined;
+  if (!demo && !databaseUrl) throw new ConfigError('DATABASE_URL', 'is required in production');
+  const redisUrl = env.REDIS_URL?.trim()
+    ? url(env, 'REDIS_URL', undefined, ['redis:', 'rediss:'])
+    : undefined;
+
+  const masterKeyB64 = demo
+    ? str(env, 'MASTER_KEY', demoSecret(dataDir, 'master.key', () => randomBytes(32).toString('base64')))
+    : str(env, 'MASTER_KEY');
+  const masterKey = Buffer.from(masterKeyB64, 'base64');
+  if (masterKey.length !== 32) throw new ConfigError('MASTER_KEY', 'must be 32 bytes, base64-encoded');
+
+  const operatorToken = demo
+    ? str(env, 'OPERATOR_TOKEN', demoSecret(dataDir, 'operator.token', () => randomBytes(24).toString('base64url')))
+    : str(env, 'OPERATOR_TOKEN');
+  if (operatorToken.length < 24) throw new ConfigError('OPERATOR_TOKEN', 'must be at least 24 characters');
+  const sessionSecret = demo
+    ? str(env, 'SESSION_SECRET', demoSecret(dataDir, 'session.secret', () => randomBytes(32).toString('base64url')))
+    : str(env, 'SESSION_SECRET');
+  if (sessionSecret.length < 32) throw new ConfigError('SESSION_SECRET', 'must be at least 32 characters');
+
+  const fcIssuer = url(env, 'FC_ISSUER', demo ? 'http://localhost:3100/api/v2' : undefined);
+  const scopes = str(env, 'FC_SCOPES', 'openid given_name family_name birthdate gender birthplace birthcountry email preferred_username')
+    .split(/\s+/)
+    .filter(Boolean);
+  if (!scopes.includes('openid')) throw new ConfigError('FC_SCOPES', 'must include "openid"');
+
+  return {
+    mode,
+    host,
+    port,
+    publicUrl,
+    databaseUrl,
+    dataDir,
+    redisUrl,
+    masterKey,
+    operatorToken,
+    sessionSecret,
+    logLevel: str(env, 'LOG_LEVEL', 'info'),
+    bodyLimit: str(env, 'BODY_LIMIT', '100kb'),
+    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    trustProxy: env.TRUST_PROXY === 'true',
+    consentRequestTtlMinutes: int(env, 'CONSENT_REQUEST_TTL_MINUTES', 15, 1, 1440),
+    accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 300, 30, 600),
+    franceConnect: {
+      issuer: fcIssuer,
+      clientId: str(env, 'FC_CLIENT_ID', demo ? 'passerelle-demo' : undefined),
+      clientSecret: str(env, 'FC_CLIENT_SECRET', demo ? 'passerelle-demo-franceconnect-secret' : undefined),
+      redirectUri: url(env, 'FC_REDIRECT_URI', `${publicUrl}/auth/callback`),
+      postLogoutRedirectUri: url(env, 'FC_POST_LOGOUT_REDIRECT_URI', `${publicUrl}/auth/logged-out`),
+      scopes,
+      acr: str(env, 'FC_ACR', 'eidas1'),
+    },
+    rateLimit: { perMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000) },
+  };
+}
+
+/** Injection token for the validated configuration. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,18 @@
+import { Global, Module } from '@nestjs/common';
+import { join } from 'node:path';
+import { APP_CONFIG, AppConfig } from '../config/app-config.js';
+import { PrismaService } from './prisma.service.js';
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: PrismaService,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) =>
+        PrismaService.open(config, join(process.cwd(), 'prisma', 'migrations')),
+    },
+  ],
+  exports: [PrismaService],
+})
+export class DatabaseModule {}

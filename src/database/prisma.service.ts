@@ -1,0 +1,83 @@
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { Pool } from 'pg';
+import { PrismaClient } from '../generated/prisma/client.js';
+import type { AppConfig } from '../config/app-config.js';
+import { migrate, SqlSession } from './migrator.js';
+
+/**
+ * The one database handle. PostgreSQL through adapter-pg when DATABASE_URL is set, otherwise
+ * an embedded PostgreSQL (PGlite) persisted under the data folder. Same schema, same queries.
+ */
+@Injectable()
+export class PrismaService extends PrismaClient implements OnModuleDestroy {
+  private readonly logger = new Logger(PrismaService.name);
+  private closed = false;
+
+  private constructor(
+    adapter: PrismaPg | PrismaPGlite,
+    private readonly pool?: Pool,
+    private readonly pglite?: PGlite,
+  ) {
+    super({ adapter });
+  }
+
+  static async open(config: AppConfig, migrationsDir: string): Promise<PrismaService> {
+    if (config.databaseUrl) {
+      const pool = new Pool({ connectionString: config.databaseUrl, max: 20 });
+      const client = await pool.connect();
+      try {
+        await migrate(
+          {
+            query: (sql, params) => client.query(sql, params) as never,
+            exec: async (script) => {
+              await client.query(script);
+            },
+          },
+          migrationsDir,
+        );
+      } finally {
+        client.release();
+      }
+      return new PrismaService(new PrismaPg(pool), pool);
+    }
+    const dataDir = config.dataDir.startsWith('memory://')
+      ? config.dataDir
+      : join(config.dataDir, 'pgdata');
+    if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+    const pglite = new PGlite(dataDir);
+    await pglite.waitReady;
+    const session: SqlSession = {
+      query: (sql, params) => pglite.query(sql, params) as never,
+      exec: async (script) => {
+        await pglite.exec(script);
+      },
+    };
+    await migrate(session, migrationsDir);
+    return new PrismaService(new PrismaPGlite(pglite), undefined, pglite);
+  }
+
+  get embedded(): boolean {
+    return this.pglite !== undefined;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.close();
+  }
+
+  /** Idempotent: PGlite hangs jest on a double close. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.$disconnect();
+    if (this.pool) await this.pool.end();
+    if (this.pglite && !this.pglite.closed) await this.pglite.close();
+    this.logger.log('database closed');
+  }
+}
+
+export const MIGRATIONS_DIR = Symbol('MIGRATIONS_DIR');

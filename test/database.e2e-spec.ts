@@ -1,0 +1,87 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { diffMigrationsToSchema } from '../scripts/schema-engine.js';
+import { loadConfig } from '../src/config/app-config.js';
+import { readMigrations } from '../src/database/migrator.js';
+import { PrismaService } from '../src/database/prisma.service.js';
+import { createTestDatabase } from './support/database.js';
+
+const MIGRATIONS = join(process.cwd(), 'prisma', 'migrations');
+
+describe('database: migrations and both engines', () => {
+  it('committed migrations produce exactly what schema.prisma describes (no drift)', async () => {
+    const { sql, drift } = await diffMigrationsToSchema();
+    expect(sql).toBe('');
+    expect(drift).toBe(false);
+  });
+
+  it('migrates an empty database at start, records Prisma bookkeeping, and a second start is harmless', async () => {
+    const db = await createTestDatabase();
+    // Embedded mode needs a folder that outlives the first handle.
+    const dir = db.url ? db.dataDir : mkdtempSync(join(tmpdir(), 'passerelle-migrate-'));
+    const config = loadConfig({ DATA_DIR: dir, DATABASE_URL: db.url });
+    const files = readMigrations(MIGRATIONS);
+    try {
+      for (const round of [1, 2]) {
+        const prisma = await PrismaService.open(config, MIGRATIONS);
+        try {
+          const rows = await prisma.$queryRawUnsafe<
+            Array<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }>
+          >('SELECT migration_name, checksum, finished_at, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name');
+          expect(rows.map((r) => r.migration_name)).toEqual(files.map((f) => f.name));
+          for (const [i, row] of rows.entries()) {
+            expect(row.checksum).toBe(createHash('sha256').update(files[i].sql).digest('hex'));
+            expect(row.finished_at).toBeInstanceOf(Date);
+            expect(row.applied_steps_count).toBe(1);
+          }
+          if (round === 1) await prisma.citizen.create({ data: { sub: 'kept-across-restarts' } });
+          expect(await prisma.citizen.count()).toBe(1);
+        } finally {
+          await prisma.close();
+        }
+      }
+    } finally {
+      await db.drop();
+      if (!db.url) rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the audit table refuses UPDATE and DELETE (trigger)', async () => {
+    const db = await createTestDatabase();
+    const prisma = await PrismaService.open(loadConfig({ DATA_DIR: db.dataDir, DATABASE_URL: db.url }), MIGRATIONS);
+    try {
+      await prisma.auditEvent.create({
+        data: { kind: 'test', actor: 'system', outcome: 'ok', prevHash: '0'.repeat(64), hash: 'h1' },
+      });
+      await expect(prisma.auditEvent.updateMany({ data: { outcome: 'tampered' } })).rejects.toThrow(/append-only/);
+      await expect(prisma.auditEvent.deleteMany({})).rejects.toThrow(/append-only/);
+      const rows = await prisma.auditEvent.findMany();
+      expect(rows).toHaveLength(1);
+      expect(rows[0].outcome).toBe('ok');
+    } finally {
+      await prisma.close();
+      await db.drop();
+    }
+  });
+
+  it('embedded mode keeps data across a restart of the data folder', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'passerelle-pglite-'));
+    try {
+      const config = loadConfig({ DATA_DIR: dir });
+      const first = await PrismaService.open(config, MIGRATIONS);
+      await first.citizen.create({ data: { sub: 'persisted-sub' } });
+      await first.close();
+      await first.close(); // idempotent
+      const second = await PrismaService.open(config, MIGRATIONS);
+      try {
+        expect(await second.citizen.findUnique({ where: { sub: 'persisted-sub' } })).not.toBeNull();
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

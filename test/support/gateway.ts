@@ -1,0 +1,81 @@
+/**
+ * Starts a real gateway (the same createApp as production) on a free port, against a fresh
+ * database. Tests then talk to it over HTTP only.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { Writable } from 'node:stream';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { createApp } from '../../src/app.js';
+import { AppConfig, Env, loadConfig } from '../../src/config/app-config.js';
+import { PrismaService } from '../../src/database/prisma.service.js';
+import { createTestDatabase, TestDatabase } from './database.js';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, 'localhost', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Collects log lines in memory (tests read them; nothing reaches the console). */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _enc: string, cb: () => void): void {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    cb();
+  }
+  text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+export interface TestGateway {
+  app: NestExpressApplication;
+  url: string;
+  config: AppConfig;
+  prisma: PrismaService;
+  logs: LogCapture;
+  database: TestDatabase;
+  close(): Promise<void>;
+}
+
+export async function startGateway(env: Env = {}, database?: TestDatabase): Promise<TestGateway> {
+  const db = database ?? (await createTestDatabase());
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const config = loadConfig({
+    PASSERELLE_MODE: 'demo',
+    HOST: 'localhost',
+    PORT: String(port),
+    DATA_DIR: db.dataDir,
+    DATABASE_URL: db.url,
+    MASTER_KEY: randomBytes(32).toString('base64'),
+    OPERATOR_TOKEN: randomBytes(24).toString('base64url'),
+    SESSION_SECRET: randomBytes(32).toString('base64url'),
+    LOG_LEVEL: 'info',
+    ...env,
+  });
+  const logs = new LogCapture();
+  const app = await createApp(config, { logDestination: logs });
+  await app.listen(port, config.host);
+  const url = `http://localhost:${port}`;
+  let closed = false;
+  return {
+    app,
+    url,
+    config,
+    prisma: app.get(PrismaService),
+    logs,
+    database: db,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      if (!database) await db.drop();
+    },
+  };
+}
