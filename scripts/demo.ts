@@ -1,26 +1,204 @@
 /**
- * `npm start`: the gateway in demo mode with everything it needs, on this machine only.
- * (Sandboxes and seeding are wired in as they land.)
+ * `npm start`: the gateway in demo mode with everything it needs, on this machine only:
+ * embedded PostgreSQL (unless DATABASE_URL is set), the FranceConnect v2 sandbox, the demo
+ * providers and a demo requesting service. The registry is seeded through the operator API,
+ * exactly as an operator would, and `<data folder>/demo.json` says where to click.
+ *
+ * This launcher is not product code: it may import the sandboxes; src/ never does.
  */
 import 'reflect-metadata';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../src/config/app-config.js';
 import { createApp } from '../src/app.js';
 import { listenWithGracefulShutdown } from '../src/server.js';
+import { TEST_CITIZENS } from '../sandbox/citizens.js';
+import { startFranceConnectSandbox } from '../sandbox/franceconnect/server.js';
+import { catalogWithUrls, startDemoProviders } from '../sandbox/providers/server.js';
+import { type DemoService, startDemoService } from '../sandbox/demo-service/server.js';
+
+const DEMO_PORTS = { cnaf: 3201, france_travail: 3202, mesr: 3203, dgfip: 3204 };
+const DEMO_SERVICE_PORT = 3300;
+
+interface AdminCall {
+  status: number;
+  body: Record<string, unknown> | null;
+}
+
+function adminClient(base: string, token: string) {
+  return async (method: string, path: string, body?: unknown): Promise<AdminCall> => {
+    const res = await fetch(`${base}/api/v1/admin${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return {
+      status: res.status,
+      body: (await res.json().catch(() => null)) as Record<string, unknown> | null,
+    };
+  };
+}
+
+function must(call: AdminCall, what: string): Record<string, unknown> {
+  if (call.status >= 300 || !call.body) {
+    throw new Error(`seeding failed (${what}): HTTP ${call.status} ${JSON.stringify(call.body)}`);
+  }
+  return call.body;
+}
 
 async function main(): Promise<void> {
   const started = Date.now();
   const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env, PASSERELLE_MODE: 'demo' });
+  const fcUrl = new URL(config.franceConnect.issuer);
+
+  const franceConnect = await startFranceConnectSandbox({
+    host: fcUrl.hostname,
+    port: Number(fcUrl.port || 80),
+    logErrors: false,
+    clients: [
+      {
+        client_id: config.franceConnect.clientId,
+        client_secret: config.franceConnect.clientSecret,
+        redirect_uris: [config.franceConnect.redirectUri],
+        post_logout_redirect_uris: [config.franceConnect.postLogoutRedirectUri],
+      },
+    ],
+  });
+  const providers = await startDemoProviders({
+    host: 'localhost',
+    ports: DEMO_PORTS,
+    gatewayJwksUrl: `${config.publicUrl}/.well-known/jwks.json`,
+    gatewayIssuer: config.publicUrl,
+  });
+
+  let demoService: DemoService | undefined;
   const app = await createApp(config);
-  await listenWithGracefulShutdown(app, config);
-  const db = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PostgreSQL in ${config.dataDir}`;
+  await listenWithGracefulShutdown(app, config, async () => {
+    await Promise.allSettled([franceConnect.close(), providers.close(), demoService?.close()]);
+  });
+
+  // Seed the registry through the operator API (idempotent across restarts).
+  const admin = adminClient(config.publicUrl, config.operatorToken);
+  const catalog = catalogWithUrls(providers);
+  for (const p of catalog.providers) {
+    const existing = await admin('GET', `/providers/${p.id}`);
+    const body = { name: p.name, baseUrl: p.url, auth: p.auth, timeoutMs: 5000 };
+    if (existing.status === 404)
+      must(await admin('POST', '/providers', { id: p.id, ...body }), `provider ${p.id}`);
+    else must(await admin('PATCH', `/providers/${p.id}`, body), `provider ${p.id}`);
+  }
+  for (const d of catalog.datasets) {
+    const existing = await admin('GET', `/datasets/${d.id}`);
+    const { id, ...rest } = d;
+    if (existing.status === 404) must(await admin('POST', '/datasets', d), `dataset ${id}`);
+    else
+      must(
+        await admin('PATCH', `/datasets/${id}`, { ...rest, providerId: undefined }),
+        `dataset ${id}`,
+      );
+  }
+
+  const redirectUri = `http://localhost:${DEMO_SERVICE_PORT}/callback`;
+  const clientFile = join(config.dataDir, 'demo-client.json');
+  let client: { client_id: string; client_secret: string; id: string } | undefined;
+  if (existsSync(clientFile)) {
+    const saved = JSON.parse(readFileSync(clientFile, 'utf8'));
+    if ((await admin('GET', `/clients/${saved.id}`)).status === 200) client = saved;
+  }
+  if (!client) {
+    const created = must(
+      await admin('POST', '/clients', {
+        name: 'Démo — Aide au logement étudiant',
+        siret: '21750001600019',
+        contactEmail: 'demo@example.gouv.fr',
+        redirectUris: [redirectUri],
+        authMethod: 'client_secret_basic',
+      }),
+      'demo client',
+    );
+    client = {
+      id: String(created.id),
+      client_id: String(created.clientId),
+      client_secret: String(created.clientSecret),
+    };
+    writeFileSync(clientFile, JSON.stringify(client, null, 2) + '\n', { mode: 0o600 });
+    must(
+      await admin('POST', '/habilitations', {
+        clientId: client.id,
+        datasets: catalog.datasets.map((d) => d.id),
+        purpose: 'Instruction des demandes d’aide au logement étudiant',
+        legalBasis:
+          'Code des relations entre le public et l’administration, articles L114-8 et R114-9-3',
+        legalBasisUrl: 'https://www.legifrance.gouv.fr/codes/article_lc/LEGIARTI000037419866',
+        maxDurationDays: 365,
+        allowPeriodic: true,
+      }),
+      'demo habilitation',
+    );
+  }
+
+  demoService = await startDemoService({
+    port: DEMO_SERVICE_PORT,
+    gatewayUrl: config.publicUrl,
+    clientId: client.client_id,
+    clientSecret: client.client_secret,
+    datasets: catalog.datasets.map((d) => d.id),
+  });
+
+  const demo = {
+    gateway: config.publicUrl,
+    franceconnect: franceConnect.issuer,
+    providers: Object.fromEntries(catalog.providers.map((p) => [p.id, p.url])),
+    providersSandboxToken: providers.sandboxToken,
+    operatorToken: config.operatorToken,
+    client: {
+      client_id: client.client_id,
+      client_secret: client.client_secret,
+      redirect_uri: redirectUri,
+    },
+    demoService: demoService.url,
+    datasets: catalog.datasets.map((d) => d.id),
+    citizens: TEST_CITIZENS.map((c) => ({
+      login: c.login,
+      note: c.note,
+      given_name: c.given_name,
+      family_name: c.family_name,
+      birthdate: c.birthdate,
+      gender: c.gender,
+      birthplace: c.birthplace,
+      birthcountry: c.birthcountry,
+      email: c.email,
+    })),
+  };
+  const demoFile = config.dataDir.startsWith('memory://')
+    ? null
+    : join(config.dataDir, 'demo.json');
+  if (demoFile) writeFileSync(demoFile, JSON.stringify(demo, null, 2) + '\n', { mode: 0o600 });
+
+  const db = config.databaseUrl
+    ? 'PostgreSQL (DATABASE_URL)'
+    : `embedded PostgreSQL in ${config.dataDir}`;
   process.stdout.write(
-    `\nPasserelle (demo) listening on ${config.publicUrl}  [${Date.now() - started} ms, ${db}]\n` +
-      `  API docs      ${config.publicUrl}/docs\n` +
-      `  Health        ${config.publicUrl}/health/ready\n\n`,
+    [
+      '',
+      `Passerelle (demo) listening on ${config.publicUrl}   [ready in ${Date.now() - started} ms, ${db}]`,
+      '',
+      `  Try the journey      ${demoService.url}   (log in as: ${TEST_CITIZENS.map((c) => c.login).join(', ')}; any password)`,
+      `  Citizen space        ${config.publicUrl}/me`,
+      `  API docs (Swagger)   ${config.publicUrl}/docs`,
+      `  FranceConnect        ${franceConnect.issuer}   (sandbox)`,
+      `  Providers            ${Object.values(demo.providers).join('  ')}`,
+      `  Operator token       ${config.operatorToken}`,
+      `  Demo client          client_id=${client.client_id}  client_secret=${client.client_secret}`,
+      demoFile ? `  All of this in       ${demoFile}` : '',
+      '',
+    ].join('\n') + '\n',
   );
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`passerelle: ${err instanceof ConfigError ? err.message : `start failed: ${(err as Error).message}`}\n`);
+  process.stderr.write(
+    `passerelle: ${err instanceof ConfigError ? err.message : `start failed: ${(err as Error).message}`}\n`,
+  );
   process.exit(1);
 });
