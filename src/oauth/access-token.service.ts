@@ -1,0 +1,82 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { APP_CONFIG } from '../config/app-config.js';
+import type { AppConfig } from '../config/app-config.js';
+import { ClientSnapshot, ClientStatusCache } from './client-status.cache.js';
+import { invalidToken } from './errors.js';
+import { SigningKeyService } from './signing-key.service.js';
+
+/** RFC 9068 §2.1: access tokens are typed, so no other JWT we sign passes for one. */
+export const ACCESS_TOKEN_TYP = 'at+jwt';
+
+/** The authenticated caller of a client API, as `@CurrentClient()` gives it. */
+export interface AuthenticatedClient extends ClientSnapshot {
+  /** Dataset ids the token's `scope` claim lists. */
+  scopes: string[];
+  /** The access token's `jti`. */
+  tokenId: string;
+}
+
+export interface IssuedToken {
+  accessToken: string;
+  expiresIn: number;
+  scope: string;
+}
+
+/** Issues and checks client access tokens (RFC 9068 profile, ES256, signed by our keys). */
+@Injectable()
+export class AccessTokenService {
+  constructor(
+    private readonly keys: SigningKeyService,
+    private readonly clients: ClientStatusCache,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async issue(clientId: string, scopes: string[]): Promise<IssuedToken> {
+    const now = Math.floor(Date.now() / 1000);
+    const expiresIn = this.config.accessTokenTtlSeconds;
+    const scope = scopes.join(' ');
+    const accessToken = await this.keys.sign(
+      { client_id: clientId, scope, iat: now, nbf: now, jti: randomUUID() },
+      {
+        typ: ACCESS_TOKEN_TYP,
+        audience: this.config.publicUrl,
+        subject: clientId,
+        expiresInSeconds: expiresIn,
+      },
+    );
+    return { accessToken, expiresIn, scope };
+  }
+
+  /**
+   * Verifies a bearer token and that its client is still active. Throws a 401 `invalid_token`
+   * problem on any failure, with the same detail whatever the cause (signature, algorithm,
+   * expiry, audience, suspended client): the caller learns only that the token is not good.
+   */
+  async authenticate(token: string): Promise<AuthenticatedClient> {
+    let payload;
+    try {
+      ({ payload } = await this.keys.verify(token, {
+        typ: ACCESS_TOKEN_TYP,
+        audience: this.config.publicUrl,
+        requiredClaims: ['exp', 'iat', 'sub', 'jti', 'client_id'],
+      }));
+    } catch {
+      throw invalidToken('The access token is invalid or expired.', true);
+    }
+    const clientId = payload.client_id;
+    if (
+      typeof clientId !== 'string' ||
+      payload.sub !== clientId ||
+      typeof payload.jti !== 'string'
+    ) {
+      throw invalidToken('The access token is invalid or expired.', true);
+    }
+    const client = await this.clients.get(clientId);
+    if (!client || client.status !== 'active') {
+      throw invalidToken('The access token is invalid or expired.', true);
+    }
+    const scope = typeof payload.scope === 'string' ? payload.scope : '';
+    return { ...client, scopes: scope.split(' ').filter(Boolean), tokenId: payload.jti };
+  }
+}

@@ -1,0 +1,386 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeJwt,
+  errors as joseErrors,
+  JSONWebKeySet,
+  jwtVerify,
+  JWTPayload,
+} from 'jose';
+import { APP_CONFIG } from '../config/app-config.js';
+import type { AppConfig } from '../config/app-config.js';
+import { hashSecret, verifySecret } from '../common/crypto.js';
+import { PrismaService } from '../database/prisma.service.js';
+import { JWT_BEARER_ASSERTION_TYPE, TokenRequestDto } from './dto/token.dto.js';
+import { CLIENT_AUTH_FAILED, OAuthErrorCode, oauthError } from './errors.js';
+
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+
+/** Algorithms a client may sign its assertion with (RFC 7523); never `none` nor HMAC. */
+export const ASSERTION_ALGORITHMS = ['ES256', 'RS256', 'PS256'];
+/** RFC 7523 §3 leaves the lifetime to us: an assertion may not live more than 5 minutes. */
+const ASSERTION_MAX_LIFETIME_S = 300;
+const CLOCK_TOLERANCE_S = 5;
+/** Verified secrets are remembered this long (see VerifiedSecrets). */
+const VERIFIED_SECRET_TTL_MS = 60_000;
+const VERIFIED_SECRET_MAX = 1_000;
+/** Expired replay-guard rows are purged this often. */
+const PURGE_INTERVAL_MS = 10 * 60_000;
+
+export interface AuthenticatedTokenClient {
+  id: string;
+  clientId: string;
+  authMethod: ClientAuthMethod;
+}
+
+/**
+ * Remembers, per client, the SHA-256 of the last secret that passed scrypt, for a minute.
+ *
+ * scrypt costs ~50 ms of a libuv thread by design; a service that asks a token per call would
+ * otherwise spend that on every request. The remembered value is keyed by the stored hash too,
+ * so a new secret invalidates it at once, and the client row (status) is still read on every
+ * request. Keeping SHA-256 of a gateway-generated 256-bit secret in memory gives nothing usable
+ * away: it cannot be reversed, and authenticating needs the secret itself.
+ */
+class VerifiedSecrets {
+  private readonly entries = new Map<
+    string,
+    { storedHash: string; digest: Buffer; expiresAt: number }
+  >();
+
+  matches(clientId: string, storedHash: string, secret: string): boolean {
+    const entry = this.entries.get(clientId);
+    if (!entry || entry.storedHash !== storedHash || entry.expiresAt < Date.now()) return false;
+    return timingSafeEqual(entry.digest, sha256(secret));
+  }
+
+  remember(clientId: string, storedHash: string, secret: string): void {
+    this.entries.delete(clientId);
+    if (this.entries.size >= VERIFIED_SECRET_MAX) {
+      // Map keeps insertion order: the first key is the least recently verified.
+      this.entries.delete(this.entries.keys().next().value as string);
+    }
+    this.entries.set(clientId, {
+      storedHash,
+      digest: sha256(secret),
+      expiresAt: Date.now() + VERIFIED_SECRET_TTL_MS,
+    });
+  }
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+/** RFC 6749 §2.3.1 / Appendix B: id and secret are form-urlencoded before Basic encoding. */
+function formDecode(value: string): string {
+  return decodeURIComponent(value.replace(/\+/g, ' '));
+}
+
+/**
+ * Client authentication at the token endpoint (RFC 6749 §2.3, RFC 7523 §2.2). Every failure that
+ * could tell whether a client id exists answers the same `invalid_client` message; details are
+ * given only once the caller has proven it holds the client's secret or key.
+ */
+@Injectable()
+export class ClientAuthenticationService implements OnModuleDestroy {
+  private readonly logger = new Logger(ClientAuthenticationService.name);
+  private readonly verifiedSecrets = new VerifiedSecrets();
+  /** A hash no secret matches, verified for unknown clients so they cost as much as known ones. */
+  private readonly decoyHash: Promise<string> = hashSecret(randomBytes(32).toString('base64url'));
+  private readonly localKeySets = new Map<
+    string,
+    { source: string; keySet: ReturnType<typeof createLocalJWKSet> }
+  >();
+  /** jose caches each remote set (max-age 10 min, refetch on unknown kid after a 30 s cooldown). */
+  private readonly remoteKeySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+  private readonly purgeTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.purgeTimer = setInterval(() => void this.purgeUsedAssertions(), PURGE_INTERVAL_MS);
+    this.purgeTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.purgeTimer);
+  }
+
+  get tokenEndpoint(): string {
+    return `${this.config.publicUrl}/oauth/token`;
+  }
+
+  /**
+   * Finds which method the request uses (exactly one, RFC 6749 §2.3) and checks it.
+   * `authorization` is the raw Authorization header, if any.
+   */
+  async authenticate(
+    form: TokenRequestDto,
+    authorization?: string,
+  ): Promise<AuthenticatedTokenClient> {
+    const basic = authorization !== undefined;
+    const post = form.client_secret !== undefined;
+    const jwt = form.client_assertion !== undefined || form.client_assertion_type !== undefined;
+    const used = [basic, post, jwt].filter(Boolean).length;
+    if (used > 1) {
+      throw oauthError(
+        400,
+        OAuthErrorCode.invalidRequest,
+        'Use exactly one client authentication method.',
+      );
+    }
+    if (basic) {
+      const { clientId, secret } = this.parseBasic(authorization);
+      if (form.client_id !== undefined && form.client_id !== clientId) {
+        throw oauthError(
+          400,
+          OAuthErrorCode.invalidRequest,
+          'client_id differs from the authenticated client.',
+        );
+      }
+      return this.bySecret(clientId, secret, 'client_secret_basic');
+    }
+    if (post) {
+      if (form.client_id === undefined) {
+        throw oauthError(
+          400,
+          OAuthErrorCode.invalidRequest,
+          'client_id is required with client_secret.',
+        );
+      }
+      return this.bySecret(form.client_id, form.client_secret as string, 'client_secret_post');
+    }
+    if (jwt) return this.byAssertion(form);
+    throw oauthError(401, OAuthErrorCode.invalidClient, 'Client authentication is required.');
+  }
+
+  private parseBasic(header: string): { clientId: string; secret: string } {
+    const match = /^Basic[ ]+([A-Za-z0-9+/]+=*)$/i.exec(header.trim());
+    if (!match) throw oauthError(401, OAuthErrorCode.invalidClient, CLIENT_AUTH_FAILED);
+    const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) throw oauthError(401, OAuthErrorCode.invalidClient, CLIENT_AUTH_FAILED);
+    try {
+      return {
+        clientId: formDecode(decoded.slice(0, colon)),
+        secret: formDecode(decoded.slice(colon + 1)),
+      };
+    } catch {
+      throw oauthError(401, OAuthErrorCode.invalidClient, CLIENT_AUTH_FAILED);
+    }
+  }
+
+  private async bySecret(
+    clientId: string,
+    secret: string,
+    method: 'client_secret_basic' | 'client_secret_post',
+  ): Promise<AuthenticatedTokenClient> {
+    if (
+      clientId.length === 0 ||
+      clientId.length > 255 ||
+      secret.length === 0 ||
+      secret.length > 512
+    ) {
+      return this.fail(clientId, 'malformed credentials');
+    }
+    const client = await this.prisma.client.findUnique({
+      where: { clientId },
+      select: { id: true, clientId: true, status: true, authMethod: true, secretHash: true },
+    });
+    const stored = client?.secretHash ?? null;
+    let valid: boolean;
+    if (stored) {
+      valid = await this.secretMatches(clientId, stored, secret);
+    } else {
+      // Unknown client, or one without a secret: spend the same scrypt time, then refuse.
+      await verifySecret(secret, await this.decoyHash);
+      valid = false;
+    }
+    if (!client || !valid) return this.fail(clientId, client ? 'wrong secret' : 'unknown client');
+    if (client.status !== 'active') return this.fail(clientId, 'client suspended');
+    if (client.authMethod !== method) {
+      // The caller holds the secret: telling it which method to use gives nothing away.
+      throw oauthError(
+        401,
+        OAuthErrorCode.invalidClient,
+        `This client is registered for ${client.authMethod}, not ${method}.`,
+      );
+    }
+    return { id: client.id, clientId: client.clientId, authMethod: method };
+  }
+
+  private async secretMatches(clientId: string, stored: string, secret: string): Promise<boolean> {
+    if (this.verifiedSecrets.matches(clientId, stored, secret)) return true;
+    const ok = await verifySecret(secret, stored).catch(() => false);
+    if (ok) this.verifiedSecrets.remember(clientId, stored, secret);
+    return ok;
+  }
+
+  private async byAssertion(form: TokenRequestDto): Promise<AuthenticatedTokenClient> {
+    if (form.client_assertion_type !== JWT_BEARER_ASSERTION_TYPE) {
+      throw oauthError(
+        400,
+        OAuthErrorCode.invalidRequest,
+        `client_assertion_type must be ${JWT_BEARER_ASSERTION_TYPE}.`,
+      );
+    }
+    const assertion = form.client_assertion;
+    if (assertion === undefined) {
+      throw oauthError(400, OAuthErrorCode.invalidRequest, 'client_assertion is required.');
+    }
+    let unverified: JWTPayload;
+    try {
+      unverified = decodeJwt(assertion);
+    } catch {
+      throw oauthError(401, OAuthErrorCode.invalidClient, 'The client assertion is not a JWT.');
+    }
+    const clientId = unverified.iss;
+    if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 255) {
+      return this.fail(undefined, 'assertion without iss');
+    }
+    if (form.client_id !== undefined && form.client_id !== clientId) {
+      throw oauthError(
+        400,
+        OAuthErrorCode.invalidRequest,
+        'client_id differs from the assertion issuer.',
+      );
+    }
+    const client = await this.prisma.client.findUnique({
+      where: { clientId },
+      select: {
+        id: true,
+        clientId: true,
+        status: true,
+        authMethod: true,
+        jwks: true,
+        jwksUri: true,
+      },
+    });
+    if (!client) return this.fail(clientId, 'unknown client');
+    if (client.status !== 'active') return this.fail(clientId, 'client suspended');
+    if (client.authMethod !== 'private_key_jwt' || (!client.jwks && !client.jwksUri)) {
+      return this.fail(clientId, `assertion from a ${client.authMethod} client`);
+    }
+
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(assertion, this.keySetFor(client), {
+        algorithms: ASSERTION_ALGORITHMS,
+        issuer: clientId,
+        subject: clientId,
+        // RFC 7523 §3: the token endpoint URL; RFC 7521 and most libraries also use the issuer.
+        audience: [this.tokenEndpoint, this.config.publicUrl],
+        requiredClaims: ['exp', 'jti'],
+        clockTolerance: CLOCK_TOLERANCE_S,
+      }));
+    } catch (err) {
+      // jose checks the signature before any claim: claim errors come from the key holder.
+      if (err instanceof joseErrors.JWTExpired) {
+        throw oauthError(401, OAuthErrorCode.invalidClient, 'The client assertion has expired.');
+      }
+      if (err instanceof joseErrors.JWTClaimValidationFailed) {
+        throw oauthError(
+          401,
+          OAuthErrorCode.invalidClient,
+          `The client assertion's "${err.claim}" claim is invalid (${err.reason}).`,
+        );
+      }
+      return this.fail(clientId, `assertion not verified: ${(err as Error).message}`);
+    }
+
+    const now = Math.floor(Date.now() / 1000);
+    const exp = payload.exp as number;
+    if (exp - now > ASSERTION_MAX_LIFETIME_S + CLOCK_TOLERANCE_S) {
+      throw oauthError(
+        401,
+        OAuthErrorCode.invalidClient,
+        `The client assertion must expire at most ${ASSERTION_MAX_LIFETIME_S} seconds ahead.`,
+      );
+    }
+    if (payload.iat !== undefined && payload.iat > now + CLOCK_TOLERANCE_S) {
+      throw oauthError(
+        401,
+        OAuthErrorCode.invalidClient,
+        'The client assertion is issued in the future.',
+      );
+    }
+    const jti = payload.jti;
+    if (typeof jti !== 'string' || jti.length === 0 || jti.length > 255) {
+      throw oauthError(
+        401,
+        OAuthErrorCode.invalidClient,
+        'The client assertion needs a jti of 1 to 255 characters.',
+      );
+    }
+    if (!(await this.recordAssertion(clientId, jti, exp))) {
+      throw oauthError(
+        401,
+        OAuthErrorCode.invalidClient,
+        'The client assertion has already been used.',
+      );
+    }
+    return { id: client.id, clientId: client.clientId, authMethod: 'private_key_jwt' };
+  }
+
+  private keySetFor(client: { clientId: string; jwks: unknown; jwksUri: string | null }) {
+    if (client.jwks) {
+      // Re-created only when the registered JWKS changes (importing keys is not free).
+      const source = JSON.stringify(client.jwks);
+      const cached = this.localKeySets.get(client.clientId);
+      if (cached?.source === source) return cached.keySet;
+      const keySet = createLocalJWKSet(client.jwks as JSONWebKeySet);
+      this.localKeySets.set(client.clientId, { source, keySet });
+      return keySet;
+    }
+    const uri = client.jwksUri as string;
+    let remote = this.remoteKeySets.get(uri);
+    if (!remote) {
+      remote = createRemoteJWKSet(new URL(uri), {
+        timeoutDuration: 5_000,
+        cooldownDuration: 30_000,
+        cacheMaxAge: 10 * 60_000,
+      });
+      this.remoteKeySets.set(uri, remote);
+    }
+    return remote;
+  }
+
+  /**
+   * RFC 7523 §3 item 7: a jti is accepted once. The primary key does the check atomically
+   * across instances (INSERT … ON CONFLICT DO NOTHING inserts 0 rows for a replay). A jti is
+   * unique per issuer only, so the key is a digest of (client, jti): one client cannot burn
+   * another's identifiers.
+   */
+  private async recordAssertion(clientId: string, jti: string, exp: number): Promise<boolean> {
+    const key = createHash('sha256')
+      .update(JSON.stringify([clientId, jti]))
+      .digest('base64url');
+    const expiresAt = new Date((exp + CLOCK_TOLERANCE_S) * 1000);
+    const inserted = await this.prisma.$executeRaw`
+      INSERT INTO used_assertion (jti, client_id, expires_at) VALUES (${key}, ${clientId}, ${expiresAt})
+      ON CONFLICT (jti) DO NOTHING`;
+    return inserted === 1;
+  }
+
+  /** An assertion past its exp is refused anyway: its row is no longer needed. */
+  async purgeUsedAssertions(): Promise<number> {
+    try {
+      const { count } = await this.prisma.usedAssertion.deleteMany({
+        where: { expiresAt: { lt: new Date() } },
+      });
+      return count;
+    } catch (err) {
+      this.logger.warn({ err }, 'expired client assertions could not be purged');
+      return 0;
+    }
+  }
+
+  private fail(clientId: string | undefined, reason: string): never {
+    this.logger.warn({ clientId: clientId?.slice(0, 100), reason }, 'client authentication failed');
+    throw oauthError(401, OAuthErrorCode.invalidClient, CLIENT_AUTH_FAILED);
+  }
+}
