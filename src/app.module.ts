@@ -8,6 +8,7 @@ import { AppConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { HealthModule } from './health/health.module.js';
+import { ExchangeModule } from './exchange/exchange.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
 import { ProblemFilter } from './common/problem.filter.js';
 import { loggerParams } from './common/logging.js';
@@ -29,6 +30,7 @@ export class AppModule {
         DatabaseModule,
         AuditModule,
         HealthModule,
+        ExchangeModule,
         OAuthModule,
       ],
       providers: [

@@ -49,6 +49,8 @@ export interface AppConfig {
     acr: string;
   };
   rateLimit: { perMinute: number };
+  /** Calls to data providers (src/exchange): breaker, queueing and answer size. */
+  exchange: { breakerResetMs: number; queueWaitMs: number; maxResponseBytes: number };
 }
 
 export type Env = Record<string, string | undefined>;
@@ -164,6 +166,11 @@ export function loadConfig(env: Env): AppConfig {
       acr: str(env, 'FC_ACR', 'eidas1'),
     },
     rateLimit: { perMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000) },
+    exchange: {
+      breakerResetMs: int(env, 'PROVIDER_BREAKER_RESET_MS', 5000, 100, 600_000),
+      queueWaitMs: int(env, 'PROVIDER_QUEUE_WAIT_MS', 1000, 0, 60_000),
+      maxResponseBytes: int(env, 'PROVIDER_MAX_RESPONSE_BYTES', 1_048_576, 1024, 64 * 1_048_576),
+    },
   };
 }
 

@@ -1,0 +1,173 @@
+/**
+ * Checks a provider's answer against its dataset's JSON Schema and reduces it to what the
+ * dataset declares, so that a client gets exactly the fields the citizen was shown, never more,
+ * and a non-conforming answer is never passed through.
+ */
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { canonicalJson } from '../audit/canonical-json.js';
+import type { DatasetTarget } from './exchange.types.js';
+
+// ajv-formats is CommonJS with `exports.default`: depending on the loader its default import is
+// the function itself or the module object.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
+  addFormatsModule) as (ajv: Ajv) => Ajv;
+
+const DRAFT_07 = /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/;
+const DRAFT_2020_12 = /^https:\/\/json-schema\.org\/draft\/2020-12\/schema#?$/;
+
+/**
+ * Same drafts and strictness as the registry accepts at registration (src/registry/json-schema.ts),
+ * plus `removeAdditional: 'all'`: properties a schema does not list are dropped from the answer
+ * instead of failing it, so a provider that adds a field does not break the dataset but the new
+ * field does not leak either. ajv applies the removal while validating, so `validate` mutates:
+ * it always runs on our own copy. Caveat documented by ajv: inside `anyOf`/`oneOf`, a branch
+ * that is tried and fails may already have removed properties; the catalogue only uses `anyOf`
+ * for "X or null", where that cannot happen.
+ */
+const OPTIONS: Options = {
+  strict: true,
+  strictRequired: false,
+  allowUnionTypes: true,
+  allErrors: false,
+  removeAdditional: 'all',
+  logger: false,
+};
+
+/** Fresh Ajv per schema: `$id`s of different datasets (or versions) never collide, and nothing
+ * accumulates in a shared instance as operators update schemas. */
+function compile(schema: object): ValidateFunction {
+  const declared = (schema as { $schema?: unknown }).$schema;
+  let ajv: Ajv;
+  if (declared === undefined || (typeof declared === 'string' && DRAFT_2020_12.test(declared))) {
+    ajv = new Ajv2020(OPTIONS);
+  } else if (typeof declared === 'string' && DRAFT_07.test(declared)) {
+    ajv = new Ajv(OPTIONS);
+  } else {
+    throw new Error('$schema must be JSON Schema draft 2020-12 (default) or draft-07');
+  }
+  addFormats(ajv);
+  return ajv.compile(schema);
+}
+
+/** Which parts of an answer the dataset declares: `all` covers everything below. */
+interface FieldTree {
+  all: boolean;
+  children: Map<string, FieldTree>;
+}
+
+function fieldTree(fields: Record<string, string>): FieldTree {
+  const root: FieldTree = { all: false, children: new Map() };
+  for (const path of Object.keys(fields)) {
+    let node = root;
+    for (const part of path.split('.')) {
+      if (node.all) break;
+      let next = node.children.get(part);
+      if (!next) {
+        next = { all: false, children: new Map() };
+        node.children.set(part, next);
+      }
+      node = next;
+    }
+    node.all = true;
+    node.children.clear();
+  }
+  return root;
+}
+
+/** Keeps only the declared paths; a path through an array applies to each element. */
+function pick(value: unknown, tree: FieldTree): unknown {
+  if (tree.all) return value;
+  if (value === null) return null;
+  if (Array.isArray(value)) return value.map((v) => pick(v, tree));
+  if (typeof value !== 'object') return undefined;
+  const source = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of tree.children) {
+    if (Object.prototype.hasOwnProperty.call(source, key)) {
+      const picked = pick(source[key], child);
+      if (picked !== undefined) out[key] = picked;
+    }
+  }
+  return out;
+}
+
+export type ReduceResult = { ok: true; data: unknown } | { ok: false; errors: string[] };
+
+interface CompiledSchema {
+  hash: string;
+  validate: ValidateFunction;
+}
+
+export function schemaHash(schema: object): string {
+  return createHash('sha256').update(canonicalJson(schema)).digest('hex');
+}
+
+/** SHA-256 (hex) of the canonical JSON of a reduced answer: the digest the audit log keeps. */
+export function payloadDigest(data: unknown): string {
+  return createHash('sha256').update(canonicalJson(data)).digest('hex');
+}
+
+@Injectable()
+export class DatasetSchemas {
+  /** datasetId -> the validator of its current schema (recompiled when the hash changes). */
+  private readonly byDataset = new Map<string, CompiledSchema>();
+  /** Schema object -> validator: the registry's cached record hits this without re-hashing. */
+  private readonly byObject = new WeakMap<object, CompiledSchema>();
+  private readonly trees = new WeakMap<object, FieldTree>();
+  private compilations = 0;
+
+  /** How many schemas were compiled so far (tests check that it is once per schema version). */
+  get compileCount(): number {
+    return this.compilations;
+  }
+
+  /** The validator of the dataset's current schema, compiled once per (dataset id, schema hash). */
+  validatorFor(dataset: Pick<DatasetTarget, 'id' | 'responseSchema'>): ValidateFunction {
+    const schema = dataset.responseSchema;
+    const known = this.byObject.get(schema);
+    const current = this.byDataset.get(dataset.id);
+    if (known && current === known) return known.validate;
+    const hash = schemaHash(schema);
+    let entry = current;
+    if (!entry || entry.hash !== hash) {
+      entry = { hash, validate: compile(schema) };
+      this.compilations++;
+      this.byDataset.set(dataset.id, entry);
+    }
+    this.byObject.set(schema, entry);
+    return entry.validate;
+  }
+
+  /**
+   * Validates `answer` against the dataset's schema and reduces it to the declared fields.
+   * `answer` itself is never modified.
+   */
+  validateAndReduce(
+    dataset: Pick<DatasetTarget, 'id' | 'responseSchema' | 'fields'>,
+    answer: unknown,
+  ): ReduceResult {
+    const validate = this.validatorFor(dataset);
+    const copy: unknown = structuredClone(answer);
+    if (!validate(copy)) return { ok: false, errors: describe(validate.errors) };
+    let tree = this.trees.get(dataset.fields);
+    if (!tree) {
+      tree = fieldTree(dataset.fields);
+      this.trees.set(dataset.fields, tree);
+    }
+    return { ok: true, data: pick(copy, tree) ?? null };
+  }
+
+  /** Forgets a dataset's compiled schema (e.g. when the registry deletes it). */
+  forget(datasetId: string): void {
+    this.byDataset.delete(datasetId);
+  }
+}
+
+/** Where and which keyword failed; never the provider's values (they are personal data). */
+function describe(errors: ErrorObject[] | null | undefined): string[] {
+  return (errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '/'} ${e.keyword}`);
+}

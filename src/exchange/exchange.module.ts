@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { DatasetSchemas } from './dataset-schemas.service.js';
+import { ProviderClient } from './provider-client.service.js';
+import { ProviderHealth } from './provider-health.service.js';
+import { ProvidersStatusController } from './providers-status.controller.js';
+
+/**
+ * The live exchange with data providers: ProviderClient (the call, its resilience and the
+ * answer's validation), DatasetSchemas and ProviderHealth (what `GET /api/v1/providers/status`
+ * reports).
+ */
+@Module({
+  controllers: [ProvidersStatusController],
+  providers: [
+    DatasetSchemas,
+    ProviderHealth,
+    {
+      provide: ProviderClient,
+      inject: [DatasetSchemas, ProviderHealth, APP_CONFIG],
+      useFactory: (schemas: DatasetSchemas, health: ProviderHealth, config: AppConfig) =>
+        new ProviderClient(schemas, health, {
+          breakerResetMs: config.exchange.breakerResetMs,
+          queueWaitMs: config.exchange.queueWaitMs,
+          maxResponseBytes: config.exchange.maxResponseBytes,
+        }),
+    },
+  ],
+  exports: [ProviderClient, DatasetSchemas, ProviderHealth],
+})
+export class ExchangeModule {}
