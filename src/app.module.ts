@@ -8,6 +8,7 @@ import { AppConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { HealthModule } from './health/health.module.js';
+import { IdentityModule } from './identity/identity.module.js';
 import { ExchangeModule } from './exchange/exchange.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
 import { ProblemFilter } from './common/problem.filter.js';
@@ -30,6 +31,7 @@ export class AppModule {
         DatabaseModule,
         AuditModule,
         HealthModule,
+        IdentityModule,
         ExchangeModule,
         OAuthModule,
       ],

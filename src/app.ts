@@ -14,6 +14,8 @@ import type { AppConfig } from './config/app-config.js';
 import { requestIdMiddleware } from './common/request-id.js';
 import { buildOpenApiDocument } from './common/swagger.js';
 import { MetricsService } from './health/metrics.service.js';
+import { mountDsfrAssets } from './citizen/layout.js';
+import { CITIZEN_SESSION_PATHS, CitizenSessionMiddleware } from './identity/index.js';
 
 export interface CreateAppOptions {
   logDestination?: DestinationStream;
@@ -52,6 +54,10 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   }
   app.use(express.json({ limit: config.bodyLimit, strict: true }));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimit, parameterLimit: 100 }));
+  // DSFR assets for the citizen pages, from our own origin; citizen sessions only where a
+  // citizen browses (the client API stays cookie-free).
+  mountDsfrAssets(app);
+  app.use(CITIZEN_SESSION_PATHS, app.get(CitizenSessionMiddleware).handle);
 
   const document = buildOpenApiDocument(app, config.publicUrl);
   SwaggerModule.setup('docs', app, document, {

@@ -1,0 +1,189 @@
+/**
+ * The page shell of every citizen-facing HTML page: the State's design system (DSFR), served
+ * from our own origin (no CDN: no third party learns who visits, and the CSP stays 'self'),
+ * accessible landmarks (skip links, banner, main, contentinfo), French, and no JavaScript
+ * needed: every page works as plain HTML forms and links.
+ *
+ * Every value interpolated into HTML goes through `escapeHtml`; `body` is HTML the caller has
+ * built that way.
+ */
+import type { INestApplication } from '@nestjs/common';
+import express from 'express';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** URL prefix of the DSFR assets (CSS, fonts, icons, favicons). */
+export const DSFR_PATH = '/dsfr';
+
+/** Where the `@gouvfr/dsfr` package's built assets live (the Dockerfile copies the same folder). */
+export function dsfrAssetsDir(): string {
+  return join(process.cwd(), 'node_modules', '@gouvfr', 'dsfr', 'dist');
+}
+
+let dsfrVersionCache: string | undefined;
+
+/** The installed DSFR version: appended to asset URLs so that a long cache never serves stale files. */
+export function dsfrVersion(): string {
+  if (dsfrVersionCache === undefined) {
+    try {
+      const pkg = JSON.parse(
+        readFileSync(
+          join(process.cwd(), 'node_modules', '@gouvfr', 'dsfr', 'package.json'),
+          'utf8',
+        ),
+      ) as { version?: unknown };
+      dsfrVersionCache = typeof pkg.version === 'string' ? pkg.version : '0';
+    } catch {
+      dsfrVersionCache = '0';
+    }
+  }
+  return dsfrVersionCache;
+}
+
+/**
+ * Serves the DSFR's `dist/` folder at `/dsfr`, cached for a year: URLs carry the package
+ * version, so an upgrade changes them.
+ */
+export function mountDsfrAssets(app: INestApplication): void {
+  app.use(
+    DSFR_PATH,
+    express.static(dsfrAssetsDir(), {
+      maxAge: '365d',
+      immutable: true,
+      index: false,
+      redirect: false,
+      dotfiles: 'ignore',
+      fallthrough: true,
+    }),
+  );
+}
+
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+  '`': '&#96;',
+};
+
+/** Escapes a value for an HTML text node or a quoted attribute. `null`/`undefined` give ''. */
+export function escapeHtml(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return String(value).replace(/[&<>"'`]/g, (c) => HTML_ESCAPES[c]);
+}
+
+export interface PageOptions {
+  /** The page's own title (escaped here); the document title adds " — Passerelle". */
+  title: string;
+  /** The content of `<main>`, already-escaped HTML. */
+  body: string;
+  lang?: 'fr';
+  /** Shows "Se déconnecter" in the header's tools when a citizen is logged in. */
+  loggedIn?: boolean;
+}
+
+const SERVICE_NAME = 'Passerelle';
+const SERVICE_TAGLINE = 'Vos justificatifs partagés entre administrations, avec votre accord';
+
+function asset(path: string): string {
+  return `${DSFR_PATH}/${path}?v=${encodeURIComponent(dsfrVersion())}`;
+}
+
+function header(loggedIn: boolean): string {
+  const tools = loggedIn
+    ? `
+        <div class="fr-header__tools">
+          <div class="fr-header__tools-links">
+            <ul class="fr-btns-group">
+              <li><a class="fr-btn fr-icon-logout-box-r-line" href="/auth/logout">Se déconnecter</a></li>
+            </ul>
+          </div>
+        </div>`
+    : '';
+  return `<header role="banner" class="fr-header">
+  <div class="fr-header__body">
+    <div class="fr-container">
+      <div class="fr-header__body-row">
+        <div class="fr-header__brand fr-enlarge-link">
+          <div class="fr-header__brand-top">
+            <div class="fr-header__logo">
+              <p class="fr-logo">République<br>Française</p>
+            </div>
+          </div>
+          <div class="fr-header__service">
+            <a href="/me" title="Accueil — ${SERVICE_NAME}">
+              <p class="fr-header__service-title">${SERVICE_NAME}</p>
+            </a>
+            <p class="fr-header__service-tagline">${SERVICE_TAGLINE}</p>
+          </div>
+        </div>${tools}
+      </div>
+    </div>
+  </div>
+</header>`;
+}
+
+const FOOTER = `<footer class="fr-footer" role="contentinfo" id="pied-de-page">
+  <div class="fr-container">
+    <div class="fr-footer__body">
+      <div class="fr-footer__brand fr-enlarge-link">
+        <a href="/me" title="Retour à l’accueil — ${SERVICE_NAME} — République Française">
+          <p class="fr-logo">République<br>Française</p>
+        </a>
+      </div>
+      <div class="fr-footer__content">
+        <p class="fr-footer__content-desc">${SERVICE_NAME} transmet à une administration les justificatifs qu’elle vous demande, seulement avec votre accord, et garde la trace de chaque accès.</p>
+        <ul class="fr-footer__content-list">
+          <li class="fr-footer__content-item"><a class="fr-footer__content-link" href="https://www.info.gouv.fr">info.gouv.fr</a></li>
+          <li class="fr-footer__content-item"><a class="fr-footer__content-link" href="https://www.service-public.fr">service-public.fr</a></li>
+          <li class="fr-footer__content-item"><a class="fr-footer__content-link" href="https://www.legifrance.gouv.fr">legifrance.gouv.fr</a></li>
+          <li class="fr-footer__content-item"><a class="fr-footer__content-link" href="https://www.data.gouv.fr">data.gouv.fr</a></li>
+        </ul>
+      </div>
+    </div>
+    <div class="fr-footer__bottom">
+      <ul class="fr-footer__bottom-list">
+        <li class="fr-footer__bottom-item"><span class="fr-footer__bottom-link">Accessibilité : partiellement conforme</span></li>
+      </ul>
+    </div>
+  </div>
+</footer>`;
+
+/** A complete HTML document in the DSFR shell. */
+export function renderPage({ title, body, lang = 'fr', loggedIn = false }: PageOptions): string {
+  return `<!DOCTYPE html>
+<html lang="${escapeHtml(lang)}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1, shrink-to-fit=no">
+<meta name="format-detection" content="telephone=no">
+<meta name="theme-color" content="#000091">
+<title>${escapeHtml(title)} — ${SERVICE_NAME}</title>
+<link rel="stylesheet" href="${asset('dsfr.min.css')}">
+<link rel="stylesheet" href="${asset('utility/icons/icons.min.css')}">
+<link rel="icon" href="${asset('favicon/favicon.svg')}" type="image/svg+xml">
+<link rel="shortcut icon" href="${asset('favicon/favicon.ico')}" type="image/x-icon">
+<link rel="apple-touch-icon" href="${asset('favicon/apple-touch-icon.png')}">
+</head>
+<body>
+<div class="fr-skiplinks">
+  <nav class="fr-container" role="navigation" aria-label="Accès rapide">
+    <ul class="fr-skiplinks__list">
+      <li><a class="fr-link" href="#contenu">Contenu</a></li>
+      <li><a class="fr-link" href="#pied-de-page">Pied de page</a></li>
+    </ul>
+  </nav>
+</div>
+${header(loggedIn)}
+<main id="contenu" role="main" tabindex="-1">
+<div class="fr-container fr-my-6w">
+<h1>${escapeHtml(title)}</h1>
+${body}
+</div>
+</main>
+${FOOTER}
+</body>
+</html>
+`;
+}

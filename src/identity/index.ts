@@ -1,0 +1,10 @@
+/** What other modules use from the identity module. */
+export { IdentityModule } from './identity.module.js';
+export { CitizenSessionGuard, CurrentCitizen, citizenOf } from './citizen-session.guard.js';
+export {
+  CitizenSessionMiddleware,
+  CITIZEN_SESSION_PATHS,
+  SESSION_COOKIE_NAME,
+} from './citizen-session.middleware.js';
+export { assertCsrf, csrfToken, verifyCsrf } from './csrf.js';
+export type { CitizenPrincipal, IdentityPivot } from './identity.types.js';

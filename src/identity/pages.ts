@@ -1,0 +1,53 @@
+/**
+ * The identity module's HTML pages (French, DSFR shell, no JavaScript). User-facing text of
+ * login errors lives in errors.ts (LOGIN_ERROR_TEXT); the rest is here.
+ */
+import { escapeHtml, renderPage } from '../citizen/layout.js';
+import { LOGIN_ERROR_TEXT, type LoginErrorCode } from './errors.js';
+import type { CitizenPrincipal } from './identity.types.js';
+
+export function loginErrorPage(code: LoginErrorCode, requestId: string): string {
+  const text = LOGIN_ERROR_TEXT[code];
+  const retry = code.startsWith('logout_')
+    ? ''
+    : `<ul class="fr-btns-group fr-btns-group--inline-md">
+  <li><a class="fr-btn" href="/auth/login">Se connecter avec FranceConnect</a></li>
+</ul>`;
+  return renderPage({
+    title: text.title,
+    body: `<div class="fr-alert fr-alert--error fr-mb-4w" role="alert">
+  <p>${escapeHtml(text.message)}</p>
+</div>
+<p class="fr-text--sm">Code de l’erreur : <code data-error-code>${escapeHtml(code)}</code><br>
+Référence à communiquer au support : <code>${escapeHtml(requestId)}</code></p>
+${retry}`,
+  });
+}
+
+export function loggedOutPage(providerReached: boolean): string {
+  const note = providerReached
+    ? ''
+    : `<div class="fr-alert fr-alert--warning fr-mb-4w">
+  <p>FranceConnect n’a pas pu être joint : pensez à vous déconnecter aussi de FranceConnect ou à fermer votre navigateur.</p>
+</div>`;
+  return renderPage({
+    title: 'Vous êtes déconnecté',
+    body: `<p>Vous êtes déconnecté de Passerelle${providerReached ? ' et de FranceConnect' : ''}.</p>
+${note}
+<ul class="fr-btns-group fr-btns-group--inline-md">
+  <li><a class="fr-btn fr-btn--secondary" href="/auth/login">Se reconnecter</a></li>
+</ul>`,
+  });
+}
+
+export function whoamiPage(citizen: CitizenPrincipal): string {
+  const { given_name, family_name } = citizen.identity;
+  return renderPage({
+    title: 'Connecté',
+    loggedIn: true,
+    body: `<p>Connecté en tant que <strong data-given-name>${escapeHtml(given_name)}</strong> ${escapeHtml(family_name)}, avec FranceConnect.</p>
+<ul class="fr-btns-group fr-btns-group--inline-md">
+  <li><a class="fr-btn fr-btn--secondary" href="/auth/logout">Se déconnecter</a></li>
+</ul>`,
+  });
+}
