@@ -60,10 +60,16 @@ export function verifyRows(
   let prev = previousHash;
   for (const row of rows) {
     if (row.prevHash !== prev) {
-      return { ok: false, broken: { seq: row.seq.toString(), id: row.id, reason: 'prev_hash_mismatch' } };
+      return {
+        ok: false,
+        broken: { seq: row.seq.toString(), id: row.id, reason: 'prev_hash_mismatch' },
+      };
     }
     if (chainHash(row) !== row.hash) {
-      return { ok: false, broken: { seq: row.seq.toString(), id: row.id, reason: 'hash_mismatch' } };
+      return {
+        ok: false,
+        broken: { seq: row.seq.toString(), id: row.id, reason: 'hash_mismatch' },
+      };
     }
     prev = row.hash;
   }

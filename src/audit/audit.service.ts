@@ -78,7 +78,10 @@ export class AuditService implements OnModuleDestroy {
     return this.prisma.$transaction(async (tx) => {
       await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`);
       // Uses the primary key index backwards: one row read, whatever the log's size.
-      const head = await tx.auditEvent.findFirst({ orderBy: { seq: 'desc' }, select: { hash: true } });
+      const head = await tx.auditEvent.findFirst({
+        orderBy: { seq: 'desc' },
+        select: { hash: true },
+      });
       let prevHash = head?.hash ?? GENESIS_HASH;
       const now = Date.now();
       const rows = inputs.map((input) => {

@@ -1,0 +1,88 @@
+/**
+ * The consent module's surface for the rest of the gateway (citizen pages, exchange).
+ * `ConsentService` implements it; other modules depend on these shapes only.
+ */
+import type { IdentityPivot } from '../identity/identity.types.js';
+
+export type ConsentDecision = 'approve' | 'deny';
+export type FetchMode = 'once' | 'periodic';
+
+/** Everything the consent page shows the citizen, in the registry's words. */
+export interface ConsentRequestView {
+  id: string;
+  status: 'pending' | 'approved' | 'denied' | 'expired';
+  client: { clientId: string; name: string; siret: string };
+  purpose: string;
+  legalBasis: string;
+  legalBasisUrl: string | null;
+  datasets: Array<{
+    id: string;
+    title: string;
+    description: string;
+    provider: { id: string; name: string };
+    /** dotted path -> French description */
+    fields: Record<string, string>;
+  }>;
+  durationDays: number;
+  /** When the consent would end if approved now. */
+  validUntil: Date;
+  fetchMode: FetchMode;
+  /** When this pending request stops being decidable. */
+  expiresAt: Date;
+  /** Citizen bound to the request (set the first time a logged-in citizen opens it). */
+  citizenId: string | null;
+}
+
+/** One consent as the citizen sees it at /me. */
+export interface CitizenConsentView {
+  id: string;
+  client: { name: string; siret: string };
+  datasets: Array<{ id: string; title: string; providerName: string }>;
+  purpose: string;
+  legalBasis: string;
+  fetchMode: FetchMode;
+  fetchCount: number;
+  createdAt: Date;
+  expiresAt: Date;
+  status: 'active' | 'revoked' | 'expired';
+  revokedAt: Date | null;
+}
+
+/** What the exchange module needs to call a provider within a consent. */
+export interface ConsentForFetch {
+  id: string;
+  clientUuid: string;
+  citizenId: string;
+  habilitationId: string;
+  datasets: string[];
+  purpose: string;
+  fetchMode: FetchMode;
+  status: 'active' | 'revoked' | 'expired';
+  expiresAt: Date;
+  lastFetches: Record<string, string>;
+}
+
+export interface ConsentServiceContract {
+  /** For GET /consent/{id}: binds the request to this citizen on first view (another citizen → `consent_request_other_citizen`). Throws `consent_request_not_found`. */
+  viewRequestForCitizen(requestId: string, citizenId: string, requestIdHeader?: string): Promise<ConsentRequestView>;
+  /** Approve or deny once; returns the client redirect URL (`redirectUri?consent_request=&status=&state=`). Throws `consent_request_expired` | `consent_request_already_decided` | `consent_request_other_citizen` | `consent_request_not_found`. */
+  decide(requestId: string, citizenId: string, identity: IdentityPivot, decision: ConsentDecision, requestIdHeader?: string): Promise<{ redirectUrl: string; consentId?: string }>;
+  listForCitizen(citizenId: string): Promise<CitizenConsentView[]>;
+  /** Revokes (crypto-shreds the identity key); idempotent for an already revoked consent; another citizen's → `consent_not_found` (404, no hint it exists). */
+  revokeByCitizen(consentId: string, citizenId: string, requestIdHeader?: string): Promise<void>;
+  /** Exchange: the consent as stored (status/expiry NOT yet judged: the caller checks and audits). */
+  findForFetch(consentId: string): Promise<ConsentForFetch | null>;
+  /**
+   * Exchange: atomically takes one fetch of `datasetId` from the consent's budget (a `once`
+   * consent serves each dataset once; `periodic` ones at most every `minIntervalSeconds`), in
+   * a single conditional UPDATE (no read-then-write race between instances). Returns false when
+   * the budget is spent or the consent is no longer active / has expired.
+   */
+  reserveFetch(consentId: string, datasetId: string, minIntervalSeconds: number, now?: Date): Promise<boolean>;
+  /** Exchange: gives back a reservation whose provider call failed (the citizen's data never left), so a `once` consent can be retried. */
+  releaseFetch(consentId: string, datasetId: string): Promise<void>;
+  /** Exchange: decrypts the identity pivot with the consent's own key; throws `consent_identity_shredded` when the key is gone. */
+  openIdentity(consentId: string): Promise<IdentityPivot>;
+}
+
+export const CONSENT_SERVICE = Symbol('CONSENT_SERVICE');
