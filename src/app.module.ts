@@ -9,6 +9,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdentityModule } from './identity/identity.module.js';
+import { RegistryModule } from './registry/registry.module.js';
 import { ExchangeModule } from './exchange/exchange.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
 import { ProblemFilter } from './common/problem.filter.js';
@@ -32,6 +33,7 @@ export class AppModule {
         AuditModule,
         HealthModule,
         IdentityModule,
+        RegistryModule,
         ExchangeModule,
         OAuthModule,
       ],

@@ -1,0 +1,73 @@
+import { Body, Controller, Get, Header, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiProblems } from '../common/api-problems.decorator.js';
+import { AdminApi } from './admin-api.decorator.js';
+import { AdminAction } from './admin-audit.interceptor.js';
+import { ClientsService } from './clients.service.js';
+import {
+  ClientDto,
+  ClientListQueryDto,
+  ClientPageDto,
+  ClientSecretDto,
+  CreateClientDto,
+  CreatedClientDto,
+  UpdateClientDto,
+} from './dto/client.dto.js';
+
+/** Clients are addressed by their public OAuth client_id. No DELETE: suspend instead. */
+@AdminApi()
+@Controller('api/v1/admin/clients')
+export class ClientsController {
+  constructor(private readonly clients: ClientsService) {}
+
+  @Post()
+  @Header('Cache-Control', 'no-store')
+  @AdminAction('client', 'create')
+  @ApiOperation({
+    summary: 'Register a requesting service',
+    description:
+      'For client_secret_basic / client_secret_post, the answer carries `clientSecret` this once.',
+  })
+  @ApiCreatedResponse({ type: CreatedClientDto })
+  @ApiProblems(400, 409)
+  create(@Body() body: CreateClientDto): Promise<CreatedClientDto> {
+    return this.clients.create(body);
+  }
+
+  @Get()
+  @AdminAction('client', 'list')
+  @ApiOperation({ summary: 'List clients (keyset pagination, oldest first)' })
+  @ApiOkResponse({ type: ClientPageDto })
+  @ApiProblems(400)
+  list(@Query() query: ClientListQueryDto): Promise<ClientPageDto> {
+    return this.clients.list(query);
+  }
+
+  @Get(':id')
+  @AdminAction('client', 'read')
+  @ApiOkResponse({ type: ClientDto })
+  @ApiProblems(404)
+  get(@Param('id') clientId: string): Promise<ClientDto> {
+    return this.clients.get(clientId);
+  }
+
+  @Patch(':id')
+  @AdminAction('client', 'update')
+  @ApiOperation({ summary: 'Change a client; `status: "suspended"` takes effect at once' })
+  @ApiOkResponse({ type: ClientDto })
+  @ApiProblems(400, 404)
+  update(@Param('id') clientId: string, @Body() body: UpdateClientDto): Promise<ClientDto> {
+    return this.clients.update(clientId, body);
+  }
+
+  @Post(':id/secret')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @AdminAction('client', 'rotate_secret')
+  @ApiOperation({ summary: 'Replace a client’s secret; the new one is shown this once' })
+  @ApiOkResponse({ type: ClientSecretDto })
+  @ApiProblems(404, 409)
+  rotateSecret(@Param('id') clientId: string): Promise<ClientSecretDto> {
+    return this.clients.rotateSecret(clientId);
+  }
+}

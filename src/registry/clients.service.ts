@@ -1,0 +1,170 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { hashSecret, randomToken } from '../common/crypto.js';
+import { PrismaService } from '../database/prisma.service.js';
+import { ClientStatusCache } from '../oauth/client-status.cache.js';
+import { Prisma, type Client } from '../generated/prisma/client.js';
+import {
+  ClientDto,
+  ClientListQueryDto,
+  ClientPageDto,
+  ClientSecretDto,
+  CreateClientDto,
+  CreatedClientDto,
+  UpdateClientDto,
+} from './dto/client.dto.js';
+import { RegistryErrors } from './errors.js';
+import { pageArgs, toPage } from './pagination.js';
+import { isRecordNotFound, isUniqueViolation } from './prisma-errors.js';
+
+const SECRET_METHODS = new Set(['client_secret_basic', 'client_secret_post']);
+
+/** 256 random bits, base64url: the client_secret handed out once. */
+const newClientSecret = () => randomToken(32);
+
+@Injectable()
+export class ClientsService {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly clientStatus: ClientStatusCache,
+  ) {}
+
+  async create(dto: CreateClientDto): Promise<CreatedClientDto> {
+    const usesSecret = SECRET_METHODS.has(dto.authMethod);
+    if (usesSecret) {
+      if (dto.jwks !== undefined) throw RegistryErrors.authMethodMismatch('jwks', dto.authMethod);
+      if (dto.jwksUri !== undefined)
+        throw RegistryErrors.authMethodMismatch('jwksUri', dto.authMethod);
+    } else {
+      requireOneKeySource(dto.jwks, dto.jwksUri);
+    }
+    const clientSecret = usesSecret ? newClientSecret() : undefined;
+    const clientId = dto.clientId ?? randomUUID();
+    try {
+      const row = await this.prisma.client.create({
+        data: {
+          clientId,
+          name: dto.name,
+          siret: dto.siret,
+          contactEmail: dto.contactEmail,
+          redirectUris: dto.redirectUris,
+          authMethod: dto.authMethod,
+          secretHash: clientSecret ? await hashSecret(clientSecret) : null,
+          jwks: (dto.jwks as Prisma.InputJsonObject | undefined) ?? undefined,
+          jwksUri: dto.jwksUri ?? null,
+          status: dto.status,
+        },
+      });
+      return { ...toClientDto(row), ...(clientSecret ? { clientSecret } : {}) };
+    } catch (err) {
+      if (isUniqueViolation(err)) throw RegistryErrors.exists('client', clientId);
+      throw err;
+    }
+  }
+
+  async list(query: ClientListQueryDto): Promise<ClientPageDto> {
+    const page = pageArgs(query);
+    const rows = await this.prisma.client.findMany({
+      where: { AND: [page.where, query.status ? { status: query.status } : {}] },
+      orderBy: page.orderBy,
+      take: page.take,
+    });
+    return toPage(rows, page.limit, toClientDto);
+  }
+
+  async get(clientId: string): Promise<ClientDto> {
+    return toClientDto(await this.find(clientId));
+  }
+
+  async update(clientId: string, dto: UpdateClientDto): Promise<ClientDto> {
+    const current = await this.find(clientId);
+    const keys: Prisma.ClientUpdateInput = {};
+    if (dto.jwks !== undefined || dto.jwksUri !== undefined) {
+      if (current.authMethod !== 'private_key_jwt') {
+        throw RegistryErrors.authMethodMismatch(
+          dto.jwks !== undefined ? 'jwks' : 'jwksUri',
+          current.authMethod,
+        );
+      }
+      requireOneKeySource(dto.jwks, dto.jwksUri);
+      // One source of keys at a time: setting one clears the other.
+      keys.jwks = (dto.jwks as Prisma.InputJsonObject | undefined) ?? Prisma.DbNull;
+      keys.jwksUri = dto.jwksUri ?? null;
+    }
+    let row: Client;
+    try {
+      row = await this.prisma.client.update({
+        where: { clientId },
+        data: {
+          name: dto.name,
+          siret: dto.siret,
+          contactEmail: dto.contactEmail,
+          redirectUris: dto.redirectUris,
+          status: dto.status,
+          ...keys,
+        },
+      });
+    } catch (err) {
+      if (isRecordNotFound(err)) throw RegistryErrors.notFound('client', clientId);
+      throw err;
+    }
+    // Suspension (and any change of keys or redirect URIs) must bite on the very next request.
+    this.clientChanged(clientId);
+    return toClientDto(row);
+  }
+
+  /** A new secret, shown once; the previous one stops working at once. */
+  async rotateSecret(clientId: string): Promise<ClientSecretDto> {
+    const current = await this.find(clientId);
+    if (!SECRET_METHODS.has(current.authMethod)) throw RegistryErrors.noSecretForMethod(clientId);
+    const clientSecret = newClientSecret();
+    await this.prisma.client.update({
+      where: { clientId },
+      data: { secretHash: await hashSecret(clientSecret) },
+    });
+    this.clientChanged(clientId);
+    return { clientId, clientSecret };
+  }
+
+  private async find(clientId: string): Promise<Client> {
+    const row = await this.prisma.client.findUnique({ where: { clientId } });
+    if (!row) throw RegistryErrors.notFound('client', clientId);
+    return row;
+  }
+
+  /**
+   * The OAuth bearer guard caches client status: drop this instance's entry so that a
+   * suspended client's unexpired tokens stop working on the very next request.
+   */
+  private clientChanged(clientId: string): void {
+    this.clientStatus.invalidate(clientId);
+  }
+}
+
+function requireOneKeySource(jwks: unknown, jwksUri: unknown): void {
+  if (jwks !== undefined && jwksUri !== undefined) {
+    throw RegistryErrors.invalidField('jwks', 'give either jwks or jwksUri, not both');
+  }
+  if (jwks === undefined && jwksUri === undefined) {
+    throw RegistryErrors.invalidField('jwks', 'private_key_jwt needs jwks or jwksUri');
+  }
+}
+
+/** The secret's hash is not mapped: it never leaves the database. */
+export function toClientDto(row: Client): ClientDto {
+  return {
+    id: row.id,
+    clientId: row.clientId,
+    name: row.name,
+    siret: row.siret,
+    contactEmail: row.contactEmail,
+    redirectUris: row.redirectUris,
+    authMethod: row.authMethod,
+    jwks: row.jwks ?? null,
+    jwksUri: row.jwksUri,
+    secretSet: row.secretHash !== null,
+    status: row.status,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}

@@ -1,0 +1,159 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../database/prisma.service.js';
+import type { Dataset, Prisma } from '../generated/prisma/client.js';
+import {
+  CreateDatasetDto,
+  DatasetDto,
+  DatasetListQueryDto,
+  DatasetPageDto,
+  UpdateDatasetDto,
+} from './dto/dataset.dto.js';
+import { RegistryErrors } from './errors.js';
+import { pageArgs, toPage } from './pagination.js';
+import { isForeignKeyViolation, isRecordNotFound, isUniqueViolation } from './prisma-errors.js';
+import { unknownFieldPath } from './validators.js';
+
+@Injectable()
+export class DatasetsService {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async create(dto: CreateDatasetDto): Promise<DatasetDto> {
+    const provider = await this.prisma.provider.findUnique({
+      where: { id: dto.providerId },
+      select: { id: true },
+    });
+    if (!provider)
+      throw RegistryErrors.invalidField('providerId', 'providerId names no registered provider');
+    const fields = dto.fields ?? {};
+    checkFieldsAgainstSchema(fields, dto.responseSchema);
+    try {
+      const row = await this.prisma.dataset.create({
+        data: {
+          id: dto.id,
+          providerId: dto.providerId,
+          path: dto.path,
+          identityParams: dto.identityParams,
+          responseSchema: dto.responseSchema as Prisma.InputJsonObject,
+          title: dto.title,
+          description: dto.description ?? '',
+          fields,
+          status: dto.status,
+        },
+      });
+      return toDatasetDto(row);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw RegistryErrors.exists('dataset', dto.id);
+      if (isForeignKeyViolation(err)) {
+        throw RegistryErrors.invalidField('providerId', 'providerId names no registered provider');
+      }
+      throw err;
+    }
+  }
+
+  async list(query: DatasetListQueryDto): Promise<DatasetPageDto> {
+    const page = pageArgs(query);
+    const rows = await this.prisma.dataset.findMany({
+      where: {
+        AND: [
+          page.where,
+          query.status ? { status: query.status } : {},
+          query.providerId ? { providerId: query.providerId } : {},
+        ],
+      },
+      orderBy: page.orderBy,
+      take: page.take,
+    });
+    return toPage(rows, page.limit, toDatasetDto);
+  }
+
+  async get(id: string): Promise<DatasetDto> {
+    return toDatasetDto(await this.find(id));
+  }
+
+  async update(id: string, dto: UpdateDatasetDto): Promise<DatasetDto> {
+    const current = await this.find(id);
+    if (dto.fields !== undefined || dto.responseSchema !== undefined) {
+      checkFieldsAgainstSchema(
+        dto.fields ?? (current.fields as Record<string, string>),
+        dto.responseSchema ?? current.responseSchema,
+      );
+    }
+    try {
+      const row = await this.prisma.dataset.update({
+        where: { id },
+        data: {
+          path: dto.path,
+          identityParams: dto.identityParams,
+          responseSchema: dto.responseSchema as Prisma.InputJsonObject | undefined,
+          title: dto.title,
+          description: dto.description,
+          fields: dto.fields,
+          status: dto.status,
+        },
+      });
+      return toDatasetDto(row);
+    } catch (err) {
+      if (isRecordNotFound(err)) throw RegistryErrors.notFound('dataset', id);
+      throw err;
+    }
+  }
+
+  /**
+   * Only a dataset nothing refers to: habilitations, consent requests and consents name
+   * datasets by id (arrays, no foreign key), and a citizen must still see what they agreed
+   * to. Otherwise disable it (PATCH status).
+   */
+  async remove(id: string): Promise<void> {
+    await this.find(id);
+    const where = { datasets: { has: id } };
+    const [habilitations, requests, consents] = await Promise.all([
+      this.prisma.habilitation.count({ where }),
+      this.prisma.consentRequest.count({ where }),
+      this.prisma.consent.count({ where }),
+    ]);
+    const users = [
+      habilitations && `${habilitations} habilitation(s)`,
+      requests && `${requests} consent request(s)`,
+      consents && `${consents} consent(s)`,
+    ].filter(Boolean);
+    if (users.length > 0) throw RegistryErrors.inUse('dataset', id, users.join(', '));
+    try {
+      await this.prisma.dataset.delete({ where: { id } });
+    } catch (err) {
+      if (isRecordNotFound(err)) throw RegistryErrors.notFound('dataset', id);
+      throw err;
+    }
+  }
+
+  private async find(id: string): Promise<Dataset> {
+    const row = await this.prisma.dataset.findUnique({ where: { id } });
+    if (!row) throw RegistryErrors.notFound('dataset', id);
+    return row;
+  }
+}
+
+function checkFieldsAgainstSchema(fields: Record<string, string>, schema: unknown): void {
+  const unknown = Object.keys(fields).find((path) => unknownFieldPath(schema, path));
+  if (unknown) {
+    throw RegistryErrors.invalidField(
+      'fields',
+      `fields["${unknown}"] names a property the responseSchema does not allow`,
+    );
+  }
+}
+
+export function toDatasetDto(row: Dataset): DatasetDto {
+  return {
+    id: row.id,
+    providerId: row.providerId,
+    path: row.path,
+    identityParams: row.identityParams as Record<string, string>,
+    responseSchema: row.responseSchema as Record<string, unknown>,
+    title: row.title,
+    description: row.description,
+    fields: row.fields as Record<string, string>,
+    status: row.status,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}

@@ -1,0 +1,73 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+} from '@nestjs/swagger';
+import { ApiProblems } from '../common/api-problems.decorator.js';
+import { AdminApi } from './admin-api.decorator.js';
+import { AdminAction } from './admin-audit.interceptor.js';
+import {
+  CreateProviderDto,
+  ProviderDto,
+  ProviderListQueryDto,
+  ProviderPageDto,
+  UpdateProviderDto,
+} from './dto/provider.dto.js';
+import { ProvidersService } from './providers.service.js';
+
+@AdminApi()
+@Controller('api/v1/admin/providers')
+export class ProvidersController {
+  constructor(private readonly providers: ProvidersService) {}
+
+  @Post()
+  @AdminAction('provider', 'create')
+  @ApiOperation({ summary: 'Register a data provider (its secret is encrypted, never returned)' })
+  @ApiCreatedResponse({ type: ProviderDto })
+  @ApiProblems(400, 409)
+  create(@Body() body: CreateProviderDto): Promise<ProviderDto> {
+    return this.providers.create(body);
+  }
+
+  @Get()
+  @AdminAction('provider', 'list')
+  @ApiOperation({ summary: 'List providers (keyset pagination, oldest first)' })
+  @ApiOkResponse({ type: ProviderPageDto })
+  @ApiProblems(400)
+  list(@Query() query: ProviderListQueryDto): Promise<ProviderPageDto> {
+    return this.providers.list(query);
+  }
+
+  @Get(':id')
+  @AdminAction('provider', 'read')
+  @ApiOkResponse({ type: ProviderDto })
+  @ApiProblems(404)
+  get(@Param('id') id: string): Promise<ProviderDto> {
+    return this.providers.get(id);
+  }
+
+  @Patch(':id')
+  @AdminAction('provider', 'update')
+  @ApiOperation({
+    summary: 'Change a provider; `auth`, when given, replaces the whole authentication',
+  })
+  @ApiOkResponse({ type: ProviderDto })
+  @ApiProblems(400, 404)
+  update(@Param('id') id: string, @Body() body: UpdateProviderDto): Promise<ProviderDto> {
+    return this.providers.update(id, body);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @AdminAction('provider', 'delete')
+  @ApiOperation({
+    summary: 'Delete a provider no dataset refers to (else 409: disable it instead)',
+  })
+  @ApiNoContentResponse()
+  @ApiProblems(404, 409)
+  remove(@Param('id') id: string): Promise<void> {
+    return this.providers.remove(id);
+  }
+}

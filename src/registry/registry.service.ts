@@ -1,0 +1,189 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { decryptString } from '../common/crypto.js';
+import { PrismaService } from '../database/prisma.service.js';
+import type { Client, Habilitation, Provider } from '../generated/prisma/client.js';
+import { providerSecretContext } from './providers.service.js';
+import type {
+  ActiveDataset,
+  ProviderAuth,
+  ProviderAuthConfig,
+  ProviderSummary,
+  ProviderWithSecret,
+} from './registry.types.js';
+
+/**
+ * What other modules read from the registry: the queries of the hot path (consent request,
+ * consent page, fetch, token). Every one is a primary-key or unique-index lookup, or an index
+ * range on habilitation(client_id, status). Nothing is cached here: a disabled provider, a
+ * suspended client or a revoked habilitation is seen by the very next request on every
+ * instance.
+ */
+@Injectable()
+export class RegistryService {
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * The dataset and its provider, when both are active; else null.
+   * Index: dataset primary key, then provider primary key (one join).
+   */
+  async getActiveDataset(id: string): Promise<ActiveDataset | null> {
+    const row = await this.prisma.dataset.findUnique({
+      where: { id },
+      include: { provider: true },
+    });
+    if (!row || row.status !== 'active' || row.provider.status !== 'active') return null;
+    return toActiveDataset(row);
+  }
+
+  /**
+   * The active datasets among `ids` (with active providers), in the order of `ids`; unknown or
+   * inactive ones are left out (compare lengths to detect them).
+   * Index: dataset primary key (`id IN (...)`).
+   */
+  async getActiveDatasets(ids: string[]): Promise<ActiveDataset[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.prisma.dataset.findMany({
+      where: { id: { in: ids }, status: 'active', provider: { status: 'active' } },
+      include: { provider: true },
+    });
+    const byId = new Map(rows.map((r) => [r.id, toActiveDataset(r)]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  /**
+   * An active provider with its decrypted credentials: for the exchange module only, which
+   * must keep the secret in memory and out of logs. Null when unknown or disabled.
+   * Index: provider primary key.
+   */
+  async getProviderWithSecret(id: string): Promise<ProviderWithSecret | null> {
+    const row = await this.prisma.provider.findUnique({ where: { id } });
+    if (!row || row.status !== 'active') return null;
+    return { ...toProviderSummary(row), auth: this.openAuth(row), updatedAt: row.updatedAt };
+  }
+
+  /**
+   * The habilitation that lets this client (Client.id uuid) ask for ALL of `datasets` at `at`:
+   * active, `validFrom <= at < validTo` (no end when validTo is null). The most recently
+   * granted wins when several do. Null when none does.
+   * Index: habilitation(client_id, status); the few rows of one client are then filtered on
+   * validity and `datasets @> $datasets`.
+   */
+  async findActiveHabilitation(
+    clientUuid: string,
+    datasets: string[],
+    at: Date = new Date(),
+  ): Promise<Habilitation | null> {
+    if (datasets.length === 0) return null;
+    return this.prisma.habilitation.findFirst({
+      where: {
+        clientId: clientUuid,
+        status: 'active',
+        datasets: { hasEvery: datasets },
+        validFrom: { lte: at },
+        OR: [{ validTo: null }, { validTo: { gt: at } }],
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    });
+  }
+
+  /**
+   * A given habilitation if it is still active and valid at `at` (a consent's habilitation,
+   * re-checked at every fetch). Null otherwise.
+   * Index: habilitation primary key.
+   */
+  async getActiveHabilitation(id: string, at: Date = new Date()): Promise<Habilitation | null> {
+    const row = await this.prisma.habilitation.findUnique({ where: { id } });
+    if (!row || !isHabilitationActive(row, at)) return null;
+    return row;
+  }
+
+  /**
+   * A client by its public OAuth client_id, whatever its status (the caller decides what a
+   * suspended client may do). The row includes the secret hash and keys: do not serialize it.
+   * Index: client(client_id) unique.
+   */
+  async getClientByClientId(clientId: string): Promise<Client | null> {
+    return this.prisma.client.findUnique({ where: { clientId } });
+  }
+
+  /** Index: client primary key. */
+  async getClientById(id: string): Promise<Client | null> {
+    return this.prisma.client.findUnique({ where: { id } });
+  }
+
+  private openAuth(row: Provider): ProviderAuth {
+    const config = (row.authConfig ?? {}) as ProviderAuthConfig;
+    const secret = () => {
+      if (!row.secretCiphertext) throw new Error(`provider ${row.id} has no stored secret`);
+      return decryptString(
+        this.config.masterKey,
+        row.secretCiphertext,
+        providerSecretContext(row.id),
+      );
+    };
+    switch (row.authKind) {
+      case 'none':
+        return { kind: 'none' };
+      case 'api_key':
+        return { kind: 'api_key', headerName: config.headerName ?? '', secret: secret() };
+      case 'bearer':
+        return { kind: 'bearer', token: secret() };
+      case 'oauth2_client_credentials':
+        return {
+          kind: 'oauth2_client_credentials',
+          tokenUrl: config.tokenUrl ?? '',
+          clientId: config.clientId ?? '',
+          clientSecret: secret(),
+          ...(config.scope ? { scope: config.scope } : {}),
+        };
+    }
+  }
+}
+
+export function isHabilitationActive(h: Habilitation, at: Date = new Date()): boolean {
+  return (
+    h.status === 'active' &&
+    h.validFrom.getTime() <= at.getTime() &&
+    (h.validTo === null || h.validTo.getTime() > at.getTime())
+  );
+}
+
+function toProviderSummary(p: Provider): ProviderSummary {
+  return {
+    id: p.id,
+    name: p.name,
+    baseUrl: p.baseUrl,
+    timeoutMs: p.timeoutMs,
+    maxConcurrency: p.maxConcurrency,
+  };
+}
+
+function toActiveDataset(row: {
+  id: string;
+  providerId: string;
+  path: string;
+  identityParams: unknown;
+  responseSchema: unknown;
+  title: string;
+  description: string;
+  fields: unknown;
+  updatedAt: Date;
+  provider: Provider;
+}): ActiveDataset {
+  return {
+    id: row.id,
+    providerId: row.providerId,
+    path: row.path,
+    identityParams: row.identityParams as ActiveDataset['identityParams'],
+    responseSchema: row.responseSchema as Record<string, unknown>,
+    title: row.title,
+    description: row.description,
+    fields: row.fields as Record<string, string>,
+    updatedAt: row.updatedAt,
+    provider: toProviderSummary(row.provider),
+  };
+}

@@ -1,0 +1,53 @@
+/** Shapes other modules get from `RegistryService` (never Prisma rows with secrets in them). */
+import type { IdentityClaim } from './validators.js';
+
+/** How the gateway authenticates to a provider, secret included (exchange module only). */
+export type ProviderAuth =
+  | { kind: 'none' }
+  | { kind: 'api_key'; headerName: string; secret: string }
+  | { kind: 'bearer'; token: string }
+  | {
+      kind: 'oauth2_client_credentials';
+      tokenUrl: string;
+      clientId: string;
+      clientSecret: string;
+      scope?: string;
+    };
+
+/** Non-secret part of a provider's authentication, as stored in `provider.auth_config`. */
+export interface ProviderAuthConfig {
+  headerName?: string;
+  tokenUrl?: string;
+  clientId?: string;
+  scope?: string;
+}
+
+export interface ProviderSummary {
+  id: string;
+  name: string;
+  baseUrl: string;
+  timeoutMs: number;
+  maxConcurrency: number;
+}
+
+export interface ProviderWithSecret extends ProviderSummary {
+  auth: ProviderAuth;
+  /** Changes whenever the operator edits the provider: a cache key for token caches. */
+  updatedAt: Date;
+}
+
+export interface ActiveDataset {
+  id: string;
+  providerId: string;
+  path: string;
+  /** Identity-pivot claim → query parameter name. */
+  identityParams: Partial<Record<IdentityClaim, string>>;
+  responseSchema: Record<string, unknown>;
+  title: string;
+  description: string;
+  /** Dotted path → French description shown to the citizen. */
+  fields: Record<string, string>;
+  /** Changes whenever the operator edits the dataset: a cache key for compiled schemas. */
+  updatedAt: Date;
+  provider: ProviderSummary;
+}
