@@ -36,6 +36,7 @@ import {
 } from '../src/exchange/provider-client.service.js';
 import { ProviderHealth } from '../src/exchange/provider-health.service.js';
 import type { ProvidersStatusDto } from '../src/exchange/dto/provider-status.dto.js';
+import { clientToken, registerSecretClient } from './support/clients.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 
 const ISSUER = 'https://passerelle.test';
@@ -682,7 +683,10 @@ describe('exchange: ProviderClient against the demo providers', () => {
     for (let i = 0; i < 5; i++) await problemOf(fetchFor(client, 'mesr'));
     await problemOf(fetchFor(client, 'mesr'));
 
-    const res = await request(gw.url).get('/api/v1/providers/status').expect(200);
+    const res = await request(gw.url)
+      .get('/api/v1/providers/status')
+      .set('Authorization', `Bearer ${gw.config.operatorToken}`)
+      .expect(200);
     const byId = Object.fromEntries(
       (res.body as ProvidersStatusDto).providers.map((p) => [p.id, p]),
     );
@@ -697,6 +701,27 @@ describe('exchange: ProviderClient against the demo providers', () => {
       lastErrorCode: 'provider_error',
     });
     expect(res.body.scope).toBe('instance');
+  });
+
+  it('serves the status to requesting services and operators only', async () => {
+    const url = '/api/v1/providers/status';
+    const none = await request(gw.url).get(url).expect(401);
+    expect(none.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(none.body.code).toBe('invalid_token');
+    await request(gw.url).get(url).set('Authorization', 'Bearer not-a-token').expect(401);
+    await request(gw.url)
+      .get(url)
+      .set('Authorization', `Bearer ${gw.config.operatorToken}x`)
+      .expect(401);
+    await request(gw.url)
+      .get(url)
+      .set('Authorization', `Basic ${gw.config.operatorToken}`)
+      .expect(401);
+
+    const client = await registerSecretClient(gw);
+    const token = await clientToken(gw, client);
+    const ok = await request(gw.url).get(url).set('Authorization', `Bearer ${token}`).expect(200);
+    expect(Array.isArray(ok.body.providers)).toBe(true);
   });
 });
 

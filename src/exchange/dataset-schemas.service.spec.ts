@@ -133,3 +133,27 @@ describe('DatasetSchemas', () => {
     expect(d).toMatch(/^[0-9a-f]{64}$/);
   });
 });
+
+describe('DatasetSchemas with a schema version', () => {
+  it('keys the cache on the version instead of hashing the schema', () => {
+    const schemas = new DatasetSchemas();
+    const base = { id: 'v', fields: allFields, schemaVersion: '2025-01-01T00:00:00.000Z' };
+    const value = '{"a":1,"nested":{"keep":"k","x":1}}';
+    for (let i = 0; i < 3; i++) {
+      const r = schemas.parseValidateAndReduce(
+        { ...base, responseSchema: structuredClone(schema) },
+        value,
+      );
+      expect(r).toEqual({ ok: true, data: { a: 1, nested: { keep: 'k' } } });
+    }
+    expect(schemas.compileCount).toBe(1);
+    schemas.parseValidateAndReduce(
+      { ...base, schemaVersion: '2025-02-01T00:00:00.000Z', responseSchema: schema },
+      value,
+    );
+    expect(schemas.compileCount).toBe(2);
+    expect(() =>
+      schemas.parseValidateAndReduce({ ...base, responseSchema: schema }, '{"a":'),
+    ).toThrow(SyntaxError);
+  });
+});

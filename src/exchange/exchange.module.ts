@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { ClientOrOperatorGuard } from './client-or-operator.guard.js';
 import { DatasetSchemas } from './dataset-schemas.service.js';
 import { ProviderClient } from './provider-client.service.js';
 import { ProviderHealth } from './provider-health.service.js';
@@ -15,6 +16,7 @@ import { ProvidersStatusController } from './providers-status.controller.js';
   providers: [
     DatasetSchemas,
     ProviderHealth,
+    ClientOrOperatorGuard,
     {
       provide: ProviderClient,
       inject: [DatasetSchemas, ProviderHealth, APP_CONFIG],

@@ -20,7 +20,7 @@ import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios
 import { ApiError } from '../common/problem.js';
 import { ProviderBreakers, ProviderFailure } from './circuit-breakers.js';
 import { ConcurrencyLimiter, LimiterRejected } from './concurrency-limiter.js';
-import { DatasetSchemas, payloadDigest } from './dataset-schemas.service.js';
+import { DatasetSchemas, payloadDigest, type ReduceResult } from './dataset-schemas.service.js';
 import { ExchangeErrors } from './errors.js';
 import {
   IDENTITY_CLAIMS,
@@ -315,13 +315,13 @@ export class ProviderClient implements OnModuleDestroy {
     if (raw.contentType && !/[/+]json\s*(;|$)/i.test(raw.contentType)) {
       throw ExchangeErrors.malformed(provider.id);
     }
-    let parsed: unknown;
+    let reduced: ReduceResult;
     try {
-      parsed = JSON.parse(raw.body);
-    } catch {
-      throw ExchangeErrors.malformed(provider.id);
+      reduced = this.schemas.parseValidateAndReduce(dataset, raw.body);
+    } catch (err) {
+      if (err instanceof SyntaxError) throw ExchangeErrors.malformed(provider.id);
+      throw err;
     }
-    const reduced = this.schemas.validateAndReduce(dataset, parsed);
     if (!reduced.ok) {
       this.logger.warn(
         { provider: provider.id, dataset: dataset.id, requestId, schemaErrors: reduced.errors },
@@ -391,9 +391,9 @@ export class ProviderClient implements OnModuleDestroy {
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
     if (scope) form.set('scope', scope);
     // client_secret_basic, with RFC 6749 §2.3.1's form-encoding of id and secret.
-    const basic = Buffer.from(
-      `${encodeURIComponent(clientId)}:${encodeURIComponent(provider.secret)}`,
-    ).toString('base64');
+    const basic = Buffer.from(`${formEncode(clientId)}:${formEncode(provider.secret)}`).toString(
+      'base64',
+    );
     const res = await this.request(pool, attempt, {
       method: 'POST',
       url: tokenUrl,
@@ -634,6 +634,11 @@ function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
       },
     );
   });
+}
+
+/** application/x-www-form-urlencoded encoding of one value (spaces as '+'). */
+function formEncode(value: string): string {
+  return new URLSearchParams({ v: value }).toString().slice(2);
 }
 
 function sleep(ms: number): Promise<void> {

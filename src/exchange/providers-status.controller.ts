@@ -1,6 +1,7 @@
-import { Controller, Get, Header } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Header, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOAuth2, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/api-problems.decorator.js';
+import { ClientOrOperatorGuard } from './client-or-operator.guard.js';
 import { ProvidersStatusDto } from './dto/provider-status.dto.js';
 import { ProviderHealth } from './provider-health.service.js';
 
@@ -9,14 +10,15 @@ import { ProviderHealth } from './provider-health.service.js';
 export class ProvidersStatusController {
   constructor(private readonly health: ProviderHealth) {}
 
-  // TODO(exchange): guard with "client bearer token OR operator token" once src/oauth and
-  // src/registry guards are committed.
   @Get('status')
+  @UseGuards(ClientOrOperatorGuard)
+  @ApiOAuth2([], 'client')
+  @ApiBearerAuth('operator')
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
     summary: 'Circuit state and recent error rate of each data provider',
     description:
-      'As this gateway instance sees them: a provider whose circuit is open answers 503 `provider_circuit_open` at once.',
+      'For requesting services (access token) and operators (operator token), as this gateway instance sees the providers: a provider whose circuit is open answers 503 `provider_circuit_open` at once.',
   })
   @ApiOkResponse({ type: ProvidersStatusDto })
   @ApiProblems(401)
