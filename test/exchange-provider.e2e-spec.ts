@@ -35,6 +35,7 @@ import {
   type ProviderClientOptions,
 } from '../src/exchange/provider-client.service.js';
 import { ProviderHealth } from '../src/exchange/provider-health.service.js';
+import { ProviderAssertions } from '../src/exchange/provider-assertions.service.js';
 import type { ProvidersStatusDto } from '../src/exchange/dto/provider-status.dto.js';
 import { clientToken, registerSecretClient } from './support/clients.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
@@ -111,6 +112,7 @@ describe('exchange: ProviderClient against the demo providers', () => {
   let jwksServer: http.Server;
   let signingKey: CryptoKey;
   let kid: string;
+  let jwksUrl: string;
   const clients: ProviderClient[] = [];
 
   const providerOf = (id: ProviderId, overrides: Partial<ProviderTarget> = {}): ProviderTarget => ({
@@ -192,7 +194,7 @@ describe('exchange: ProviderClient against the demo providers', () => {
       res.end(body);
     });
     await new Promise<void>((resolve) => jwksServer.listen(0, 'localhost', resolve));
-    const jwksUrl = `http://localhost:${(jwksServer.address() as AddressInfo).port}/jwks.json`;
+    jwksUrl = `http://localhost:${(jwksServer.address() as AddressInfo).port}/jwks.json`;
     demo = await startDemoProviders({ gatewayJwksUrl: jwksUrl, gatewayIssuer: ISSUER });
     gw = await startGateway({ PROVIDER_BREAKER_RESET_MS: '300', PROVIDER_QUEUE_WAIT_MS: '200' });
   });
@@ -540,6 +542,39 @@ describe('exchange: ProviderClient against the demo providers', () => {
     expect(
       (await problemOf(fetchFor(client, 'mesr', 'angela', { assertion: wrongDataset }))).code,
     ).toBe('provider_auth_failed');
+  });
+
+  it('the gateway’s own assertion (SigningKeyService, JWKS at /.well-known/jwks.json) passes the provider’s check', async () => {
+    const { client } = freshClient();
+    const assertions = gw.app.get(ProviderAssertions);
+    demo.setGatewayJwksUrl(`${gw.url}/.well-known/jwks.json`, gw.config.publicUrl);
+    try {
+      const sign = (providerId: string, datasetId: string) =>
+        assertions.sign({
+          providerId,
+          consentId: randomUUID(),
+          datasetId,
+          purpose: 'Tarification de la cantine',
+          clientId: 'demo-cantine',
+          recipient: RECIPIENT,
+        });
+      for (const id of PROVIDER_IDS) {
+        const dataset = datasetOf(id);
+        const result = await fetchFor(client, id, 'angela', {
+          assertion: await sign(id, dataset.id),
+        });
+        expect(result.status).toBe('ok');
+      }
+      // Signed for another provider: refused by this one.
+      const misdirected = await sign('dgfip', 'cnaf.quotient_familial');
+      expect(
+        (await problemOf(fetchFor(client, 'cnaf', 'angela', { assertion: misdirected }))).code,
+      ).toBe('provider_auth_failed');
+      // The test key is not the gateway's: refused too.
+      expect((await problemOf(fetchFor(client, 'cnaf'))).code).toBe('provider_auth_failed');
+    } finally {
+      demo.setGatewayJwksUrl(jwksUrl, ISSUER);
+    }
   });
 
   // ---------------------------------------------------------------- hostile provider answers

@@ -2,14 +2,15 @@ import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ClientOrOperatorGuard } from './client-or-operator.guard.js';
 import { DatasetSchemas } from './dataset-schemas.service.js';
+import { ProviderAssertions } from './provider-assertions.service.js';
 import { ProviderClient } from './provider-client.service.js';
 import { ProviderHealth } from './provider-health.service.js';
 import { ProvidersStatusController } from './providers-status.controller.js';
 
 /**
  * The live exchange with data providers: ProviderClient (the call, its resilience and the
- * answer's validation), DatasetSchemas and ProviderHealth (what `GET /api/v1/providers/status`
- * reports).
+ * answer's validation), ProviderAssertions (the signed header a provider verifies),
+ * DatasetSchemas and ProviderHealth (what `GET /api/v1/providers/status` reports).
  */
 @Module({
   controllers: [ProvidersStatusController],
@@ -17,6 +18,7 @@ import { ProvidersStatusController } from './providers-status.controller.js';
     DatasetSchemas,
     ProviderHealth,
     ClientOrOperatorGuard,
+    ProviderAssertions,
     {
       provide: ProviderClient,
       inject: [DatasetSchemas, ProviderHealth, APP_CONFIG],
@@ -28,6 +30,6 @@ import { ProvidersStatusController } from './providers-status.controller.js';
         }),
     },
   ],
-  exports: [ProviderClient, DatasetSchemas, ProviderHealth],
+  exports: [ProviderClient, ProviderAssertions, DatasetSchemas, ProviderHealth],
 })
 export class ExchangeModule {}
