@@ -22,6 +22,7 @@ import {
   seedClient,
   seedDemoRegistry,
   seedProvider,
+  type SeededClient,
   VALID_SIRET,
 } from './support/operator.js';
 
@@ -54,6 +55,14 @@ describe('registry: operator API', () => {
   const patch = async (path: string, body: object) =>
     record(await api.patch(`${ADMIN}${path}`, body));
   const del = async (path: string) => record(await api.delete(`${ADMIN}${path}`));
+
+  /** `POST /oauth/token` (client credentials, client_secret_basic) for a client seeded here. */
+  const requestToken = (client: SeededClient) =>
+    request(gw.url)
+      .post('/oauth/token')
+      .auth(client.clientId, client.clientSecret!)
+      .type('form')
+      .send({ grant_type: 'client_credentials' });
 
   /** A 400 problem+json naming `field` among its errors. */
   const expectFieldError = (res: Response, field: string) => {
@@ -124,11 +133,7 @@ describe('registry: operator API', () => {
 
     it('refuses a real client access token from /oauth/token', async () => {
       const client = await seedClient(gw, { clientId: 'auth-probe' });
-      const token = await request(gw.url)
-        .post('/oauth/token')
-        .auth(client.clientId, client.clientSecret!)
-        .type('form')
-        .send({ grant_type: 'client_credentials' });
+      const token = await requestToken(client);
       expect(token.status).toBe(200);
       expect(token.body.access_token).toEqual(expect.any(String));
       expectRefused(
@@ -684,11 +689,7 @@ describe('registry: operator API', () => {
 
     it('suspends a client at once: its unexpired access token stops working', async () => {
       const client = await seedClient(gw, { clientId: 'to-suspend' });
-      const token = await request(gw.url)
-        .post('/oauth/token')
-        .auth(client.clientId, client.clientSecret!)
-        .type('form')
-        .send({ grant_type: 'client_credentials' });
+      const token = await requestToken(client);
       expect(token.status).toBe(200);
       const me = () =>
         request(gw.url)
@@ -700,19 +701,11 @@ describe('registry: operator API', () => {
       expect(suspended.status).toBe(200);
       expect(suspended.body.status).toBe('suspended');
       expect((await me()).status).toBe(401);
-      const again = await request(gw.url)
-        .post('/oauth/token')
-        .auth(client.clientId, client.clientSecret!)
-        .type('form')
-        .send({ grant_type: 'client_credentials' });
+      const again = await requestToken(client);
       expect(again.status).toBe(401);
 
       await patch('/clients/to-suspend', { status: 'active' });
-      const back = await request(gw.url)
-        .post('/oauth/token')
-        .auth(client.clientId, client.clientSecret!)
-        .type('form')
-        .send({ grant_type: 'client_credentials' });
+      const back = await requestToken(client);
       expect(back.status).toBe(200);
     });
   });
@@ -934,11 +927,7 @@ describe('registry: operator API', () => {
   describe('signing keys', () => {
     it('rotates the signing key: the JWKS shows both, a token signed before stays valid', async () => {
       const client = await seedClient(gw, { clientId: 'key-rotation' });
-      const token = await request(gw.url)
-        .post('/oauth/token')
-        .auth(client.clientId, client.clientSecret!)
-        .type('form')
-        .send({ grant_type: 'client_credentials' });
+      const token = await requestToken(client);
       expect(token.status).toBe(200);
       const before = (await request(gw.url).get('/.well-known/jwks.json')).body.keys.map(
         (k: { kid: string }) => k.kid,
@@ -957,11 +946,7 @@ describe('registry: operator API', () => {
         .get('/api/v1/clients/me')
         .set('Authorization', `Bearer ${token.body.access_token}`);
       expect(me.status).toBe(200);
-      const fresh = await request(gw.url)
-        .post('/oauth/token')
-        .auth(client.clientId, client.clientSecret!)
-        .type('form')
-        .send({ grant_type: 'client_credentials' });
+      const fresh = await requestToken(client);
       const header = JSON.parse(
         Buffer.from(fresh.body.access_token.split('.')[0], 'base64url').toString(),
       );

@@ -29,18 +29,25 @@ const OPTIONS: Options = {
   logger: false,
 };
 
-/** Compiles with a fresh Ajv instance (no cache growing with every schema seen; `$id`s of
- * different datasets never collide). Throws ajv's error when the schema is not valid. */
-export function compileResponseSchema(schema: unknown): ValidateFunction {
+/**
+ * Compiles with a fresh Ajv instance (no cache growing with every schema seen; `$id`s of
+ * different datasets never collide). Throws ajv's error when the schema is not valid.
+ * `extra` adds options that change what validation does to data (e.g. the exchange's
+ * `removeAdditional`), never which schemas are accepted.
+ */
+export function compileResponseSchema(
+  schema: unknown,
+  extra: Pick<Options, 'removeAdditional' | 'allErrors'> = {},
+): ValidateFunction {
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
     throw new Error('must be a JSON Schema object');
   }
   const declared = (schema as { $schema?: unknown }).$schema;
   let ajv: Ajv;
   if (declared === undefined || (typeof declared === 'string' && DRAFT_2020_12.test(declared))) {
-    ajv = new Ajv2020(OPTIONS);
+    ajv = new Ajv2020({ ...OPTIONS, ...extra });
   } else if (typeof declared === 'string' && DRAFT_07.test(declared)) {
-    ajv = new Ajv(OPTIONS);
+    ajv = new Ajv({ ...OPTIONS, ...extra });
   } else {
     throw new Error('$schema must be JSON Schema draft 2020-12 (default) or draft-07');
   }

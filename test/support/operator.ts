@@ -6,7 +6,8 @@
 import request from 'supertest';
 import type { Response, Test } from 'supertest';
 import { DEMO_CATALOG, type DemoDatasetEntry } from '../../sandbox/providers/catalog.js';
-import type { DemoProviders, ProviderAuth } from '../../sandbox/providers/server.js';
+import type { DemoProviders } from '../../sandbox/providers/server.js';
+import type { ProviderAuth } from '../../src/registry/registry.types.js';
 import type { TestGateway } from './gateway.js';
 
 export const ADMIN = '/api/v1/admin';
@@ -36,15 +37,7 @@ export interface ProviderInput {
   id: string;
   name: string;
   baseUrl: string;
-  auth:
-    | ProviderAuth
-    | {
-        kind: 'oauth2_client_credentials';
-        tokenUrl: string;
-        clientId: string;
-        clientSecret: string;
-        scope?: string;
-      };
+  auth: ProviderAuth;
   timeoutMs?: number;
   maxConcurrency?: number;
   status?: 'active' | 'disabled';
