@@ -16,6 +16,9 @@ import {
   startFranceConnectSandbox,
   type FranceConnectFault,
 } from '../sandbox/franceconnect/server.js';
+import { Redis } from 'ioredis';
+import { CitizenSessionMiddleware } from '../src/identity/index.js';
+import type { PrismaSessionStore } from '../src/identity/session-store.js';
 import { freePort, startGateway, type TestGateway } from './support/gateway.js';
 import {
   franceConnectEnv,
@@ -404,6 +407,44 @@ describe('identity: citizen login through FranceConnect', () => {
     expect(asset.headers.get('cache-control')).toMatch(/max-age=31536000/);
     expect(page.body).not.toMatch(/https?:\/\/[^"]*\.(css|js)"/);
   });
+  it('forgets an expired session row on read and sweeps it', async () => {
+    const jar = new CookieJar();
+    await loginThroughSandbox(`${gw.url}/auth/login?returnTo=${WHOAMI}`, 'angela', jar);
+    const sid = decodeURIComponent((await sidIn(jar, gw.url)) ?? '')
+      .replace(/^s:/, '')
+      .split('.')[0];
+    await gw.prisma.session.update({
+      where: { sid },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
+    await expectNotLoggedIn(jar);
+    const store = gw.app.get(CitizenSessionMiddleware).store as PrismaSessionStore;
+    expect(await store.sweep()).toBeGreaterThanOrEqual(1);
+    expect(await gw.prisma.session.findUnique({ where: { sid } })).toBeNull();
+  });
+
+  it('marks the session cookie Secure when the public URL is https (behind a TLS proxy)', async () => {
+    const secure = await startGateway({
+      ...franceConnectEnv(env.fc.issuer, 'unused-secret'),
+      PUBLIC_URL: 'https://passerelle.example',
+      TRUST_PROXY: 'true',
+    });
+    try {
+      const res = await request(new CookieJar(), `${secure.url}/auth/login?returnTo=/me`, {
+        headers: { 'x-forwarded-proto': 'https' },
+      });
+      expect(res.status).toBe(302);
+      const cookie = sessionCookie(res) ?? '';
+      expect(cookie).toMatch(/; Secure/i);
+      expect(cookie).toMatch(/; HttpOnly/i);
+      expect(cookie).toMatch(/; SameSite=Lax/i);
+      expect(new URL(res.location!).searchParams.get('redirect_uri')).toBe(
+        'https://passerelle.example/auth/callback',
+      );
+    } finally {
+      await secure.close();
+    }
+  });
 });
 
 describe('identity: FranceConnect unreachable', () => {
@@ -444,5 +485,67 @@ describe('identity: FranceConnect unreachable', () => {
     } finally {
       await gw.close();
     }
+  });
+});
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function redisReachable(): Promise<boolean> {
+  const probe = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+// Redis runs on CI and the development machines; a laptop without it skips this block only.
+const redisUp = await redisReachable();
+
+(redisUp ? describe : describe.skip)('identity: sessions in Redis (REDIS_URL)', () => {
+  let env: GatewayWithFranceConnect;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    env = await startGatewayWithFranceConnect({ REDIS_URL });
+    redis = new Redis(REDIS_URL);
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await env?.close();
+  });
+
+  it('keeps the sealed session in Redis with the idle timeout, none in the database', async () => {
+    const gw = env.gateway;
+    const jar = new CookieJar();
+    const done = await loginThroughSandbox(`${gw.url}/auth/login?returnTo=${WHOAMI}`, 'karim', jar);
+    expect(done.status).toBe(200);
+    expect(done.body).toContain('Karim Youssef');
+    const sid = decodeURIComponent((await sidIn(jar, gw.url)) ?? '')
+      .replace(/^s:/, '')
+      .split('.')[0];
+    const key = `passerelle:session:${sid}`;
+    const sealed = await redis.get(key);
+    expect(sealed).toMatch(/^v1\./);
+    expect(sealed).not.toMatch(/Karim|BENALI/);
+    const ttl = await redis.pttl(key);
+    expect(ttl).toBeGreaterThan(25 * 60_000);
+    expect(ttl).toBeLessThanOrEqual(30 * 60_000);
+    expect(await gw.prisma.session.count()).toBe(0);
+
+    const out = await navigate(jar, `${gw.url}/auth/logout`);
+    expect(out.status).toBe(200);
+    expect(await redis.exists(key)).toBe(0);
+    const res = await request(jar, `${gw.url}${WHOAMI}`);
+    expect(res.status).toBe(303);
   });
 });

@@ -138,6 +138,30 @@ export function loadConfig(env: Env): AppConfig {
     .split(/\s+/)
     .filter(Boolean);
   if (!scopes.includes('openid')) throw new ConfigError('FC_SCOPES', 'must include "openid"');
+  // The consent step needs the identity pivot: each claim asked for by its own scope or a group.
+  const pivotScopes: Record<string, string[]> = {
+    given_name: ['given_name', 'profile', 'identite_pivot'],
+    family_name: ['family_name', 'profile', 'identite_pivot'],
+    birthdate: ['birthdate', 'profile', 'identite_pivot'],
+    gender: ['gender', 'profile', 'identite_pivot'],
+    birthplace: ['birthplace', 'birth', 'identite_pivot'],
+    birthcountry: ['birthcountry', 'birth', 'identite_pivot'],
+  };
+  for (const [claim, via] of Object.entries(pivotScopes)) {
+    if (!via.some((scope) => scopes.includes(scope))) {
+      throw new ConfigError('FC_SCOPES', `must ask for the identity pivot (${claim} missing)`);
+    }
+  }
+  const fcAcr = str(env, 'FC_ACR', 'eidas1');
+  if (!/^[A-Za-z0-9._:-]+$/.test(fcAcr)) throw new ConfigError('FC_ACR', 'must be one acr value, e.g. eidas1');
+  const fcRedirectUri = url(env, 'FC_REDIRECT_URI', `${publicUrl}/auth/callback`);
+  if (!new URL(fcRedirectUri).pathname.endsWith('/auth/callback')) {
+    throw new ConfigError('FC_REDIRECT_URI', 'must end with /auth/callback (the gateway route)');
+  }
+  const fcPostLogoutUri = url(env, 'FC_POST_LOGOUT_REDIRECT_URI', `${publicUrl}/auth/logged-out`);
+  if (!new URL(fcPostLogoutUri).pathname.endsWith('/auth/logged-out')) {
+    throw new ConfigError('FC_POST_LOGOUT_REDIRECT_URI', 'must end with /auth/logged-out (the gateway route)');
+  }
 
   return {
     mode,
@@ -160,10 +184,10 @@ export function loadConfig(env: Env): AppConfig {
       issuer: fcIssuer,
       clientId: str(env, 'FC_CLIENT_ID', demo ? 'passerelle-demo' : undefined),
       clientSecret: str(env, 'FC_CLIENT_SECRET', demo ? 'passerelle-demo-franceconnect-secret' : undefined),
-      redirectUri: url(env, 'FC_REDIRECT_URI', `${publicUrl}/auth/callback`),
-      postLogoutRedirectUri: url(env, 'FC_POST_LOGOUT_REDIRECT_URI', `${publicUrl}/auth/logged-out`),
+      redirectUri: fcRedirectUri,
+      postLogoutRedirectUri: fcPostLogoutUri,
       scopes,
-      acr: str(env, 'FC_ACR', 'eidas1'),
+      acr: fcAcr,
     },
     rateLimit: { perMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000) },
     exchange: {

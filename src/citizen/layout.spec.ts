@@ -1,0 +1,35 @@
+import { escapeHtml, renderPage } from './layout.js';
+
+describe('citizen page layout', () => {
+  it('escapes every HTML-significant character', () => {
+    expect(escapeHtml(`<script>alert("x") & 'y' \`z\`</script>`)).toBe(
+      '&lt;script&gt;alert(&quot;x&quot;) &amp; &#39;y&#39; &#96;z&#96;&lt;/script&gt;',
+    );
+    expect(escapeHtml(null)).toBe('');
+    expect(escapeHtml(undefined)).toBe('');
+    expect(escapeHtml(42)).toBe('42');
+  });
+
+  it('renders an accessible French DSFR page with local assets and an escaped title', () => {
+    const html = renderPage({ title: 'Titre <b>gras</b>', body: '<p>corps</p>' });
+    expect(html).toMatch(/^<!DOCTYPE html>\n<html lang="fr">/);
+    expect(html).toContain('<title>Titre &lt;b&gt;gras&lt;/b&gt; — Passerelle</title>');
+    expect(html).toContain('<h1>Titre &lt;b&gt;gras&lt;/b&gt;</h1>');
+    expect(html).toContain('<p>corps</p>');
+    expect(html).toMatch(/<a class="fr-link" href="#contenu">/);
+    expect(html).toMatch(/<header role="banner" class="fr-header">/);
+    expect(html).toContain('<p class="fr-logo">République<br>Française</p>');
+    expect(html).toContain('<p class="fr-header__service-title">Passerelle</p>');
+    expect(html).toMatch(/<main id="contenu" role="main" tabindex="-1">/);
+    expect(html).toMatch(/<footer class="fr-footer" role="contentinfo" id="pied-de-page">/);
+    expect(html).toMatch(/<link rel="stylesheet" href="\/dsfr\/dsfr\.min\.css\?v=\d+\.\d+\.\d+">/);
+    expect(html).not.toMatch(/<script/);
+    expect(html).not.toContain('Se déconnecter');
+  });
+
+  it('offers logout in the header when a citizen is logged in', () => {
+    expect(renderPage({ title: 't', body: '', loggedIn: true })).toContain(
+      'href="/auth/logout">Se déconnecter</a>',
+    );
+  });
+});
