@@ -331,7 +331,7 @@ describe('identity: citizen login through FranceConnect', () => {
     await expectNotLoggedIn(second);
   });
 
-  it('refuses a callback with no code, and an error callback with a forged state', async () => {
+  it('refuses a callback with no code, an error callback with a forged state, another iss', async () => {
     const jar = new CookieJar();
     const bare = await request(jar, `${gw.url}/auth/callback`);
     expect(bare.status).toBe(400);
@@ -344,6 +344,25 @@ describe('identity: citizen login through FranceConnect', () => {
     );
     expect(forged.status).toBe(400);
     expect(errorCode(forged)).toBe('login_state_mismatch');
+
+    // A provider error callback under our state: 502 login_provider_error, state consumed.
+    const start = await request(jar, `${gw.url}/auth/login?returnTo=${WHOAMI}`);
+    const state = new URL(start.location!).searchParams.get('state')!;
+    const providerError = await request(
+      jar,
+      `${gw.url}/auth/callback?error=server_error&error_description=boom&state=${state}`,
+    );
+    expect(providerError.status).toBe(502);
+    expect(errorCode(providerError)).toBe('login_provider_error');
+    expect((await loginFailures()).at(-1)?.detail).toBe('error callback: server_error');
+
+    // RFC 9207: a response naming another issuer is refused (mix-up).
+    const mixUp = await request(
+      jar,
+      `${gw.url}/auth/callback?code=abc&state=${state}&iss=${encodeURIComponent('https://evil.example/api/v2')}`,
+    );
+    expect(mixUp.status).toBe(400);
+    expect(errorCode(mixUp)).toBe('login_callback_invalid');
   });
 
   it('shows login_cancelled when the citizen cancels at FranceConnect', async () => {

@@ -231,19 +231,19 @@ export class FranceConnectStrategy extends PassportStrategy(Strategy, FRANCECONN
     }
 
     const query = req.query as Record<string, unknown>;
+    // RFC 9207: when the provider names itself in the response, it must be the one we asked
+    // (mix-up attacks between several providers).
+    if (query.iss !== undefined && query.iss !== provider.metadata.issuer) {
+      throw new LoginError('login_callback_invalid', 'iss is another provider');
+    }
     if (query.error !== undefined) {
       // An error callback must still be ours (state) before we believe it.
       const pending = takePendingLogin(req, query.state);
       if (!pending)
         throw new LoginError('login_state_mismatch', 'error callback with an unknown state');
-      const error = typeof query.error === 'string' ? query.error : 'invalid';
+      const error = typeof query.error === 'string' ? query.error.replace(/[^\w.-]/g, '') : '';
       if (error === 'access_denied') throw new LoginError('login_cancelled', 'access_denied');
       throw new LoginError('login_provider_error', `error callback: ${error.slice(0, 64)}`);
-    }
-    // RFC 9207: when the provider names itself in the response, it must be the one we asked
-    // (mix-up attacks between several providers).
-    if (query.iss !== undefined && query.iss !== provider.metadata.issuer) {
-      throw new LoginError('login_callback_invalid', 'iss is another provider');
     }
     // Without a code the library would start a new authorization request from the callback.
     if (typeof query.code !== 'string' || query.code === '') {
