@@ -48,7 +48,7 @@ function must(call: AdminCall, what: string): Record<string, unknown> {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env, PASSERELLE_MODE: 'demo' });
+  const config = loadConfig({ LOG_LEVEL: 'error', ...process.env, PASSERELLE_MODE: 'demo' });
   const fcUrl = new URL(config.franceConnect.issuer);
 
   const franceConnect = await startFranceConnectSandbox({
@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   let client: { client_id: string; client_secret: string; id: string } | undefined;
   if (existsSync(clientFile)) {
     const saved = JSON.parse(readFileSync(clientFile, 'utf8'));
-    if ((await admin('GET', `/clients/${saved.id}`)).status === 200) client = saved;
+    if ((await admin('GET', `/clients/${saved.client_id}`)).status === 200) client = saved;
   }
   if (!client) {
     const created = must(
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     writeFileSync(clientFile, JSON.stringify(client, null, 2) + '\n', { mode: 0o600 });
     must(
       await admin('POST', '/habilitations', {
-        clientId: client.id,
+        clientId: client.client_id,
         datasets: catalog.datasets.map((d) => d.id),
         purpose: 'Instruction des demandes d’aide au logement étudiant',
         legalBasis:
