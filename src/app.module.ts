@@ -12,6 +12,7 @@ import { IdentityModule } from './identity/identity.module.js';
 import { RegistryModule } from './registry/registry.module.js';
 import { ExchangeModule } from './exchange/exchange.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
+import { RateLimitModule } from './ratelimit/rate-limit.module.js';
 import { ProblemFilter } from './common/problem.filter.js';
 import { loggerParams } from './common/logging.js';
 import { VALIDATION_OPTIONS } from './common/problem.js';
@@ -36,6 +37,7 @@ export class AppModule {
         RegistryModule,
         ExchangeModule,
         OAuthModule,
+        RateLimitModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },

@@ -48,7 +48,13 @@ export interface AppConfig {
     scopes: string[];
     acr: string;
   };
-  rateLimit: { perMinute: number };
+  /**
+   * Requests per minute: `perMinute` per requesting service on the client API (per IP where no
+   * valid bearer token is sent), `tokenPerMinute` per IP and client_id on `POST /oauth/token`.
+   */
+  rateLimit: { perMinute: number; tokenPerMinute: number };
+  /** Prefix of every Redis key and channel (several deployments may share one Redis). */
+  redisKeyPrefix: string;
   /** Calls to data providers (src/exchange): breaker, queueing and answer size. */
   exchange: { breakerResetMs: number; queueWaitMs: number; maxResponseBytes: number };
 }
@@ -93,6 +99,14 @@ function demoSecret(dataDir: string, file: string, make: () => string): string {
   if (existsSync(path)) return readFileSync(path, 'utf8').trim();
   const value = make();
   writeFileSync(path, value + '\n', { mode: 0o600 });
+  return value;
+}
+
+function redisKeyPrefix(env: Env): string {
+  const value = str(env, 'REDIS_KEY_PREFIX', 'passerelle:');
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(value)) {
+    throw new ConfigError('REDIS_KEY_PREFIX', 'must be 1 to 64 of A-Z a-z 0-9 _ . : -');
+  }
   return value;
 }
 
@@ -189,7 +203,11 @@ export function loadConfig(env: Env): AppConfig {
       scopes,
       acr: fcAcr,
     },
-    rateLimit: { perMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000) },
+    rateLimit: {
+      perMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 1200, 1, 10_000_000),
+      tokenPerMinute: int(env, 'RATE_LIMIT_TOKEN_PER_MINUTE', 60, 1, 10_000_000),
+    },
+    redisKeyPrefix: redisKeyPrefix(env),
     exchange: {
       breakerResetMs: int(env, 'PROVIDER_BREAKER_RESET_MS', 5000, 100, 600_000),
       queueWaitMs: int(env, 'PROVIDER_QUEUE_WAIT_MS', 1000, 0, 60_000),

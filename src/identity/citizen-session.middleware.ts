@@ -42,7 +42,12 @@ export class CitizenSessionMiddleware implements OnModuleDestroy {
         enableOfflineQueue: true,
       });
       redis.on('error', (err) => this.logger.warn({ err }, 'session store: Redis error'));
-      this.store = new RedisSessionStore(redis, cipher, SESSION_IDLE_TIMEOUT_MS);
+      this.store = new RedisSessionStore(
+        redis,
+        cipher,
+        SESSION_IDLE_TIMEOUT_MS,
+        `${config.redisKeyPrefix}session:`,
+      );
     } else {
       this.store = new PrismaSessionStore(prisma, cipher, SESSION_IDLE_TIMEOUT_MS);
     }

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { JWTPayload } from 'jose';
 import { APP_CONFIG } from '../config/app-config.js';
 import type { AppConfig } from '../config/app-config.js';
 import { ClientSnapshot, ClientStatusCache } from './client-status.cache.js';
@@ -8,6 +9,14 @@ import { SigningKeyService } from './signing-key.service.js';
 
 /** RFC 9068 §2.1: access tokens are typed, so no other JWT we sign passes for one. */
 export const ACCESS_TOKEN_TYP = 'at+jwt';
+
+/**
+ * Verified tokens are remembered (by their exact string) until they expire, but at most this
+ * long: the same delay after which SigningKeyService re-reads the keys, so a retired key stops
+ * being accepted on every instance within it, cached or not.
+ */
+const VERIFIED_TOKEN_MAX_AGE_MS = 60_000;
+const VERIFIED_TOKEN_MAX = 10_000;
 
 /** The authenticated caller of a client API, as `@CurrentClient()` gives it. */
 export interface AuthenticatedClient extends ClientSnapshot {
@@ -26,6 +35,15 @@ export interface IssuedToken {
 /** Issues and checks client access tokens (RFC 9068 profile, ES256, signed by our keys). */
 @Injectable()
 export class AccessTokenService {
+  /**
+   * token string -> its verified payload. An ES256 verification costs more CPU than the rest of
+   * the bearer guard together, and a client sends the same token for minutes; the rate-limit
+   * guard and the bearer guard also both authenticate each request. Only tokens that verified
+   * get in, so nothing forged can be planted; expiry is re-checked on every hit; the client's
+   * status is still read (ClientStatusCache) on every request.
+   */
+  private readonly verified = new Map<string, { payload: JWTPayload; until: number }>();
+
   constructor(
     private readonly keys: SigningKeyService,
     private readonly clients: ClientStatusCache,
@@ -56,11 +74,7 @@ export class AccessTokenService {
   async authenticate(token: string): Promise<AuthenticatedClient> {
     let payload;
     try {
-      ({ payload } = await this.keys.verify(token, {
-        typ: ACCESS_TOKEN_TYP,
-        audience: this.config.publicUrl,
-        requiredClaims: ['exp', 'iat', 'sub', 'jti', 'client_id'],
-      }));
+      payload = await this.verify(token);
     } catch {
       throw invalidToken('The access token is invalid or expired.', true);
     }
@@ -78,5 +92,26 @@ export class AccessTokenService {
     }
     const scope = typeof payload.scope === 'string' ? payload.scope : '';
     return { ...client, scopes: scope.split(' ').filter(Boolean), tokenId: payload.jti };
+  }
+
+  private async verify(token: string): Promise<JWTPayload> {
+    const now = Date.now();
+    const hit = this.verified.get(token);
+    if (hit) {
+      if (hit.until > now) return hit.payload;
+      this.verified.delete(token);
+    }
+    const { payload } = await this.keys.verify(token, {
+      typ: ACCESS_TOKEN_TYP,
+      audience: this.config.publicUrl,
+      requiredClaims: ['exp', 'iat', 'sub', 'jti', 'client_id'],
+    });
+    if (this.verified.size >= VERIFIED_TOKEN_MAX) {
+      // Map keeps insertion order: drop the oldest entry.
+      this.verified.delete(this.verified.keys().next().value as string);
+    }
+    const until = Math.min((payload.exp as number) * 1000, now + VERIFIED_TOKEN_MAX_AGE_MS);
+    this.verified.set(token, { payload, until });
+    return payload;
   }
 }

@@ -1,0 +1,37 @@
+import type { Logger } from '@nestjs/common';
+import { Redis } from 'ioredis';
+
+/**
+ * One ioredis connection for one role (rate-limit counters, pub/sub publisher, subscriber).
+ * A subscriber connection cannot send ordinary commands, hence one connection per role.
+ *
+ * Commands fail fast when Redis is unreachable (no offline queue beyond the first connect, two
+ * retries): a request must not hang on a dead Redis; the callers decide what a failure means.
+ */
+export function connectRedis(
+  url: string,
+  role: string,
+  logger: Logger,
+  options: { failFast?: boolean } = {},
+): Redis {
+  const redis = new Redis(url, {
+    connectionName: `passerelle:${role}`,
+    maxRetriesPerRequest: 2,
+    // failFast: while disconnected, commands fail at once instead of waiting for a reconnection
+    // (for callers on a request's path that have a sensible fallback).
+    enableOfflineQueue: !options.failFast,
+    // Reconnect with a capped backoff, forever: Redis coming back must heal the instance.
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+  });
+  let failing = false;
+  redis.on('error', (err: Error) => {
+    // ioredis repeats the error at every reconnection attempt: log the first one only.
+    if (!failing) logger.warn({ err: err.message, role }, 'Redis connection error');
+    failing = true;
+  });
+  redis.on('ready', () => {
+    if (failing) logger.log({ role }, 'Redis connection restored');
+    failing = false;
+  });
+  return redis;
+}

@@ -1,0 +1,160 @@
+import { CanActivate, ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { createHash } from 'node:crypto';
+import { isIPv6 } from 'node:net';
+import { decodeJwt } from 'jose';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { AccessTokenService } from '../oauth/access-token.service.js';
+import { RateLimitErrors } from './errors.js';
+import { RATE_LIMIT_STORAGE, type RateLimitStorage } from './rate-limit.storage.js';
+
+export interface RateLimitPolicy {
+  /** Bucket namespace (and what logs call it). */
+  name: 'client' | 'token';
+  limit: number;
+  windowMs: number;
+}
+
+const TOKEN_PATH = '/oauth/token';
+const BEARER = /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)$/i;
+const MINUTE_MS = 60_000;
+
+/** Operations endpoints: probes and scrapers must never be turned away. */
+export function isOperationsPath(path: string): boolean {
+  return path === '/metrics' || path.startsWith('/health/');
+}
+
+/**
+ * The caller's address as a bucket name. IPv6 clients usually hold a whole /64: counting each
+ * address apart would let one of them rotate addresses, so IPv6 is cut to its /64.
+ */
+export function addressBucket(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1];
+  if (!isIPv6(ip)) return ip;
+  const [head, tail = ''] = ip.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
+}
+
+/**
+ * The client_id a token request claims (unverified: only a bucket name, combined with the IP):
+ * HTTP Basic user, form `client_id`, or the client assertion's `sub` (RFC 7523).
+ */
+export function claimedClientId(req: Request): string {
+  const header = req.headers.authorization;
+  if (typeof header === 'string' && /^Basic /i.test(header)) {
+    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon > 0) return decoded.slice(0, Math.min(colon, 200));
+  }
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  if (typeof body.client_id === 'string') return body.client_id.slice(0, 200);
+  if (typeof body.client_assertion === 'string') {
+    try {
+      const sub = decodeJwt(body.client_assertion).sub;
+      if (typeof sub === 'string') return sub.slice(0, 200);
+    } catch {
+      // Malformed assertion: the token endpoint refuses it; counted under no client.
+    }
+  }
+  return '';
+}
+
+/**
+ * Rate limits on every route (a global guard):
+ *
+ * - client API: RATE_LIMIT_PER_MINUTE per requesting service, keyed on the client_id of a
+ *   *verified* bearer token (a forged token cannot spend another service's budget), else on
+ *   the caller's address (citizen pages, operators, invalid tokens);
+ * - `POST /oauth/token`: RATE_LIMIT_TOKEN_PER_MINUTE per address *and* claimed client_id,
+ *   against credential stuffing, without one client locking out the others behind one NAT;
+ * - `/health/*` and `/metrics` are never limited.
+ *
+ * Answers carry `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (seconds) and
+ * `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers); a refusal is a 429 problem+json
+ * `rate_limited` with `Retry-After` (on the token endpoint, RFC 6749's error shape).
+ *
+ * If the counter store fails (Redis down), the request goes through and the failure is logged:
+ * rate limits protect capacity, they are not an access control.
+ *
+ * Why not `@nestjs/throttler`'s guard: its 6.x build is CommonJS requiring ESM-only NestJS 12,
+ * which jest's ESM runtime cannot load, so no test could start the app. The storage keeps its
+ * `ThrottlerStorage` contract, so switching back is a small change once it ships ESM.
+ */
+@Injectable()
+export class RateLimitGuard implements CanActivate {
+  private readonly logger = new Logger(RateLimitGuard.name);
+  private readonly client: RateLimitPolicy;
+  private readonly token: RateLimitPolicy;
+  private lastStoreError = 0;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(RATE_LIMIT_STORAGE) private readonly storage: RateLimitStorage,
+    private readonly accessTokens: AccessTokenService,
+  ) {
+    this.client = { name: 'client', limit: config.rateLimit.perMinute, windowMs: MINUTE_MS };
+    this.token = { name: 'token', limit: config.rateLimit.tokenPerMinute, windowMs: MINUTE_MS };
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const req = context.switchToHttp().getRequest<Request>();
+    if (isOperationsPath(req.path)) return true;
+    const policy = req.path === TOKEN_PATH ? this.token : this.client;
+    const tracker = await this.trackerFor(policy, req);
+    // Hashed: bounded length, nothing from the request verbatim in a Redis key.
+    const key = `${policy.name}:${createHash('sha256').update(tracker).digest('base64url').slice(0, 24)}`;
+    let record;
+    try {
+      record = await this.storage.increment(
+        key,
+        policy.windowMs,
+        policy.limit,
+        policy.windowMs,
+        policy.name,
+      );
+    } catch (err) {
+      // At most one line per 10 s while the store is down.
+      if (Date.now() - this.lastStoreError > 10_000) {
+        this.lastStoreError = Date.now();
+        this.logger.error({ err: (err as Error).message }, 'rate limit store failed; not limiting');
+      }
+      return true;
+    }
+    const res = context.switchToHttp().getResponse<Response>();
+    res.setHeader('RateLimit-Limit', String(policy.limit));
+    res.setHeader('RateLimit-Remaining', String(Math.max(0, policy.limit - record.totalHits)));
+    res.setHeader('RateLimit-Reset', String(record.timeToExpire));
+    res.setHeader('RateLimit-Policy', `${policy.limit};w=${policy.windowMs / 1000}`);
+    if (record.isBlocked) {
+      const retryAfter = Math.max(1, record.timeToBlockExpire);
+      res.setHeader('Retry-After', String(retryAfter));
+      throw RateLimitErrors.rateLimited(retryAfter);
+    }
+    return true;
+  }
+
+  private async trackerFor(policy: RateLimitPolicy, req: Request): Promise<string> {
+    const address = addressBucket(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+    if (policy.name === 'token') return `ip:${address}|client:${claimedClientId(req)}`;
+    const header = req.headers.authorization;
+    const match = typeof header === 'string' ? BEARER.exec(header.trim()) : null;
+    if (match) {
+      try {
+        // Verified (signature, expiry, active client); the bearer guard then finds it cached.
+        const client = await this.accessTokens.authenticate(match[1]);
+        return `client:${client.clientId}`;
+      } catch {
+        // Not one of our valid access tokens (or an operator token): limited by address.
+      }
+    }
+    return `ip:${address}`;
+  }
+}

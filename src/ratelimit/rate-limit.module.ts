@@ -1,0 +1,39 @@
+import { Inject, Logger, Module, OnModuleDestroy } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { connectRedis } from '../events/redis-connection.js';
+import { RateLimitGuard } from './rate-limit.guard.js';
+import {
+  MemoryRateLimitStorage,
+  RATE_LIMIT_STORAGE,
+  type RateLimitStorage,
+  RedisRateLimitStorage,
+} from './rate-limit.storage.js';
+
+function rateLimitStorage(config: AppConfig): RateLimitStorage {
+  if (!config.redisUrl) return new MemoryRateLimitStorage();
+  const redis = connectRedis(config.redisUrl, 'rate-limit', new Logger('RateLimit'), {
+    failFast: true,
+  });
+  return new RedisRateLimitStorage(redis, config.redisKeyPrefix);
+}
+
+/**
+ * Rate limits on every route (RateLimitGuard, global): RATE_LIMIT_PER_MINUTE per requesting
+ * service on the API, RATE_LIMIT_TOKEN_PER_MINUTE per address and client_id on
+ * `POST /oauth/token`. Counters live in Redis when REDIS_URL is set (shared by every
+ * instance), else in this process's memory.
+ */
+@Module({
+  providers: [
+    { provide: RATE_LIMIT_STORAGE, inject: [APP_CONFIG], useFactory: rateLimitStorage },
+    { provide: APP_GUARD, useClass: RateLimitGuard },
+  ],
+})
+export class RateLimitModule implements OnModuleDestroy {
+  constructor(@Inject(RATE_LIMIT_STORAGE) private readonly storage: RateLimitStorage) {}
+
+  async onModuleDestroy(): Promise<void> {
+    await this.storage.close();
+  }
+}
