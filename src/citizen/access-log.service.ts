@@ -1,0 +1,193 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../database/prisma.service.js';
+import type { AccessEntry, AccessPage } from './access-log.types.js';
+import { PREVIEW_AUDIT_KIND } from './consent-pages.service.js';
+import { ACCESS_OUTCOMES as T } from './texts.js';
+
+export const ACCESS_PAGE_SIZE = 50;
+export const MAX_ACCESS_PAGE_SIZE = 200;
+/** Audit kinds that are an access to a citizen's data: every exchange event, and previews. */
+const EXCHANGE_KIND_PREFIX = 'exchange.';
+const SUCCESS = new Set(['success', 'ok', 'succeeded', 'transmitted', 'served']);
+const REFUSED = new Set(['refused', 'denied', 'forbidden', 'rejected']);
+
+interface AuditRow {
+  seq: bigint;
+  id: string;
+  occurredAt: Date;
+  kind: string;
+  clientId: string | null;
+  consentId: string | null;
+  datasetId: string | null;
+  outcome: string;
+  details: unknown;
+}
+
+/**
+ * The citizen's access log ("Qui a consulté mes données", as Estonia's Data Tracker): every
+ * audited access to their data, newest first, read from the append-only audit table and told
+ * in plain French. Keyset pagination on the audit sequence number.
+ */
+@Injectable()
+export class AccessLogService {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /**
+   * One page of accesses, newest first. `before` is the cursor of the previous page.
+   * Index: audit_event(citizen_id, occurred_at) narrows to this citizen's rows (a few thousand
+   * at most over years); the kind filter and the sort by seq run on those.
+   */
+  async list(
+    citizenId: string,
+    options: { before?: string; limit?: number } = {},
+  ): Promise<AccessPage> {
+    const limit = Math.min(Math.max(options.limit ?? ACCESS_PAGE_SIZE, 1), MAX_ACCESS_PAGE_SIZE);
+    const before = parseCursor(options.before);
+    const rows: AuditRow[] = await this.prisma.auditEvent.findMany({
+      where: {
+        citizenId,
+        OR: [{ kind: { startsWith: EXCHANGE_KIND_PREFIX } }, { kind: PREVIEW_AUDIT_KIND }],
+        ...(before !== null ? { seq: { lt: before } } : {}),
+      },
+      orderBy: { seq: 'desc' },
+      take: limit + 1,
+      select: {
+        seq: true,
+        id: true,
+        occurredAt: true,
+        kind: true,
+        clientId: true,
+        consentId: true,
+        datasetId: true,
+        outcome: true,
+        details: true,
+      },
+    });
+    const more = rows.length > limit;
+    const kept = more ? rows.slice(0, limit) : rows;
+    const names = await this.lookups(kept);
+    return {
+      items: kept.map((row) => toEntry(row, names)),
+      nextCursor: more ? kept[kept.length - 1].seq.toString() : null,
+    };
+  }
+
+  /** Names for one page: one primary-key/unique `IN` query per kind of reference. */
+  private async lookups(rows: AuditRow[]): Promise<Lookups> {
+    const unique = (values: Array<string | null>) => [
+      ...new Set(values.filter((v): v is string => typeof v === 'string' && v !== '')),
+    ];
+    const clientIds = unique(rows.map((r) => r.clientId));
+    const datasetIds = unique(rows.map((r) => r.datasetId));
+    const consentIds = unique(rows.map((r) => r.consentId)).filter(isUuid);
+    const requestIds = unique(rows.map((r) => detail(r.details, 'consentRequestId'))).filter(
+      isUuid,
+    );
+    const [clients, datasets, consents, requests] = await Promise.all([
+      clientIds.length
+        ? this.prisma.client.findMany({
+            where: { clientId: { in: clientIds } },
+            select: { clientId: true, name: true },
+          })
+        : [],
+      datasetIds.length
+        ? this.prisma.dataset.findMany({
+            where: { id: { in: datasetIds } },
+            select: { id: true, title: true },
+          })
+        : [],
+      consentIds.length
+        ? this.prisma.consent.findMany({
+            where: { id: { in: consentIds } },
+            select: { id: true, purpose: true },
+          })
+        : [],
+      requestIds.length
+        ? this.prisma.consentRequest.findMany({
+            where: { id: { in: requestIds } },
+            select: { id: true, purpose: true },
+          })
+        : [],
+    ]);
+    return {
+      clients: new Map(clients.map((c) => [c.clientId, c.name])),
+      datasets: new Map(datasets.map((d) => [d.id, d.title])),
+      consentPurposes: new Map(consents.map((c) => [c.id, c.purpose])),
+      requestPurposes: new Map(requests.map((r) => [r.id, r.purpose])),
+    };
+  }
+}
+
+interface Lookups {
+  clients: Map<string, string>;
+  datasets: Map<string, string>;
+  consentPurposes: Map<string, string>;
+  requestPurposes: Map<string, string>;
+}
+
+function toEntry(row: AuditRow, names: Lookups): AccessEntry {
+  const preview = row.kind === PREVIEW_AUDIT_KIND;
+  const code = detail(row.details, 'code');
+  const { outcome, text } = describeOutcome(row.kind, row.outcome, code);
+  let purpose: string | null;
+  if (preview) {
+    const requestPurpose = names.requestPurposes.get(detail(row.details, 'consentRequestId') ?? '');
+    purpose = requestPurpose ? T.previewPurpose(requestPurpose) : T.previewPurposeUnknown;
+  } else {
+    purpose =
+      (row.consentId ? names.consentPurposes.get(row.consentId) : undefined) ??
+      detail(row.details, 'purpose');
+  }
+  return {
+    id: row.id,
+    occurredAt: row.occurredAt,
+    kind: preview ? 'preview' : 'fetch',
+    clientId: row.clientId,
+    serviceName: (row.clientId ? names.clients.get(row.clientId) : undefined) ?? T.unknownService,
+    datasetId: row.datasetId,
+    datasetTitle:
+      (row.datasetId ? names.datasets.get(row.datasetId) : undefined) ?? row.datasetId ?? '',
+    purpose,
+    outcome,
+    outcomeText: text,
+    code: code ?? (SUCCESS.has(row.outcome) ? null : row.outcome),
+  };
+}
+
+/**
+ * What happened, in plain French: "transmis", "refusé : consentement révoqué", "échec :
+ * administration indisponible"… from the audit outcome and, when present, its stable code.
+ */
+export function describeOutcome(
+  kind: string,
+  outcome: string,
+  code: string | null,
+): { outcome: AccessEntry['outcome']; text: string } {
+  const known = (code && T.byCode[code]) || T.byCode[outcome];
+  if (kind === PREVIEW_AUDIT_KIND) {
+    return SUCCESS.has(outcome)
+      ? { outcome: 'previewed', text: T.previewed }
+      : { outcome: 'failed', text: `${T.previewFailed}${known ? ` (${known})` : ''}` };
+  }
+  if (SUCCESS.has(outcome)) return { outcome: 'transmitted', text: T.transmitted };
+  if (known) return { outcome: known.startsWith(T.refused) ? 'refused' : 'failed', text: known };
+  if (REFUSED.has(outcome)) return { outcome: 'refused', text: T.refused };
+  return { outcome: 'failed', text: T.failed };
+}
+
+function detail(details: unknown, key: string): string | null {
+  if (!details || typeof details !== 'object' || Array.isArray(details)) return null;
+  const value = (details as Record<string, unknown>)[key];
+  return typeof value === 'string' ? value : null;
+}
+
+function isUuid(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}
+
+/** The seq of a cursor, or null; a cursor is the decimal seq of the last row of a page. */
+export function parseCursor(cursor: string | undefined): bigint | null {
+  if (cursor === undefined || cursor === '') return null;
+  if (!/^\d{1,19}$/.test(cursor)) return null;
+  return BigInt(cursor);
+}

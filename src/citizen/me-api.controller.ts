@@ -1,0 +1,122 @@
+import {
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  Param,
+  Query,
+  Req,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  ApiCookieAuth,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Request } from 'express';
+import type { CitizenConsentView } from '../consent/consent.contract.js';
+import { ApiProblems } from '../common/api-problems.decorator.js';
+import { CitizenSessionGuard, CurrentCitizen, csrfToken } from '../identity/index.js';
+import type { CitizenPrincipal } from '../identity/index.js';
+import type { AccessEntry } from './access-log.types.js';
+import { CSRF_HEADER, HeaderCsrfGuard } from './csrf.guard.js';
+import {
+  AccessDto,
+  AccessPageDto,
+  AccessQueryDto,
+  CitizenConsentDto,
+  CitizenConsentListDto,
+  CsrfTokenDto,
+} from './dto/me.dto.js';
+import { ConsentIdPipe } from './me.controller.js';
+import { MeService } from './me.service.js';
+
+/**
+ * The citizen's data as JSON, for an app running in the citizen's browser on the gateway's
+ * origin (session cookie from the FranceConnect login). State-changing calls need the
+ * `X-CSRF-Token` header with the token of `GET /api/v1/me/csrf`.
+ */
+@ApiTags('citizen')
+@ApiCookieAuth('citizen')
+@Controller('api/v1/me')
+@UseGuards(CitizenSessionGuard)
+@ApiProblems(401)
+export class MeApiController {
+  constructor(private readonly me: MeService) {}
+
+  @Get('csrf')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'The session’s CSRF token, for the X-CSRF-Token header' })
+  @ApiOkResponse({ type: CsrfTokenDto })
+  csrf(@Req() req: Request): CsrfTokenDto {
+    return { csrfToken: csrfToken(req) };
+  }
+
+  @Get('consents')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'My consents, newest first, with their status' })
+  @ApiOkResponse({ type: CitizenConsentListDto })
+  async consents(@CurrentCitizen() citizen: CitizenPrincipal): Promise<CitizenConsentListDto> {
+    const items = await this.me.listConsents(citizen.citizenId);
+    return { items: items.map(toConsentDto) };
+  }
+
+  @Delete('consents/:consentId')
+  @HttpCode(204)
+  @UseGuards(HeaderCsrfGuard)
+  @ApiOperation({
+    summary: 'Revoke one of my consents',
+    description:
+      'Effective at once; idempotent on an already revoked consent. Another citizen’s consent is 404.',
+  })
+  @ApiHeader({ name: CSRF_HEADER, required: true, description: 'From GET /api/v1/me/csrf' })
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiProblems(403, 404)
+  async revoke(
+    @Param('consentId', ConsentIdPipe) consentId: string,
+    @CurrentCitizen() citizen: CitizenPrincipal,
+    @Req() req: Request,
+  ): Promise<void> {
+    await this.me.revoke(consentId, citizen.citizenId, req.id);
+  }
+
+  @Get('accesses')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Who accessed my data',
+    description: 'Every fetch of my data by a service, and my own previews; newest first.',
+  })
+  @ApiOkResponse({ type: AccessPageDto })
+  @ApiProblems(400)
+  async accesses(
+    @CurrentCitizen() citizen: CitizenPrincipal,
+    @Query() query: AccessQueryDto,
+  ): Promise<AccessPageDto> {
+    const page = await this.me.accesses(citizen.citizenId, query.before, query.limit);
+    return { items: page.items.map(toAccessDto), nextCursor: page.nextCursor };
+  }
+}
+
+function toConsentDto(c: CitizenConsentView): CitizenConsentDto {
+  return {
+    id: c.id,
+    client: { name: c.client.name, siret: c.client.siret },
+    datasets: c.datasets.map((d) => ({ id: d.id, title: d.title, providerName: d.providerName })),
+    purpose: c.purpose,
+    legalBasis: c.legalBasis,
+    fetchMode: c.fetchMode,
+    fetchCount: c.fetchCount,
+    createdAt: c.createdAt.toISOString(),
+    expiresAt: c.expiresAt.toISOString(),
+    status: c.status,
+    revokedAt: c.revokedAt ? c.revokedAt.toISOString() : null,
+  };
+}
+
+function toAccessDto(a: AccessEntry): AccessDto {
+  return { ...a, occurredAt: a.occurredAt.toISOString() };
+}

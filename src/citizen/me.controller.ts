@@ -1,0 +1,71 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { CitizenSessionGuard, CurrentCitizen, csrfToken } from '../identity/index.js';
+import type { CitizenPrincipal } from '../identity/index.js';
+import { CitizenPageFilter } from './citizen-page.filter.js';
+import { sendHtml } from './consent-page.controller.js';
+import { FormCsrfGuard } from './csrf.guard.js';
+import { RevokeFormDto } from './dto/decision.dto.js';
+import { CitizenErrors } from './errors.js';
+import { MeService } from './me.service.js';
+import { mePage } from './pages/me.page.js';
+
+export const ConsentIdPipe = new ParseUUIDPipe({
+  exceptionFactory: () => CitizenErrors.consentNotFound(),
+});
+
+/** The citizen's home (HTML): consents, revocation, access log. */
+@ApiExcludeController()
+@Controller('me')
+@UseGuards(CitizenSessionGuard)
+@UseFilters(CitizenPageFilter)
+export class MeController {
+  constructor(private readonly me: MeService) {}
+
+  /**
+   * `avant`: cursor of the access log's older page; `revoque`: the consent just revoked (the
+   * confirmation shows only if it is indeed one of this citizen's revoked consents).
+   */
+  @Get()
+  async home(
+    @CurrentCitizen() citizen: CitizenPrincipal,
+    @Query('avant') before: unknown,
+    @Query('revoque') revoked: unknown,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const view = await this.me.home(citizen.citizenId, {
+      before: typeof before === 'string' ? before : undefined,
+      revokedId: typeof revoked === 'string' ? revoked : undefined,
+    });
+    sendHtml(res, mePage({ ...view, csrf: csrfToken(req) }));
+  }
+
+  @Post('consents/:consentId/revoke')
+  @UseGuards(FormCsrfGuard)
+  async revoke(
+    @Param('consentId', ConsentIdPipe) consentId: string,
+    @Body() _body: RevokeFormDto,
+    @CurrentCitizen() citizen: CitizenPrincipal,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.me.revoke(consentId, citizen.citizenId, req.id);
+    res
+      .set('Cache-Control', 'no-store')
+      .redirect(303, `/me?revoque=${encodeURIComponent(consentId)}`);
+  }
+}

@@ -1,0 +1,53 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  CONSENT_SERVICE,
+  type CitizenConsentView,
+  type ConsentServiceContract,
+} from '../consent/consent.contract.js';
+import { AccessLogService, parseCursor } from './access-log.service.js';
+import type { AccessPage } from './access-log.types.js';
+import type { MePageModel } from './pages/me.page.js';
+
+/** What /me and /api/v1/me show and do: the citizen's consents, revocation, access log. */
+@Injectable()
+export class MeService {
+  constructor(
+    @Inject(CONSENT_SERVICE) private readonly consents: ConsentServiceContract,
+    private readonly accessLog: AccessLogService,
+  ) {}
+
+  listConsents(citizenId: string): Promise<CitizenConsentView[]> {
+    return this.consents.listForCitizen(citizenId);
+  }
+
+  /** Another citizen's consent is `consent_not_found` (404), exactly like an unknown one. */
+  revoke(consentId: string, citizenId: string, requestId: string): Promise<void> {
+    return this.consents.revokeByCitizen(consentId, citizenId, requestId);
+  }
+
+  accesses(citizenId: string, before?: string, limit?: number): Promise<AccessPage> {
+    return this.accessLog.list(citizenId, { before, limit });
+  }
+
+  /** The /me page's content; an unreadable `before` cursor shows the newest accesses. */
+  async home(
+    citizenId: string,
+    options: { before?: string; revokedId?: string },
+  ): Promise<Omit<MePageModel, 'csrf'>> {
+    const before = parseCursor(options.before) !== null ? options.before : undefined;
+    const [consents, accesses] = await Promise.all([
+      this.listConsents(citizenId),
+      this.accesses(citizenId, before),
+    ]);
+    const revoked = options.revokedId
+      ? consents.find((c) => c.id === options.revokedId && c.status === 'revoked')
+      : undefined;
+    return {
+      consents,
+      accesses: accesses.items,
+      olderCursor: accesses.nextCursor,
+      laterPage: before !== undefined,
+      ...(revoked ? { revokedService: revoked.client.name } : {}),
+    };
+  }
+}

@@ -1,0 +1,33 @@
+/** The citizen module's error page: what happened in French, the stable code, the reference. */
+import { escapeHtml, renderPage } from '../layout.js';
+import { ERROR_PAGE as T } from '../texts.js';
+
+export interface ErrorPageModel {
+  status: number;
+  code: string;
+  requestId: string;
+  loggedIn: boolean;
+}
+
+/** The French title and message for a code, else for its status, else the generic one. */
+export function errorText(code: string, status: number): { title: string; message: string } {
+  return (
+    T.byCode[code] ?? T.byStatus[status] ?? (status >= 500 ? T.byStatus[500] : T.byStatus[400])
+  );
+}
+
+export function errorPage({ status, code, requestId, loggedIn }: ErrorPageModel): string {
+  const text = errorText(code, status);
+  return renderPage({
+    title: text.title,
+    loggedIn,
+    body: `<div class="fr-alert fr-alert--error fr-mb-4w" role="alert">
+<p>${escapeHtml(text.message)}</p>
+</div>
+<p class="fr-text--sm">${escapeHtml(T.codeLabel)} : <code data-error-code>${escapeHtml(code)}</code><br>
+${escapeHtml(T.referenceLabel)} : <code>${escapeHtml(requestId)}</code></p>
+<ul class="fr-btns-group fr-btns-group--inline-md">
+  <li><a class="fr-btn fr-btn--secondary" href="/me">${escapeHtml(T.home)}</a></li>
+</ul>`,
+  });
+}
