@@ -36,8 +36,11 @@ import {
 } from '../src/exchange/provider-client.service.js';
 import { ProviderHealth } from '../src/exchange/provider-health.service.js';
 import { ProviderAssertions } from '../src/exchange/provider-assertions.service.js';
+import { datasetTarget, providerTarget } from '../src/exchange/registry-targets.js';
+import { RegistryService } from '../src/registry/registry.service.js';
 import type { ProvidersStatusDto } from '../src/exchange/dto/provider-status.dto.js';
 import { clientToken, registerSecretClient } from './support/clients.js';
+import { ADMIN, operatorApi, seedDemoRegistry } from './support/operator.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 
 const ISSUER = 'https://passerelle.test';
@@ -197,6 +200,7 @@ describe('exchange: ProviderClient against the demo providers', () => {
     jwksUrl = `http://localhost:${(jwksServer.address() as AddressInfo).port}/jwks.json`;
     demo = await startDemoProviders({ gatewayJwksUrl: jwksUrl, gatewayIssuer: ISSUER });
     gw = await startGateway({ PROVIDER_BREAKER_RESET_MS: '300', PROVIDER_QUEUE_WAIT_MS: '200' });
+    await seedDemoRegistry(gw, demo);
   });
 
   afterEach(() => {
@@ -577,6 +581,55 @@ describe('exchange: ProviderClient against the demo providers', () => {
     }
   });
 
+  it('fetches from the registry’s own records (RegistryService -> targets), and follows schema edits', async () => {
+    const { client, schemas } = freshClient();
+    const registry = gw.app.get(RegistryService);
+    for (const id of PROVIDER_IDS) {
+      const d = (await registry.getActiveDataset(catalogEntry(id).id))!;
+      const p = (await registry.getProviderWithSecret(d.providerId))!;
+      const result = await client.fetchDataset({
+        provider: providerTarget(p),
+        dataset: datasetTarget(d),
+        identity: identityOf('angela'),
+        assertion: await assertionFor(id, d.id),
+        requestId: randomUUID(),
+      });
+      expect(result.data).toEqual(PROVIDER_RECORDS[id].angela);
+    }
+    expect(schemas.compileCount).toBe(4);
+
+    // The operator tightens the CNAF schema: the next fetch uses the new one.
+    const fetchCnaf = async () => {
+      const d = (await registry.getActiveDataset('cnaf.quotient_familial'))!;
+      const p = (await registry.getProviderWithSecret('cnaf'))!;
+      return client.fetchDataset({
+        provider: providerTarget(p),
+        dataset: datasetTarget(d),
+        identity: identityOf('angela'),
+        assertion: await assertionFor('cnaf', d.id),
+        requestId: randomUUID(),
+      });
+    };
+    await fetchCnaf();
+    expect(schemas.compileCount).toBe(4);
+    const schema = structuredClone(catalogEntry('cnaf').responseSchema) as {
+      properties: { quotient_familial: { properties: { valeur: Record<string, unknown> } } };
+    };
+    schema.properties.quotient_familial.properties.valeur = { type: 'integer', maximum: 10 };
+    const patched = await operatorApi(gw).patch(`${ADMIN}/datasets/cnaf.quotient_familial`, {
+      responseSchema: schema,
+    });
+    expect(patched.status).toBe(200);
+    const e = await problemOf(fetchCnaf());
+    expect(e.code).toBe('provider_schema_mismatch');
+    expect(schemas.compileCount).toBe(5);
+    const restored = await operatorApi(gw).patch(`${ADMIN}/datasets/cnaf.quotient_familial`, {
+      responseSchema: catalogEntry('cnaf').responseSchema,
+    });
+    expect(restored.status).toBe(200);
+    expect((await fetchCnaf()).status).toBe('ok');
+  });
+
   // ---------------------------------------------------------------- hostile provider answers
 
   describe('against a provider that misbehaves on purpose', () => {
@@ -726,6 +779,8 @@ describe('exchange: ProviderClient against the demo providers', () => {
       (res.body as ProvidersStatusDto).providers.map((p) => [p.id, p]),
     );
     expect(byId.cnaf).toMatchObject({
+      name: 'Caisse nationale des allocations familiales (CNAF)',
+      enabled: true,
       state: 'closed',
       lastMinute: { calls: 1, errors: 0, rejected: 0, errorRate: 0 },
     });
@@ -736,6 +791,9 @@ describe('exchange: ProviderClient against the demo providers', () => {
       lastErrorCode: 'provider_error',
     });
     expect(res.body.scope).toBe('instance');
+    // Registered but never called by this instance: listed, closed, no calls.
+    expect(byId.dgfip).toMatchObject({ state: 'closed', lastCalls: { calls: 0 } });
+    expect(Object.keys(byId).sort()).toEqual([...PROVIDER_IDS].sort());
   });
 
   it('serves the status to requesting services and operators only', async () => {

@@ -5,52 +5,22 @@
  */
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { canonicalJson } from '../audit/canonical-json.js';
+import { compileResponseSchema } from '../registry/json-schema.js';
 import type { DatasetTarget } from './exchange.types.js';
 
-// ajv-formats is CommonJS with `exports.default`: depending on the loader its default import is
-// the function itself or the module object.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
-  addFormatsModule) as (ajv: Ajv) => Ajv;
-
-const DRAFT_07 = /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/;
-const DRAFT_2020_12 = /^https:\/\/json-schema\.org\/draft\/2020-12\/schema#?$/;
-
 /**
- * Same drafts and strictness as the registry accepts at registration (src/registry/json-schema.ts),
- * plus `removeAdditional: 'all'`: properties a schema does not list are dropped from the answer
- * instead of failing it, so a provider that adds a field does not break the dataset but the new
- * field does not leak either. ajv applies the removal while validating, so `validate` mutates:
- * it always runs on our own copy. Caveat documented by ajv: inside `anyOf`/`oneOf`, a branch
- * that is tried and fails may already have removed properties; the catalogue only uses `anyOf`
- * for "X or null", where that cannot happen.
+ * The registry's own compiler (same drafts, strictness and formats as it accepts at
+ * registration), plus `removeAdditional: 'all'`: properties a schema does not list are dropped
+ * from the answer instead of failing it, so a provider that adds a field does not break the
+ * dataset but the new field does not leak either. ajv applies the removal while validating, so
+ * `validate` mutates: it only ever runs on our own copy. Caveat documented by ajv: inside
+ * `anyOf`/`oneOf`, a branch that is tried and fails may already have removed properties; the
+ * catalogue only uses `anyOf` for "X or null", where that cannot happen.
  */
-const OPTIONS: Options = {
-  strict: true,
-  strictRequired: false,
-  allowUnionTypes: true,
-  allErrors: false,
-  removeAdditional: 'all',
-  logger: false,
-};
-
-/** Fresh Ajv per schema: `$id`s of different datasets (or versions) never collide, and nothing
- * accumulates in a shared instance as operators update schemas. */
 function compile(schema: object): ValidateFunction {
-  const declared = (schema as { $schema?: unknown }).$schema;
-  let ajv: Ajv;
-  if (declared === undefined || (typeof declared === 'string' && DRAFT_2020_12.test(declared))) {
-    ajv = new Ajv2020(OPTIONS);
-  } else if (typeof declared === 'string' && DRAFT_07.test(declared)) {
-    ajv = new Ajv(OPTIONS);
-  } else {
-    throw new Error('$schema must be JSON Schema draft 2020-12 (default) or draft-07');
-  }
-  addFormats(ajv);
-  return ajv.compile(schema);
+  return compileResponseSchema(schema, { removeAdditional: 'all' });
 }
 
 /** Which parts of an answer the dataset declares: `all` covers everything below. */

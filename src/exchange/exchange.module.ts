@@ -5,6 +5,7 @@ import { DatasetSchemas } from './dataset-schemas.service.js';
 import { ProviderAssertions } from './provider-assertions.service.js';
 import { ProviderClient } from './provider-client.service.js';
 import { ProviderHealth } from './provider-health.service.js';
+import { ProviderStatusService } from './provider-status.service.js';
 import { ProvidersStatusController } from './providers-status.controller.js';
 
 /**
@@ -19,6 +20,7 @@ import { ProvidersStatusController } from './providers-status.controller.js';
     ProviderHealth,
     ClientOrOperatorGuard,
     ProviderAssertions,
+    ProviderStatusService,
     {
       provide: ProviderClient,
       inject: [DatasetSchemas, ProviderHealth, APP_CONFIG],

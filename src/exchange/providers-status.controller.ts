@@ -3,12 +3,12 @@ import { ApiBearerAuth, ApiOAuth2, ApiOkResponse, ApiOperation, ApiTags } from '
 import { ApiProblems } from '../common/api-problems.decorator.js';
 import { ClientOrOperatorGuard } from './client-or-operator.guard.js';
 import { ProvidersStatusDto } from './dto/provider-status.dto.js';
-import { ProviderHealth } from './provider-health.service.js';
+import { ProviderStatusService } from './provider-status.service.js';
 
 @ApiTags('exchange')
 @Controller('api/v1/providers')
 export class ProvidersStatusController {
-  constructor(private readonly health: ProviderHealth) {}
+  constructor(private readonly statusService: ProviderStatusService) {}
 
   @Get('status')
   @UseGuards(ClientOrOperatorGuard)
@@ -22,15 +22,7 @@ export class ProvidersStatusController {
   })
   @ApiOkResponse({ type: ProvidersStatusDto })
   @ApiProblems(401)
-  status(): ProvidersStatusDto {
-    return {
-      generatedAt: new Date().toISOString(),
-      scope: 'instance',
-      providers: this.health.snapshot().map((p) => ({
-        ...p,
-        stateSince: p.stateSince.toISOString(),
-        lastErrorAt: p.lastErrorAt?.toISOString() ?? null,
-      })),
-    };
+  status(): Promise<ProvidersStatusDto> {
+    return this.statusService.report();
   }
 }

@@ -28,6 +28,10 @@ export class LastCallsDto {
 export class ProviderStatusDto {
   @ApiProperty({ example: 'cnaf' })
   id: string;
+  @ApiProperty({ example: 'Caisse nationale des allocations familiales (CNAF)' })
+  name: string;
+  @ApiProperty({ example: true, description: 'False when the operator disabled the provider' })
+  enabled: boolean;
   @ApiProperty({
     enum: CIRCUIT_STATES,
     example: 'closed',

@@ -1,0 +1,36 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../database/prisma.service.js';
+import type { ProvidersStatusDto } from './dto/provider-status.dto.js';
+import { ProviderHealth } from './provider-health.service.js';
+
+/** What `GET /api/v1/providers/status` answers: every registered provider, called or not. */
+@Injectable()
+export class ProviderStatusService {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly health: ProviderHealth,
+  ) {}
+
+  async report(): Promise<ProvidersStatusDto> {
+    // A handful of rows (one per administration); not on the fetch path.
+    const registered = await this.prisma.provider.findMany({
+      select: { id: true, name: true, status: true },
+    });
+    const byId = new Map(registered.map((p) => [p.id, p]));
+    return {
+      generatedAt: new Date().toISOString(),
+      scope: 'instance',
+      providers: this.health
+        .snapshot(byId.keys())
+        // Providers deleted from the registry since they were last called are not reported.
+        .filter((p) => byId.has(p.id))
+        .map((p) => ({
+          ...p,
+          name: byId.get(p.id)!.name,
+          enabled: byId.get(p.id)!.status === 'active',
+          stateSince: p.stateSince.toISOString(),
+          lastErrorAt: p.lastErrorAt?.toISOString() ?? null,
+        })),
+    };
+  }
+}
