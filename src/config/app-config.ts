@@ -38,6 +38,8 @@ export interface AppConfig {
   corsOrigins: string[];
   trustProxy: boolean;
   consentRequestTtlMinutes: number;
+  /** First retry delay of consent notifications (doubled at each attempt, with jitter). */
+  notificationRetryBaseMs: number;
   accessTokenTtlSeconds: number;
   franceConnect: {
     issuer: string;
@@ -193,6 +195,7 @@ export function loadConfig(env: Env): AppConfig {
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     trustProxy: env.TRUST_PROXY === 'true',
     consentRequestTtlMinutes: int(env, 'CONSENT_REQUEST_TTL_MINUTES', 15, 1, 1440),
+    notificationRetryBaseMs: int(env, 'NOTIFICATION_RETRY_BASE_MS', 2000, 1, 60_000),
     accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 300, 30, 600),
     franceConnect: {
       issuer: fcIssuer,

@@ -64,9 +64,19 @@ export interface ConsentForFetch {
 
 export interface ConsentServiceContract {
   /** For GET /consent/{id}: binds the request to this citizen on first view (another citizen → `consent_request_other_citizen`). Throws `consent_request_not_found`. */
-  viewRequestForCitizen(requestId: string, citizenId: string, requestIdHeader?: string): Promise<ConsentRequestView>;
-  /** Approve or deny once; returns the client redirect URL (`redirectUri?consent_request=&status=&state=`). Throws `consent_request_expired` | `consent_request_already_decided` | `consent_request_other_citizen` | `consent_request_not_found`. */
-  decide(requestId: string, citizenId: string, identity: IdentityPivot, decision: ConsentDecision, requestIdHeader?: string): Promise<{ redirectUrl: string; consentId?: string }>;
+  viewRequestForCitizen(
+    requestId: string,
+    citizenId: string,
+    requestIdHeader?: string,
+  ): Promise<ConsentRequestView>;
+  /** Approve or deny once; returns the client redirect URL (`redirectUri?consent_request=&status=&state=`). Throws `consent_request_expired` (410) | `consent_request_already_decided` (409) | `consent_request_other_citizen` (403) | `consent_request_not_found` (404) | on approve only, `habilitation_no_longer_active` (409: the habilitation was revoked/ended, the client suspended or a dataset disabled since the request; deny still works). */
+  decide(
+    requestId: string,
+    citizenId: string,
+    identity: IdentityPivot,
+    decision: ConsentDecision,
+    requestIdHeader?: string,
+  ): Promise<{ redirectUrl: string; consentId?: string }>;
   listForCitizen(citizenId: string): Promise<CitizenConsentView[]>;
   /** Revokes (crypto-shreds the identity key); idempotent for an already revoked consent; another citizen's → `consent_not_found` (404, no hint it exists). */
   revokeByCitizen(consentId: string, citizenId: string, requestIdHeader?: string): Promise<void>;
@@ -78,7 +88,12 @@ export interface ConsentServiceContract {
    * a single conditional UPDATE (no read-then-write race between instances). Returns false when
    * the budget is spent or the consent is no longer active / has expired.
    */
-  reserveFetch(consentId: string, datasetId: string, minIntervalSeconds: number, now?: Date): Promise<boolean>;
+  reserveFetch(
+    consentId: string,
+    datasetId: string,
+    minIntervalSeconds: number,
+    now?: Date,
+  ): Promise<boolean>;
   /** Exchange: gives back a reservation whose provider call failed (the citizen's data never left), so a `once` consent can be retried. */
   releaseFetch(consentId: string, datasetId: string): Promise<void>;
   /** Exchange: decrypts the identity pivot with the consent's own key; throws `consent_identity_shredded` when the key is gone. */

@@ -1,0 +1,265 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../audit/canonical-json.js';
+import { AuditService } from '../audit/audit.service.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { PrismaService } from '../database/prisma.service.js';
+import { Prisma, type ConsentRequest, type Habilitation } from '../generated/prisma/client.js';
+import type { AuthenticatedClient } from '../oauth/access-token.service.js';
+import { RegistryService } from '../registry/registry.service.js';
+import type { FetchMode } from './consent.contract.js';
+import { ConsentLifecycleService } from './consent-lifecycle.service.js';
+import { consentStatusAt, isUuid, requestStatusAt } from './consent-status.js';
+import type {
+  ConsentRequestCreatedDto,
+  ConsentRequestStatusDto,
+  CreateConsentRequestDto,
+} from './dto/consent-request.dto.js';
+import type { ConsentDto } from './dto/consent.dto.js';
+import { ConsentErrors } from './errors.js';
+import { citizenPseudonym } from './receipt.js';
+
+/** RFC 9110 field-value characters without spaces at the ends: what a key can safely be. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7E](?:[\x20-\x7E]{0,253}[\x21-\x7E])?$/;
+
+export interface CreatedRequest {
+  body: ConsentRequestCreatedDto;
+  /** True when an earlier request with the same Idempotency-Key and body is answered again. */
+  replayed: boolean;
+}
+
+/**
+ * The requesting service's side of consent: asking (`POST /api/v1/consent-requests`) and
+ * following up (`GET …/consent-requests/{id}`, `GET …/consents/{id}`). A client only ever
+ * finds its own rows: every read filters on its uuid, and another client's id answers exactly
+ * like an unknown one (404).
+ */
+@Injectable()
+export class ConsentRequestsService {
+  private readonly logger = new Logger(ConsentRequestsService.name);
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly registry: RegistryService,
+    private readonly audit: AuditService,
+    private readonly lifecycle: ConsentLifecycleService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async create(
+    client: AuthenticatedClient,
+    dto: CreateConsentRequestDto,
+    idempotencyKey?: string,
+    requestIdHeader?: string,
+  ): Promise<CreatedRequest> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey))
+      throw ConsentErrors.idempotencyKeyInvalid();
+    const body = {
+      datasets: dto.datasets,
+      purpose: dto.purpose,
+      durationDays: dto.durationDays,
+      redirectUri: dto.redirectUri,
+      state: dto.state ?? null,
+      fetchMode: dto.fetchMode ?? ('once' as FetchMode),
+      notificationUrl: dto.notificationUrl ?? null,
+    };
+    // Defaults applied first: omitting fetchMode and sending "once" are the same request.
+    const bodyDigest = createHash('sha256').update(canonicalJson(body)).digest('base64url');
+    if (idempotencyKey !== undefined) {
+      const earlier = await this.findByIdempotencyKey(client.id, idempotencyKey);
+      if (earlier) return this.replay(earlier, bodyDigest);
+    }
+
+    const now = new Date();
+    const clientRow = await this.registry.getClientById(client.id);
+    if (!clientRow || !clientRow.redirectUris.includes(body.redirectUri))
+      throw ConsentErrors.redirectUriNotRegistered();
+    if (this.config.mode === 'production' && body.notificationUrl?.startsWith('http:')) {
+      throw ConsentErrors.notificationUrlRefused('notificationUrl must use https');
+    }
+    const active = await this.registry.getActiveDatasets(body.datasets);
+    if (active.length !== body.datasets.length) {
+      const known = new Set(active.map((d) => d.id));
+      throw ConsentErrors.unknownDataset(body.datasets.filter((d) => !known.has(d)));
+    }
+    const habilitation = await this.chooseHabilitation(
+      client.id,
+      body.datasets,
+      body.durationDays,
+      body.fetchMode,
+      now,
+    );
+
+    let row: ConsentRequest;
+    try {
+      row = await this.prisma.consentRequest.create({
+        data: {
+          clientId: client.id,
+          habilitationId: habilitation.id,
+          datasets: body.datasets,
+          purpose: body.purpose,
+          durationDays: body.durationDays,
+          fetchMode: body.fetchMode,
+          redirectUri: body.redirectUri,
+          state: body.state,
+          notificationUrl: body.notificationUrl,
+          idempotencyKey: idempotencyKey ?? null,
+          bodyDigest,
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + this.config.consentRequestTtlMinutes * 60_000),
+        },
+      });
+    } catch (err) {
+      // Two calls with the same key raced past the lookup above: the unique index
+      // (client_id, idempotency_key) let one insert through; the other answers with its row.
+      if (idempotencyKey !== undefined && isUniqueViolation(err)) {
+        const winner = await this.findByIdempotencyKey(client.id, idempotencyKey);
+        if (winner) return this.replay(winner, bodyDigest);
+      }
+      throw err;
+    }
+
+    await this.audit.record({
+      kind: 'consent.requested',
+      actor: `client:${client.clientId}`,
+      outcome: 'success',
+      clientId: client.clientId,
+      requestId: requestIdHeader ?? null,
+      details: {
+        consentRequestId: row.id,
+        habilitationId: habilitation.id,
+        datasets: row.datasets,
+        durationDays: row.durationDays,
+        fetchMode: row.fetchMode,
+      },
+    });
+    return { body: this.created(row, now), replayed: false };
+  }
+
+  /** Index: consent_request primary key (then filtered on the client). */
+  async getRequest(client: AuthenticatedClient, id: string): Promise<ConsentRequestStatusDto> {
+    if (!isUuid(id)) throw ConsentErrors.requestNotFound();
+    const row = await this.prisma.consentRequest.findUnique({
+      where: { id },
+      include: { consent: { select: { id: true } } },
+    });
+    if (!row || row.clientId !== client.id) throw ConsentErrors.requestNotFound();
+    const now = new Date();
+    const status = requestStatusAt(row, now);
+    if (status === 'expired' && row.status === 'pending')
+      await this.recordRequestExpiry(row.id, now);
+    return {
+      id: row.id,
+      status,
+      ...(row.consent ? { consentId: row.consent.id } : {}),
+      expiresAt: row.expiresAt.toISOString(),
+    };
+  }
+
+  /** Index: consent primary key (then filtered on the client). */
+  async getConsent(client: AuthenticatedClient, id: string): Promise<ConsentDto> {
+    if (!isUuid(id)) throw ConsentErrors.consentNotFound();
+    const row = await this.prisma.consent.findUnique({ where: { id } });
+    if (!row || row.clientId !== client.id) throw ConsentErrors.consentNotFound();
+    const now = new Date();
+    const status = consentStatusAt(row, now);
+    if (status === 'expired' && row.status === 'active') {
+      await this.lifecycle
+        .expireConsent(row.id, now)
+        .catch((err) =>
+          this.logger.error({ err, consentId: row.id }, 'consent expiry could not be recorded'),
+        );
+    }
+    return {
+      id: row.id,
+      clientId: client.clientId,
+      citizen: citizenPseudonym(this.config.masterKey, row.clientId, row.citizenId),
+      datasets: row.datasets,
+      purpose: row.purpose,
+      legalBasis: row.legalBasis,
+      createdAt: row.createdAt.toISOString(),
+      validFrom: row.validFrom.toISOString(),
+      expiresAt: row.expiresAt.toISOString(),
+      fetchMode: row.fetchMode,
+      fetchCount: row.fetchCount,
+      status,
+      receipt: row.receipt,
+    };
+  }
+
+  /**
+   * ONE active habilitation must cover every dataset. Among those that do, the most recent one
+   * that also allows the duration and the fetch mode is used; when none allows them, the
+   * refusal names the most recent covering one's limit. Index: habilitation(client_id, status).
+   */
+  private async chooseHabilitation(
+    clientUuid: string,
+    datasets: string[],
+    durationDays: number,
+    fetchMode: FetchMode,
+    now: Date,
+  ): Promise<Habilitation> {
+    const habilitations = await this.prisma.habilitation.findMany({
+      where: {
+        clientId: clientUuid,
+        status: 'active',
+        validFrom: { lte: now },
+        OR: [{ validTo: null }, { validTo: { gt: now } }],
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    });
+    const covering = habilitations.filter((h) => datasets.every((d) => h.datasets.includes(d)));
+    if (covering.length === 0) {
+      // Name what is missing from the habilitation that comes closest (all of them when none
+      // covers any): that is what the operator would have to grant.
+      let best: string[] = datasets;
+      for (const h of habilitations) {
+        const missing = datasets.filter((d) => !h.datasets.includes(d));
+        if (missing.length < best.length) best = missing;
+      }
+      throw ConsentErrors.datasetsNotHabilitated(best);
+    }
+    const fits = covering.find(
+      (h) => durationDays <= h.maxDurationDays && (fetchMode === 'once' || h.allowPeriodic),
+    );
+    if (fits) return fits;
+    const first = covering[0];
+    if (durationDays > first.maxDurationDays)
+      throw ConsentErrors.durationExceedsHabilitation(first.maxDurationDays);
+    throw ConsentErrors.periodicNotAllowed();
+  }
+
+  /** Index: consent_request(client_id, idempotency_key) unique. */
+  private findByIdempotencyKey(clientUuid: string, key: string): Promise<ConsentRequest | null> {
+    return this.prisma.consentRequest.findUnique({
+      where: { clientId_idempotencyKey: { clientId: clientUuid, idempotencyKey: key } },
+    });
+  }
+
+  /** Same key: the same request again if the body is the same, else 422 (never a second request). */
+  private replay(earlier: ConsentRequest, bodyDigest: string): CreatedRequest {
+    if (earlier.bodyDigest !== bodyDigest) throw ConsentErrors.idempotencyKeyReused();
+    return { body: this.created(earlier, new Date()), replayed: true };
+  }
+
+  private created(row: ConsentRequest, now: Date): ConsentRequestCreatedDto {
+    return {
+      id: row.id,
+      status: requestStatusAt(row, now),
+      consentUrl: `${this.config.publicUrl}/consent/${row.id}`,
+      expiresAt: row.expiresAt.toISOString(),
+    };
+  }
+
+  private async recordRequestExpiry(requestId: string, now: Date): Promise<void> {
+    await this.lifecycle
+      .expireRequest(requestId, now)
+      .catch((err) =>
+        this.logger.error({ err, requestId }, 'request expiry could not be recorded'),
+      );
+  }
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
+}
