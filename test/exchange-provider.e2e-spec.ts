@@ -348,8 +348,9 @@ describe('exchange: ProviderClient against the demo providers', () => {
       for (const marker of ERROR_MODE_LEAK_MARKERS[id]) expect(text).not.toContain(marker);
       expect(text).not.toMatch(/jdbc|Exception|\.intra|trace/i);
     }
-    // Nor in the gateway's logs.
+    // Nor in the gateway's logs (which do record the failures).
     const logs = gw.logs.text();
+    expect(logs).toContain('provider fetch failed');
     for (const id of PROVIDER_IDS)
       for (const m of ERROR_MODE_LEAK_MARKERS[id]) expect(logs).not.toContain(m);
   });

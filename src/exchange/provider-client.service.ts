@@ -73,6 +73,12 @@ const RETRYABLE_STATUS = new Set([502, 503, 504]);
 const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN']);
 const DEFAULT_NOT_FOUND = 'Le fournisseur de données ne connaît pas cette personne.';
 const MAX_MESSAGE_LENGTH = 200;
+const QUIET_CODES = new Set([
+  'citizen_unknown_to_provider',
+  'provider_circuit_open',
+  'provider_busy',
+  'provider_disabled',
+]);
 
 interface Token {
   value: string;
@@ -93,6 +99,8 @@ interface Pool {
 interface Attempt {
   deadline: number;
   attempts: number;
+  /** Why the provider failed (status or transport error code), for the log line only. */
+  reason?: string;
 }
 
 interface RawAnswer {
@@ -149,7 +157,9 @@ export class ProviderClient implements OnModuleDestroy {
     } catch (err) {
       const error = err instanceof ApiError ? err : this.unexpected(err, input);
       this.recordOutcome(provider.id, error.code);
-      this.logger.warn(
+      // Expected outcomes (citizen unknown, circuit open, busy) would flood the logs at warn.
+      const level = QUIET_CODES.has(error.code) ? 'debug' : 'warn';
+      this.logger[level](
         {
           provider: provider.id,
           dataset: dataset.id,
@@ -157,6 +167,7 @@ export class ProviderClient implements OnModuleDestroy {
           code: error.code,
           attempts: attempt.attempts,
           durationMs: Date.now() - started,
+          ...(attempt.reason ? { reason: attempt.reason } : {}),
         },
         'provider fetch failed',
       );
@@ -200,6 +211,7 @@ export class ProviderClient implements OnModuleDestroy {
         throw ExchangeErrors.circuitOpen(provider.id, this.breakers.retryAfterSeconds(provider.id));
       }
       if (err instanceof ProviderFailure) {
+        attempt.reason = err.reason;
         throw err.kind === 'timeout'
           ? ExchangeErrors.timeout(provider.id)
           : ExchangeErrors.error(provider.id);
