@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import axios, { AxiosError } from 'axios';
 import { randomUUID } from 'node:crypto';
 import { canonicalJson } from '../audit/canonical-json.js';
-import { AuditService } from '../audit/audit.service.js';
+import { AuditService, type AuditInput } from '../audit/audit.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { SigningKeyService } from '../oauth/signing-key.service.js';
 
@@ -125,7 +125,7 @@ export class ConsentNotifier implements OnModuleDestroy {
       { type, eventId: event.eventId, origin, error: lastError },
       'notification abandoned',
     );
-    this.audit.recordQuietly({
+    await this.recordFailure({
       kind: 'notification.failed',
       actor: 'gateway',
       outcome: 'failure',
@@ -141,6 +141,15 @@ export class ConsentNotifier implements OnModuleDestroy {
       },
     });
     return false;
+  }
+
+  /** Awaited so that `idle()` covers it; a failed audit write is logged, never thrown. */
+  private async recordFailure(input: AuditInput): Promise<void> {
+    await this.audit
+      .record(input)
+      .catch((err) =>
+        this.logger.error({ err, kind: input.kind }, 'audit event could not be written'),
+      );
   }
 
   private async post(
