@@ -12,6 +12,7 @@ import { IdentityModule } from './identity/identity.module.js';
 import { RegistryModule } from './registry/registry.module.js';
 import { ExchangeModule } from './exchange/exchange.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
+import { CitizenModule } from './citizen/citizen.module.js';
 import { ConsentModule } from './consent/consent.module.js';
 import { RateLimitModule } from './ratelimit/rate-limit.module.js';
 import { ProblemFilter } from './common/problem.filter.js';
@@ -38,6 +39,7 @@ export class AppModule {
         RegistryModule,
         ExchangeModule,
         OAuthModule,
+        CitizenModule,
         ConsentModule,
         RateLimitModule,
       ],

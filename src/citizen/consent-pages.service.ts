@@ -8,11 +8,10 @@ import {
   type ConsentServiceContract,
 } from '../consent/consent.contract.js';
 import { PrismaService } from '../database/prisma.service.js';
-import type { DatasetTarget, ProviderTarget } from '../exchange/exchange.types.js';
 import { ProviderAssertions } from '../exchange/provider-assertions.service.js';
 import { ProviderClient } from '../exchange/provider-client.service.js';
+import { datasetTarget, providerTarget } from '../exchange/registry-targets.js';
 import type { CitizenPrincipal } from '../identity/index.js';
-import type { ActiveDataset, ProviderWithSecret } from '../registry/registry.types.js';
 import { RegistryService } from '../registry/registry.service.js';
 import { CitizenErrors } from './errors.js';
 import type { PreviewDataset, PreviewOutcome, PreviewPageModel } from './pages/preview.page.js';
@@ -170,8 +169,8 @@ export class ConsentPagesService {
         recipient: request.client.siret,
       });
       result = await this.providers.fetchDataset({
-        provider: toProviderTarget(provider),
-        dataset: toDatasetTarget(dataset),
+        provider: providerTarget(provider),
+        dataset: datasetTarget(dataset),
         identity: citizen.identity,
         assertion,
         requestId: requestIdHeader,
@@ -202,50 +201,4 @@ export function assertDecidable(request: ConsentRequestView, now: Date = new Dat
   if (request.status === 'expired' || request.expiresAt.getTime() <= now.getTime()) {
     throw CitizenErrors.requestExpired();
   }
-}
-
-/** The registry's provider (secret opened) as the exchange core's plain input. */
-export function toProviderTarget(p: ProviderWithSecret): ProviderTarget {
-  const base = {
-    id: p.id,
-    baseUrl: p.baseUrl,
-    timeoutMs: p.timeoutMs,
-    maxConcurrency: p.maxConcurrency,
-    status: 'active' as const,
-  };
-  switch (p.auth.kind) {
-    case 'none':
-      return { ...base, authKind: 'none', authConfig: {}, secret: null };
-    case 'api_key':
-      return {
-        ...base,
-        authKind: 'api_key',
-        authConfig: { headerName: p.auth.headerName },
-        secret: p.auth.secret,
-      };
-    case 'bearer':
-      return { ...base, authKind: 'bearer', authConfig: {}, secret: p.auth.token };
-    case 'oauth2_client_credentials':
-      return {
-        ...base,
-        authKind: 'oauth2_client_credentials',
-        authConfig: {
-          tokenUrl: p.auth.tokenUrl,
-          clientId: p.auth.clientId,
-          ...(p.auth.scope ? { scope: p.auth.scope } : {}),
-        },
-        secret: p.auth.clientSecret,
-      };
-  }
-}
-
-export function toDatasetTarget(d: ActiveDataset): DatasetTarget {
-  return {
-    id: d.id,
-    providerId: d.providerId,
-    path: d.path,
-    identityParams: d.identityParams,
-    responseSchema: d.responseSchema,
-    fields: d.fields,
-  };
 }

@@ -146,13 +146,20 @@ export async function startCitizenStack(
       habilitation: options.purpose ? { purpose: options.purpose } : {},
     });
     const client = registry.client;
-    const token = () =>
-      clientToken(gw, {
+    // One token reused for a minute (they live 5): the token endpoint is rate-limited per
+    // client, and a test run makes many client calls.
+    let cached: { value: string; until: number } | null = null;
+    const token = async () => {
+      if (cached && cached.until > Date.now()) return cached.value;
+      const value = await clientToken(gw, {
         id: client.id,
         clientId: client.clientId,
         clientSecret: client.clientSecret ?? '',
         authMethod: 'client_secret_basic',
       });
+      cached = { value, until: Date.now() + 60_000 };
+      return value;
+    };
     const createRequest = async (body: ConsentRequestBody = {}) => {
       const res = await fetch(`${gw.url}/api/v1/consent-requests`, {
         method: 'POST',

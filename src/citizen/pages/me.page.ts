@@ -27,13 +27,6 @@ const BADGE: Record<CitizenConsentView['status'], string> = {
   expired: 'fr-badge--warning',
 };
 
-const OUTCOME_BADGE: Record<AccessEntry['outcome'], string> = {
-  transmitted: 'fr-badge--info',
-  previewed: 'fr-badge--new',
-  refused: 'fr-badge--warning',
-  failed: 'fr-badge--error',
-};
-
 function consentItem(c: CitizenConsentView, csrf: string): string {
   const datasets = c.datasets
     .map((d) => `<li>${escapeHtml(d.title)} (${escapeHtml(d.providerName)})</li>`)
@@ -70,10 +63,10 @@ ${revoke}
 function accessRow(a: AccessEntry): string {
   return `<tr data-access="${escapeHtml(a.id)}" data-outcome="${escapeHtml(a.outcome)}">
 <td>${timeTag(a.occurredAt, frenchDateTime(a.occurredAt))}</td>
-<td>${escapeHtml(a.serviceName)}</td>
-<td>${escapeHtml(a.datasetTitle)}</td>
-<td>${escapeHtml(a.purpose ?? '')}</td>
-<td><p class="fr-badge fr-badge--sm fr-badge--no-icon ${OUTCOME_BADGE[a.outcome]}">${escapeHtml(a.outcomeText)}</p></td>
+<td class="fr-cell--multiline">${escapeHtml(a.serviceName)}</td>
+<td class="fr-cell--multiline">${escapeHtml(a.datasetTitle)}</td>
+<td class="fr-cell--multiline">${escapeHtml(a.purpose ?? '')}</td>
+<td class="fr-cell--multiline">${escapeHtml(a.outcomeText)}</td>
 </tr>`;
 }
 
@@ -92,7 +85,7 @@ function accessLog(model: MePageModel): string {
   const table =
     model.accesses.length === 0
       ? `<p>${escapeHtml(T.noAccess)}</p>`
-      : `<div class="fr-table" data-access-log>
+      : `<div class="fr-table fr-table--no-caption" data-access-log>
 <div class="fr-table__wrapper">
 <div class="fr-table__container">
 <div class="fr-table__content">
