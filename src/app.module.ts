@@ -14,6 +14,7 @@ import { ExchangeModule } from './exchange/exchange.module.js';
 import { OAuthModule } from './oauth/oauth.module.js';
 import { CitizenModule } from './citizen/citizen.module.js';
 import { ConsentModule } from './consent/consent.module.js';
+import { EventsModule } from './events/events.module.js';
 import { RateLimitModule } from './ratelimit/rate-limit.module.js';
 import { ProblemFilter } from './common/problem.filter.js';
 import { loggerParams } from './common/logging.js';
@@ -41,6 +42,7 @@ export class AppModule {
         OAuthModule,
         CitizenModule,
         ConsentModule,
+        EventsModule,
         RateLimitModule,
       ],
       providers: [

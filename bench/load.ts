@@ -1,0 +1,163 @@
+/**
+ * One load run with autocannon, measured by us: autocannon's own latency histogram counts whole
+ * milliseconds (a 0.8 ms answer is recorded as 0), too coarse for a gateway whose added latency
+ * is itself about a millisecond. Every response time is kept (float ms) and sorted at the end.
+ */
+import autocannon from 'autocannon';
+import { cpuTimeMs, RssSampler } from './processes.js';
+
+export interface LoadRequest {
+  method?: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface LoadSpec {
+  name: string;
+  /** Base URL (scheme, host, port). */
+  url: string;
+  connections: number;
+  durationSeconds: number;
+  /** Cycled through, one after the other, by every connection. */
+  requests: LoadRequest[];
+  /** Called before each run, e.g. to refresh an access token (return new requests). */
+  prepare?: () => Promise<LoadRequest[] | void>;
+  /** Processes whose CPU time and memory are measured during the run. */
+  watch: Record<string, number>;
+  /** Keep the X-Request-Id of every 2xx answer (to match them with audit events). */
+  collectRequestIds?: boolean;
+}
+
+export interface LoadResult {
+  name: string;
+  connections: number;
+  durationSeconds: number;
+  requests: number;
+  ok2xx: number;
+  non2xx: number;
+  /** Connection errors and timeouts. */
+  errors: number;
+  statusCodes: Record<string, number>;
+  rps: number;
+  latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
+  /** Per watched process: CPU ms per request, RSS at start/end/max (MiB). */
+  processes: Record<
+    string,
+    {
+      cpuMsPerRequest: number;
+      cpuPercent: number;
+      rss: { startMiB: number; endMiB: number; maxMiB: number };
+    }
+  >;
+  /** With collectRequestIds: the request ids of the 2xx answers. */
+  requestIds?: string[];
+}
+
+function requestIdOf(headers: Record<string, unknown>): string | undefined {
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.toLowerCase() === 'x-request-id' && typeof value === 'string') return value;
+  }
+  return undefined;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)];
+}
+
+export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  const prepared = (await spec.prepare?.()) ?? spec.requests;
+  let times = new Float64Array(1 << 16);
+  let count = 0;
+  const statusCodes: Record<string, number> = {};
+  const cpuBefore: Record<string, number> = {};
+  const samplers: Record<string, RssSampler> = {};
+  for (const [name, pid] of Object.entries(spec.watch)) {
+    cpuBefore[name] = cpuTimeMs(pid);
+    samplers[name] = new RssSampler(pid);
+  }
+  const requestIds: string[] = [];
+  const onResponse = spec.collectRequestIds
+    ? (status: number, _body: string, _context: object, headers: Record<string, unknown>) => {
+        if (status >= 200 && status < 300) {
+          const id = requestIdOf(headers);
+          if (id) requestIds.push(id);
+        }
+      }
+    : undefined;
+  const started = process.hrtime.bigint();
+  let finish!: (err: unknown, result?: autocannon.Result) => void;
+  const done = new Promise<autocannon.Result>((resolve, reject) => {
+    finish = (err, result) => (err ? reject(err) : resolve(result!));
+  });
+  const instance = autocannon(
+    {
+      url: spec.url,
+      connections: spec.connections,
+      duration: spec.durationSeconds,
+      pipelining: 1,
+      timeout: 30,
+      requests: prepared.map((r) => ({
+        method: r.method ?? 'GET',
+        path: r.path,
+        headers: r.headers,
+        body: r.body,
+        ...(onResponse ? { onResponse: onResponse as never } : {}),
+      })),
+    },
+    (err, result) => finish(err, result),
+  );
+  instance.on(
+    'response',
+    (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+      if (count === times.length) {
+        const bigger = new Float64Array(times.length * 2);
+        bigger.set(times);
+        times = bigger;
+      }
+      times[count++] = responseTime;
+      const key = String(statusCode);
+      statusCodes[key] = (statusCodes[key] ?? 0) + 1;
+    },
+  );
+  const result = await done;
+  const elapsedS = Number(process.hrtime.bigint() - started) / 1e9;
+  const processes: LoadResult['processes'] = {};
+  for (const [name, pid] of Object.entries(spec.watch)) {
+    const cpuMs = cpuTimeMs(pid) - cpuBefore[name];
+    processes[name] = {
+      cpuMsPerRequest: count ? cpuMs / count : NaN,
+      cpuPercent: (cpuMs / (elapsedS * 1000)) * 100,
+      rss: samplers[name].stop(),
+    };
+  }
+  const sorted = times.slice(0, count).sort();
+  let sum = 0;
+  for (const t of sorted) sum += t;
+  const ok2xx = Object.entries(statusCodes)
+    .filter(([code]) => code.startsWith('2'))
+    .reduce((n, [, c]) => n + c, 0);
+  return {
+    name: spec.name,
+    connections: spec.connections,
+    durationSeconds: spec.durationSeconds,
+    requests: count,
+    ok2xx,
+    non2xx: count - ok2xx,
+    errors: result.errors,
+    statusCodes,
+    rps: count / elapsedS,
+    latencyMs: {
+      p50: percentile(sorted, 50),
+      p90: percentile(sorted, 90),
+      p99: percentile(sorted, 99),
+      p999: percentile(sorted, 99.9),
+      max: sorted[count - 1] ?? NaN,
+      mean: count ? sum / count : NaN,
+    },
+    processes,
+    ...(spec.collectRequestIds ? { requestIds } : {}),
+  };
+}

@@ -1,0 +1,148 @@
+/** The benchmark's figures: the JSON written to bench/results/ and the table printed. */
+import type { LoadResult } from './load.js';
+
+export interface BenchReport {
+  startedAt: string;
+  finishedAt: string;
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string };
+  setup: {
+    database: 'postgresql' | 'pglite';
+    redis: boolean;
+    durationSeconds: number;
+    concurrencies: number[];
+    consents: number;
+    dataset: string;
+    providerLatencyScenarioMs: number;
+    profile: string | null;
+  };
+  results: LoadResult[];
+  soak: {
+    seconds: number;
+    rps: number;
+    rssMiB: number[];
+    firstHalfAvgMiB: number;
+    secondHalfAvgMiB: number;
+  } | null;
+  audit: {
+    valid: boolean;
+    fetches2xx: number;
+    auditedOk: number;
+    missing: number;
+    duplicated: number;
+    unanswered: number;
+    unansweredAllowed: number;
+    outcomes: Record<string, number>;
+    chain: { ok: boolean; checked: number; durationMs?: number };
+    reasons: string[];
+  };
+  valid: boolean;
+}
+
+const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '-');
+
+function pad(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+}
+
+export interface Ratio {
+  concurrency: number;
+  scenario: string;
+  throughputRatio: number;
+  addedP50Ms: number;
+  addedP99Ms: number;
+}
+
+/** gateway vs direct at the same concurrency (and the same provider latency). */
+export function ratios(results: LoadResult[]): Ratio[] {
+  const out: Ratio[] = [];
+  for (const g of results) {
+    if (!g.name.startsWith('gateway') || g.name.includes('soak')) continue;
+    const directName = g.name.replace('gateway', 'direct');
+    const d = results.find((r) => r.name === directName && r.connections === g.connections);
+    if (!d) continue;
+    out.push({
+      concurrency: g.connections,
+      scenario: g.name,
+      throughputRatio: g.rps / d.rps,
+      addedP50Ms: g.latencyMs.p50 - d.latencyMs.p50,
+      addedP99Ms: g.latencyMs.p99 - d.latencyMs.p99,
+    });
+  }
+  return out;
+}
+
+export function printReport(report: BenchReport): void {
+  const out: string[] = [];
+  const { machine, setup } = report;
+  out.push('');
+  out.push(
+    `Passerelle benchmark — ${machine.cpus} CPU (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}; ` +
+      `${setup.database}${setup.redis ? ' + Redis' : ''}; ${setup.durationSeconds} s per run; ${setup.consents} consents`,
+  );
+  out.push('');
+  const widths = [20, 5, 9, 8, 8, 9, 7, 11, 9, 10];
+  out.push(
+    pad(
+      [
+        'scenario',
+        'conc',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'p99.9 ms',
+        'errors',
+        'gw CPU/req',
+        'gw RSS',
+        'prov CPU',
+      ],
+      widths,
+    ),
+  );
+  for (const r of report.results) {
+    const gw = r.processes.gateway;
+    const prov = r.processes.providers;
+    out.push(
+      pad(
+        [
+          r.name,
+          String(r.connections),
+          r.rps.toFixed(0),
+          ms(r.latencyMs.p50),
+          ms(r.latencyMs.p99),
+          ms(r.latencyMs.p999),
+          String(r.non2xx + r.errors),
+          r.name.startsWith('direct') ? '-' : `${gw.cpuMsPerRequest.toFixed(3)} ms`,
+          `${gw.rss.maxMiB.toFixed(0)} MiB`,
+          `${prov.cpuPercent.toFixed(0)} %`,
+        ],
+        widths,
+      ),
+    );
+  }
+  out.push('');
+  out.push('gateway vs direct (same concurrency, same provider):');
+  for (const q of ratios(report.results)) {
+    out.push(
+      `  ${q.scenario.padEnd(16)} c=${String(q.concurrency).padStart(3)}  throughput ${(q.throughputRatio * 100).toFixed(0).padStart(3)} % of direct` +
+        `   added p50 ${ms(q.addedP50Ms)} ms   added p99 ${ms(q.addedP99Ms)} ms`,
+    );
+  }
+  if (report.soak) {
+    const s = report.soak;
+    out.push('');
+    out.push(
+      `soak: ${s.seconds} s at c=64, ${s.rps.toFixed(0)} req/s; gateway RSS first half ${s.firstHalfAvgMiB.toFixed(1)} MiB, ` +
+        `second half ${s.secondHalfAvgMiB.toFixed(1)} MiB (min ${Math.min(...s.rssMiB).toFixed(0)}, max ${Math.max(...s.rssMiB).toFixed(0)})`,
+    );
+  }
+  const a = report.audit;
+  out.push('');
+  out.push(
+    `audit: ${a.fetches2xx} successful fetches answered, ${a.auditedOk} audited as successful ` +
+      `(${a.unanswered} cut at run ends, allowed ${a.unansweredAllowed}), missing ${a.missing}, duplicated ${a.duplicated}; ` +
+      `chain ${a.chain.ok ? 'verifies' : 'BROKEN'} (${a.chain.checked} events${a.chain.durationMs !== undefined ? `, ${a.chain.durationMs} ms` : ''})`,
+  );
+  out.push(report.valid ? 'run VALID' : `run INVALID: ${a.reasons.join('; ')}`);
+  out.push('');
+  process.stdout.write(out.join('\n') + '\n');
+}

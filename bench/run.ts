@@ -1,0 +1,518 @@
+/**
+ * `npm run bench`: what the gateway costs on top of the call it mediates, on this machine.
+ *
+ * One run starts everything it needs: a fresh PostgreSQL database on DATABASE_URL's server (or
+ * the embedded PGlite when DATABASE_URL is unset), the demo providers (a separate process), the
+ * FranceConnect sandbox (for the citizens' approvals only), and the gateway as a separate
+ * production process (`node dist/src/main.js`, NODE_ENV=production, LOG_LEVEL=warn, rate limits
+ * out of the way). It seeds through the operator API, has citizens approve periodic consents
+ * through the real consent pages, then measures with autocannon:
+ *
+ *   direct           the demo provider itself, same identity parameters (the baseline)
+ *   gateway          GET /api/v1/consents/{id}/data/{dataset}: the full consented fetch
+ *   token            POST /oauth/token (client_secret_basic)
+ *   consent_request  POST /api/v1/consent-requests
+ *   latency          direct and gateway with the provider answering in 200 ms
+ *   soak             the gateway fetch for BENCH_SOAK_SECONDS, memory sampled every second
+ *
+ * and checks that every successful fetch left exactly one audit event and that the audit chain
+ * verifies: otherwise the run is marked INVALID. Prints a table; writes
+ * bench/results/<timestamp>.json.
+ *
+ * Settings (environment): BENCH_DURATION (s per run, 10), BENCH_CONCURRENCY (1,16,64,256),
+ * BENCH_SOAK_SECONDS (60; 0 skips), BENCH_SCENARIOS (all by default), BENCH_PROFILE=1 (the
+ * gateway writes a V8 CPU profile to bench/results/), DATABASE_URL, REDIS_URL.
+ */
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { TEST_CITIZENS } from '../sandbox/citizens.js';
+import { startFranceConnectSandbox } from '../sandbox/franceconnect/server.js';
+import {
+  DEMO_CATALOG,
+  IDENTITY_QUERY_PARAMS,
+  type IdentityClaim,
+} from '../sandbox/providers/catalog.js';
+import {
+  CNAF_API_KEY_HEADER,
+  DEFAULT_DEMO_SECRETS,
+  PROVIDER_IDS,
+  SANDBOX_TOKEN_HEADER,
+  type ProviderId,
+} from '../sandbox/providers/server.js';
+import { runLoad, type LoadRequest, type LoadResult } from './load.js';
+import { freePort, RssSampler, startChild, waitReady, type Child } from './processes.js';
+import {
+  accessToken,
+  approvedConsent,
+  basicAuthorization,
+  consentRequestBody,
+  operator,
+  seedRegistry,
+} from './seed.js';
+import { printReport, type BenchReport } from './report.js';
+
+const RESULTS_DIR = join(process.cwd(), 'bench', 'results');
+const DATASET = 'cnaf.quotient_familial';
+/** Citizens the CNAF demo provider knows. */
+const CITIZENS = ['angela', 'helene', 'camille'];
+const SLOW_PROVIDER_MS = 200;
+const ALL_SCENARIOS = ['direct', 'gateway', 'token', 'consent_request', 'latency', 'soak'];
+
+function intEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer`);
+  return n;
+}
+
+const settings = {
+  durationSeconds: intEnv('BENCH_DURATION', 10),
+  concurrencies: (process.env.BENCH_CONCURRENCY ?? '1,16,64,256').split(',').map(Number),
+  soakSeconds: intEnv('BENCH_SOAK_SECONDS', 60),
+  warmupSeconds: intEnv('BENCH_WARMUP', 3),
+  scenarios: (process.env.BENCH_SCENARIOS ?? ALL_SCENARIOS.join(',')).split(','),
+  profile: process.env.BENCH_PROFILE === '1',
+  databaseServer: process.env.DATABASE_URL || undefined,
+  redisUrl: process.env.REDIS_URL || undefined,
+};
+
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+/** Identity query string the provider expects for a test citizen (what the gateway sends). */
+function identityQuery(login: string): string {
+  const citizen = TEST_CITIZENS.find((c) => c.login === login)!;
+  const dataset = DEMO_CATALOG.datasets.find((d) => d.id === DATASET)!;
+  const params = new URLSearchParams();
+  for (const claim of Object.keys(dataset.identityParams) as IdentityClaim[]) {
+    params.set(IDENTITY_QUERY_PARAMS[claim], String(citizen[claim]));
+  }
+  return params.toString();
+}
+
+interface Database {
+  url?: string;
+  dataDir?: string;
+  drop(): Promise<void>;
+}
+
+async function benchDatabase(): Promise<Database> {
+  if (!settings.databaseServer) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'passerelle-bench-'));
+    return { dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
+  }
+  const name = `passerelle_bench_${Date.now()}_${randomBytes(3).toString('hex')}`;
+  const admin = new Client({ connectionString: settings.databaseServer });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(settings.databaseServer);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new Client({ connectionString: settings.databaseServer });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+interface AuditCheck {
+  valid: boolean;
+  fetches2xx: number;
+  auditedOk: number;
+  missing: number;
+  duplicated: number;
+  /** Audited successes whose answer the load generator never read (cut at the end of a run). */
+  unanswered: number;
+  unansweredAllowed: number;
+  outcomes: Record<string, number>;
+  chain: { ok: boolean; checked: number; durationMs?: number; broken?: unknown };
+  reasons: string[];
+}
+
+const OK_OUTCOMES = new Set(['ok', 'success']);
+
+async function checkAudit(
+  op: ReturnType<typeof operator>,
+  clientId: string,
+  answered: string[],
+  unansweredAllowed: number,
+): Promise<AuditCheck> {
+  const okByRequest = new Map<string, number>();
+  const outcomes: Record<string, number> = {};
+  let before: string | null = null;
+  do {
+    const query = new URLSearchParams({ kind: 'exchange.', clientId, limit: '500' });
+    if (before) query.set('before', before);
+    const page: {
+      items: Array<{ kind: string; outcome: string; requestId: string | null }>;
+      nextBefore: string | null;
+    } = await op.must('GET', `/audit?${query}`);
+    for (const e of page.items) {
+      const key = `${e.kind}:${e.outcome}`;
+      outcomes[key] = (outcomes[key] ?? 0) + 1;
+      if (OK_OUTCOMES.has(e.outcome) && e.requestId) {
+        okByRequest.set(e.requestId, (okByRequest.get(e.requestId) ?? 0) + 1);
+      }
+    }
+    before = page.nextBefore;
+  } while (before);
+  const answeredSet = new Set(answered);
+  let missing = 0;
+  for (const id of answeredSet) if (!okByRequest.has(id)) missing++;
+  let duplicated = 0;
+  let unanswered = 0;
+  let auditedOk = 0;
+  for (const [id, n] of okByRequest) {
+    auditedOk += n;
+    if (n > 1) duplicated++;
+    if (!answeredSet.has(id)) unanswered++;
+  }
+  const chain = await op.must<AuditCheck['chain']>('POST', '/audit/verify');
+  const reasons: string[] = [];
+  if (answeredSet.size !== answered.length) reasons.push('the gateway reused request ids');
+  if (missing) reasons.push(`${missing} successful fetches have no audit event`);
+  if (duplicated) reasons.push(`${duplicated} fetches have more than one audit event`);
+  if (unanswered > unansweredAllowed) {
+    reasons.push(
+      `${unanswered} audited fetches were never answered (more than the ${unansweredAllowed} cut at run ends)`,
+    );
+  }
+  if (!chain.ok) reasons.push('the audit chain does not verify');
+  return {
+    valid: reasons.length === 0,
+    fetches2xx: answered.length,
+    auditedOk,
+    missing,
+    duplicated,
+    unanswered,
+    unansweredAllowed,
+    outcomes,
+    chain,
+    reasons,
+  };
+}
+
+async function setProviderLatency(
+  url: string,
+  sandboxToken: string,
+  delayMs: number,
+): Promise<void> {
+  const res = await fetch(`${url}/__sandbox/mode`, {
+    method: 'POST',
+    headers: { [SANDBOX_TOKEN_HEADER]: sandboxToken, 'content-type': 'application/json' },
+    body: JSON.stringify(delayMs > 0 ? { mode: 'slow', delayMs } : { mode: 'normal' }),
+  });
+  if (!res.ok) throw new Error(`provider mode refused: ${res.status} ${await res.text()}`);
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  if (!existsSync(join(process.cwd(), 'dist', 'src', 'main.js'))) {
+    throw new Error('dist/src/main.js is missing: run `npm run bench` (it builds first)');
+  }
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  const children: Child[] = [];
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const cleanup = async () => {
+    for (const c of children.reverse()) await c.stop().catch(() => undefined);
+    for (const f of cleanups.reverse()) await f().catch(() => undefined);
+  };
+  process.once('SIGINT', () => {
+    log('interrupted, cleaning up');
+    void cleanup().then(() => process.exit(130));
+  });
+
+  try {
+    const db = await benchDatabase();
+    cleanups.push(() => db.drop());
+    log(
+      db.url
+        ? `PostgreSQL database ${new URL(db.url).pathname.slice(1)}`
+        : `embedded PGlite in ${db.dataDir}`,
+    );
+
+    // Demo providers, in their own process. The gateway's assertion header is not required
+    // (no JWKS URL): the direct baseline cannot carry one, and the provider must do the same
+    // work for both. The gateway still signs an assertion for every call.
+    const providerPorts = {} as Record<ProviderId, number>;
+    for (const id of PROVIDER_IDS) providerPorts[id] = await freePort();
+    const sandboxToken = randomBytes(24).toString('base64url');
+    const providerEnv: Record<string, string> = {
+      PROVIDERS_HOST: '127.0.0.1',
+      PROVIDERS_SANDBOX_TOKEN: sandboxToken,
+    };
+    for (const id of PROVIDER_IDS)
+      providerEnv[`PROVIDER_${id.toUpperCase()}_PORT`] = String(providerPorts[id]);
+    const providers = startChild('providers', ['dist/sandbox/providers/main.js'], providerEnv);
+    children.push(providers);
+    const providerUrls = {} as Record<ProviderId, string>;
+    for (const id of PROVIDER_IDS) {
+      providerUrls[id] = `http://127.0.0.1:${providerPorts[id]}`;
+      await waitReady(providers, `${providerUrls[id]}/health`);
+    }
+
+    // FranceConnect sandbox (in this process: only the approvals use it, before the load).
+    const gatewayPort = await freePort();
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    const fcSecret = randomBytes(24).toString('base64url');
+    const fc = await startFranceConnectSandbox({
+      host: '127.0.0.1',
+      logErrors: false,
+      clients: [
+        {
+          client_id: 'passerelle-bench',
+          client_secret: fcSecret,
+          redirect_uris: [`${gatewayUrl}/auth/callback`],
+          post_logout_redirect_uris: [`${gatewayUrl}/auth/logged-out`],
+        },
+      ],
+    });
+    cleanups.push(() => fc.close());
+
+    const operatorToken = randomBytes(24).toString('base64url');
+    const gatewayEnv: Record<string, string> = {
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(gatewayPort),
+      PUBLIC_URL: gatewayUrl,
+      MASTER_KEY: randomBytes(32).toString('base64'),
+      OPERATOR_TOKEN: operatorToken,
+      SESSION_SECRET: randomBytes(32).toString('base64url'),
+      FC_ISSUER: fc.issuer,
+      FC_CLIENT_ID: 'passerelle-bench',
+      FC_CLIENT_SECRET: fcSecret,
+      // Measure the gateway, not its rate limiter's refusals (the guard still runs).
+      RATE_LIMIT_PER_MINUTE: '10000000',
+      RATE_LIMIT_TOKEN_PER_MINUTE: '10000000',
+      ACCESS_TOKEN_TTL_SECONDS: '600',
+    };
+    if (db.url) gatewayEnv.DATABASE_URL = db.url;
+    else {
+      // The embedded database is a demo-mode feature; NODE_ENV stays production.
+      gatewayEnv.PASSERELLE_MODE = 'demo';
+      gatewayEnv.DATA_DIR = db.dataDir!;
+    }
+    if (settings.redisUrl) {
+      const prefix = `passerelle-bench:${randomBytes(4).toString('hex')}:`;
+      gatewayEnv.REDIS_URL = settings.redisUrl;
+      gatewayEnv.REDIS_KEY_PREFIX = prefix;
+      cleanups.push(async () => {
+        const { Redis } = await import('ioredis');
+        const redis = new Redis(settings.redisUrl!);
+        const keys = await redis.keys(`${prefix}*`);
+        if (keys.length) await redis.del(...keys);
+        redis.disconnect();
+      });
+    }
+    const nodeArgs = settings.profile
+      ? [
+          `--cpu-prof`,
+          `--cpu-prof-dir=${RESULTS_DIR}`,
+          `--cpu-prof-name=gateway-${stamp}.cpuprofile`,
+        ]
+      : [];
+    const gateway = startChild('gateway', [...nodeArgs, 'dist/src/main.js'], gatewayEnv);
+    children.push(gateway);
+    await waitReady(gateway, `${gatewayUrl}/health/ready`, 120_000);
+    log(`gateway pid ${gateway.pid} ready at ${gatewayUrl}`);
+
+    // Registry, client, consents.
+    const op = operator(gatewayUrl, operatorToken);
+    const client = await seedRegistry(op, gatewayUrl, providerUrls, 1000);
+    const seedToken = await accessToken(gatewayUrl, client);
+    const consents: Array<{ login: string; consentId: string }> = [];
+    for (const login of CITIZENS) {
+      consents.push({
+        login,
+        consentId: await approvedConsent(gatewayUrl, client, seedToken, login, [DATASET]),
+      });
+    }
+    log(`seeded: client ${client.clientId}, ${consents.length} approved periodic consents`);
+
+    const cnafPath = DEMO_CATALOG.datasets.find((d) => d.id === DATASET)!.path;
+    const directRequests: LoadRequest[] = CITIZENS.map((login) => ({
+      path: `${cnafPath}?${identityQuery(login)}`,
+      headers: { [CNAF_API_KEY_HEADER]: DEFAULT_DEMO_SECRETS.cnafApiKey },
+    }));
+    const freshToken = async () => accessToken(gatewayUrl, client);
+    const gatewayRequests = async (): Promise<LoadRequest[]> => {
+      const token = await freshToken();
+      return consents.map((c) => ({
+        path: `/api/v1/consents/${c.consentId}/data/${DATASET}`,
+        headers: { authorization: `Bearer ${token}` },
+      }));
+    };
+    const watch = { gateway: gateway.pid, providers: providers.pid };
+    const results: LoadResult[] = [];
+    const answeredFetches: string[] = [];
+    let gatewayConnectionsTotal = 0;
+
+    const run = async (
+      scenario: string,
+      url: string,
+      connections: number,
+      durationSeconds: number,
+      requests: LoadRequest[] | (() => Promise<LoadRequest[]>),
+      record = true,
+    ): Promise<LoadResult> => {
+      const isFetch = url === gatewayUrl && scenario.startsWith('gateway');
+      const result = await runLoad({
+        name: scenario,
+        url,
+        connections,
+        durationSeconds,
+        requests: Array.isArray(requests) ? requests : [],
+        prepare: Array.isArray(requests) ? undefined : requests,
+        watch,
+        collectRequestIds: isFetch,
+      });
+      if (isFetch) {
+        answeredFetches.push(...(result.requestIds ?? []));
+        gatewayConnectionsTotal += connections;
+        delete result.requestIds;
+      }
+      log(
+        `${scenario.padEnd(18)} c=${String(connections).padStart(3)}  ${result.rps.toFixed(0).padStart(6)} req/s  ` +
+          `p50 ${result.latencyMs.p50.toFixed(2)} ms  p99 ${result.latencyMs.p99.toFixed(2)} ms  ` +
+          `errors ${result.non2xx + result.errors}`,
+      );
+      if (record) results.push(result);
+      return result;
+    };
+
+    const want = (s: string) => settings.scenarios.includes(s);
+    if (settings.warmupSeconds > 0) {
+      log(`warming up (${settings.warmupSeconds} s each)`);
+      if (want('direct'))
+        await run('direct', providerUrls.cnaf, 16, settings.warmupSeconds, directRequests, false);
+      if (want('gateway'))
+        await run('gateway', gatewayUrl, 16, settings.warmupSeconds, gatewayRequests, false);
+    }
+    for (const c of settings.concurrencies) {
+      if (want('direct'))
+        await run('direct', providerUrls.cnaf, c, settings.durationSeconds, directRequests);
+      if (want('gateway'))
+        await run('gateway', gatewayUrl, c, settings.durationSeconds, gatewayRequests);
+      if (want('token')) {
+        await run('token', gatewayUrl, c, settings.durationSeconds, [
+          {
+            method: 'POST',
+            path: '/oauth/token',
+            headers: {
+              authorization: basicAuthorization(client.clientId, client.clientSecret),
+              'content-type': 'application/x-www-form-urlencoded',
+            },
+            body: 'grant_type=client_credentials',
+          },
+        ]);
+      }
+      if (want('consent_request')) {
+        await run('consent_request', gatewayUrl, c, settings.durationSeconds, async () => [
+          {
+            method: 'POST',
+            path: '/api/v1/consent-requests',
+            headers: {
+              authorization: `Bearer ${await freshToken()}`,
+              'content-type': 'application/json',
+            },
+            body: consentRequestBody(client, [DATASET]),
+          },
+        ]);
+      }
+    }
+
+    if (want('latency')) {
+      await setProviderLatency(providerUrls.cnaf, sandboxToken, SLOW_PROVIDER_MS);
+      for (const c of [64, 256]) {
+        await run(
+          `direct+${SLOW_PROVIDER_MS}ms`,
+          providerUrls.cnaf,
+          c,
+          settings.durationSeconds,
+          directRequests,
+        );
+        await run(
+          `gateway+${SLOW_PROVIDER_MS}ms`,
+          gatewayUrl,
+          c,
+          settings.durationSeconds,
+          gatewayRequests,
+        );
+      }
+      await setProviderLatency(providerUrls.cnaf, sandboxToken, 0);
+    }
+
+    let soak: BenchReport['soak'] = null;
+    if (want('soak') && settings.soakSeconds > 0) {
+      const sampler = new RssSampler(gateway.pid, 1000);
+      const result = await run(
+        'gateway (soak)',
+        gatewayUrl,
+        64,
+        settings.soakSeconds,
+        gatewayRequests,
+      );
+      sampler.stop();
+      const half = Math.floor(sampler.samples.length / 2);
+      const avg = (xs: Array<{ mib: number }>) => xs.reduce((s, x) => s + x.mib, 0) / xs.length;
+      soak = {
+        seconds: settings.soakSeconds,
+        rps: result.rps,
+        rssMiB: sampler.samples.map((s) => Math.round(s.mib * 10) / 10),
+        firstHalfAvgMiB: avg(sampler.samples.slice(0, half)),
+        secondHalfAvgMiB: avg(sampler.samples.slice(half)),
+      };
+    }
+
+    log('checking the audit log');
+    const audit = await checkAudit(op, client.clientId, answeredFetches, gatewayConnectionsTotal);
+
+    const report: BenchReport = {
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+        node: process.version,
+      },
+      setup: {
+        database: db.url ? 'postgresql' : 'pglite',
+        redis: Boolean(settings.redisUrl),
+        durationSeconds: settings.durationSeconds,
+        concurrencies: settings.concurrencies,
+        consents: consents.length,
+        dataset: DATASET,
+        providerLatencyScenarioMs: SLOW_PROVIDER_MS,
+        profile: settings.profile ? join(RESULTS_DIR, `gateway-${stamp}.cpuprofile`) : null,
+      },
+      results,
+      soak,
+      audit,
+      valid: audit.valid,
+    };
+    printReport(report);
+    const file = join(RESULTS_DIR, `${stamp}.json`);
+    writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+    log(`results written to ${file}`);
+    await cleanup();
+    if (settings.profile) log(`CPU profile: ${report.setup.profile}`);
+    process.exit(report.valid ? 0 : 2);
+  } catch (err) {
+    log(`failed: ${(err as Error).stack ?? String(err)}`);
+    await cleanup();
+    process.exit(1);
+  }
+}
+
+void main();

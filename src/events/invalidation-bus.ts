@@ -1,0 +1,167 @@
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { PostgresTransport, RedisTransport, type InvalidationTransport } from './transports.js';
+
+/**
+ * Something changed that caches keyed on it must forget, on every instance. Events name the
+ * thing, never carry its new state: a cache drops its entry and re-reads the database.
+ */
+export type InvalidationEvent =
+  /** A consent stopped being usable (`clientUuid`: Client.id of its requesting service). */
+  | { kind: 'consent'; consentId: string; clientUuid?: string; reason: 'revoked' | 'expired' }
+  /** A client's status, secret or keys changed (by its public OAuth client_id). */
+  | { kind: 'client'; clientId: string }
+  | { kind: 'habilitation'; habilitationId: string }
+  | { kind: 'provider'; providerId: string }
+  | { kind: 'dataset'; datasetId: string }
+  /** Messages may have been lost (a transport reconnected): drop every cached entry. */
+  | { kind: 'all' };
+
+/** `origin`: published by this instance ('local') or received from another one ('remote'). */
+export type InvalidationHandler = (event: InvalidationEvent, origin: 'local' | 'remote') => void;
+
+/** Wire format version; a message of another version is ignored (rolling upgrades). */
+const WIRE_VERSION = 1;
+
+interface WireMessage {
+  v: number;
+  /** Instance that published: it already delivered the event locally. */
+  from: string;
+  event: InvalidationEvent;
+}
+
+const STRING_FIELDS: Record<InvalidationEvent['kind'], string[]> = {
+  consent: ['consentId'],
+  client: ['clientId'],
+  habilitation: ['habilitationId'],
+  provider: ['providerId'],
+  dataset: ['datasetId'],
+  all: [],
+};
+
+/** A message from the wire is untrusted input: only well-formed events are delivered. */
+export function parseWireMessage(raw: string): WireMessage | null {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (typeof msg !== 'object' || msg === null) return null;
+  const { v, from, event } = msg as Partial<WireMessage>;
+  if (v !== WIRE_VERSION || typeof from !== 'string') return null;
+  if (typeof event !== 'object' || event === null) return null;
+  const fields = STRING_FIELDS[(event as { kind?: string }).kind as InvalidationEvent['kind']];
+  if (!fields) return null;
+  const record = event as unknown as Record<string, unknown>;
+  if (!fields.every((f) => typeof record[f] === 'string' && (record[f] as string).length <= 200)) {
+    return null;
+  }
+  if (record.kind === 'consent' && record.reason !== 'revoked' && record.reason !== 'expired') {
+    return null;
+  }
+  return { v, from, event };
+}
+
+/**
+ * Cache invalidation across gateway instances. `publish` delivers the event to this instance's
+ * subscribers at once (synchronously: the instance that made a change never serves a stale
+ * entry afterwards), then sends it to every other instance, which deliver it to theirs.
+ *
+ * Transport: Redis pub/sub when REDIS_URL is set; otherwise PostgreSQL LISTEN/NOTIFY when
+ * DATABASE_URL is set (instances sharing a database need no extra service for this); with the
+ * embedded database there is one instance and delivery stays in process.
+ *
+ * Caches must still bound their entries' lifetime: pub/sub is at-most-once. A reconnection is
+ * reported as `{kind: 'all'}` so that caches drop everything they might have missed.
+ *
+ *   bus.subscribe((e) => { if (e.kind === 'client' || e.kind === 'all') cache.drop(e); });
+ *   await bus.publish({ kind: 'client', clientId });
+ */
+@Injectable()
+export class InvalidationBus implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(InvalidationBus.name);
+  /** Distinguishes this process's own messages when they come back from the broker. */
+  readonly instanceId = randomUUID();
+  private readonly handlers = new Set<InvalidationHandler>();
+  private readonly transport: InvalidationTransport | null;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    const channel = `${config.redisKeyPrefix}invalidation`;
+    if (config.redisUrl) this.transport = new RedisTransport(config.redisUrl, channel);
+    else if (config.databaseUrl)
+      this.transport = new PostgresTransport(config.databaseUrl, channel);
+    else this.transport = null;
+  }
+
+  /** 'redis', 'postgres', or 'local' (one instance, embedded database). */
+  get transportName(): string {
+    return this.transport?.name ?? 'local';
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.transport?.start(
+      (raw) => this.receive(raw),
+      () => {
+        this.logger.warn('invalidation messages may have been missed: dropping every cache');
+        this.deliver({ kind: 'all' }, 'remote');
+      },
+    );
+  }
+
+  /** Returns the function that unsubscribes. */
+  subscribe(handler: InvalidationHandler): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  /**
+   * Delivers here, now, then to the other instances. Resolves once the broker accepted the
+   * message; never rejects (a broker failure is logged: the other instances' caches then expire
+   * on their own, which is why they must bound their entries' lifetime).
+   */
+  async publish(event: InvalidationEvent): Promise<void> {
+    this.deliver(event, 'local');
+    await this.broadcast(event);
+  }
+
+  /** Sends to the other instances only (the event was already delivered here). */
+  async broadcast(event: InvalidationEvent): Promise<void> {
+    if (!this.transport) return;
+    const message: WireMessage = { v: WIRE_VERSION, from: this.instanceId, event };
+    try {
+      await this.transport.send(JSON.stringify(message));
+    } catch (err) {
+      this.logger.error(
+        { err: (err as Error).message, kind: event.kind },
+        'invalidation could not be sent to the other instances',
+      );
+    }
+  }
+
+  private receive(raw: string): void {
+    const message = parseWireMessage(raw);
+    if (!message) {
+      this.logger.warn('malformed invalidation message ignored');
+      return;
+    }
+    if (message.from === this.instanceId) return;
+    this.deliver(message.event, 'remote');
+  }
+
+  private deliver(event: InvalidationEvent, origin: 'local' | 'remote'): void {
+    for (const handler of this.handlers) {
+      try {
+        handler(event, origin);
+      } catch (err) {
+        this.logger.error({ err, kind: event.kind }, 'invalidation handler failed');
+      }
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.handlers.clear();
+    await this.transport?.close();
+  }
+}
