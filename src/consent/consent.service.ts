@@ -23,6 +23,14 @@ import { ConsentErrors } from './errors.js';
 import { openSealedIdentity, sealIdentity } from './identity-sealing.js';
 import { canonicalReceiptClaims, citizenPseudonym, RECEIPT_TYP } from './receipt.js';
 
+interface DatasetDescription {
+  title: string;
+  description: string;
+  providerId: string;
+  providerName: string;
+  fields: Record<string, string>;
+}
+
 type RequestWithParties = ConsentRequest & {
   client: { clientId: string; name: string; siret: string; status: string };
   habilitation: Habilitation;
@@ -485,8 +493,8 @@ export class ConsentService implements ConsentServiceContract {
   }
 
   /** Datasets with their provider, disabled ones included (a request made before still names them). */
-  private async describeDatasets(ids: string[]) {
-    if (ids.length === 0) return new Map<string, never>();
+  private async describeDatasets(ids: string[]): Promise<Map<string, DatasetDescription>> {
+    if (ids.length === 0) return new Map();
     const rows = await this.prisma.dataset.findMany({
       where: { id: { in: ids } },
       include: { provider: { select: { name: true } } },
