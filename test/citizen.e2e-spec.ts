@@ -89,6 +89,19 @@ describe('citizen pages: consent decision, preview, /me, /api/v1/me', () => {
     expect(res.location).toBe(`${gw.url}/auth/login?returnTo=%2Fme`);
   });
 
+  it('sends a decision or a revocation without session to the login, changing nothing', async () => {
+    const created = await stack.createRequest();
+    const jar = new CookieJar();
+    const res = await decide(jar, created.id, { decision: 'approve', csrf: 'x' });
+    expect(res.status).toBe(303);
+    expect(res.location).toBe(`${gw.url}/auth/login?returnTo=%2Fme`);
+    const revoke = await request(jar, `${gw.url}/me/consents/${randomUUID()}/revoke`, {
+      body: new URLSearchParams({ csrf: 'x' }),
+    });
+    expect(revoke.status).toBe(303);
+    expect(await requestStatus(created.id)).toBe('pending');
+  });
+
   it('answers 401 problem+json to /api/v1/me/* without a session', async () => {
     for (const path of ['/api/v1/me/consents', '/api/v1/me/accesses', '/api/v1/me/csrf']) {
       const res = await fetch(`${gw.url}${path}`);
