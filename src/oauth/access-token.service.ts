@@ -11,9 +11,9 @@ import { SigningKeyService } from './signing-key.service.js';
 export const ACCESS_TOKEN_TYP = 'at+jwt';
 
 /**
- * Verified tokens are remembered (by their exact string) until they expire, but at most this
- * long: the same delay after which SigningKeyService re-reads the keys, so a retired key stops
- * being accepted on every instance within it, cached or not.
+ * Verified tokens are remembered (by their exact string) until they expire, at most this long,
+ * and only while their signing key is in this instance's key set: a retired key's tokens stop
+ * at once here and, as without the cache, within SigningKeyService's reload delay elsewhere.
  */
 const VERIFIED_TOKEN_MAX_AGE_MS = 60_000;
 const VERIFIED_TOKEN_MAX = 10_000;
@@ -42,7 +42,10 @@ export class AccessTokenService {
    * get in, so nothing forged can be planted; expiry is re-checked on every hit; the client's
    * status is still read (ClientStatusCache) on every request.
    */
-  private readonly verified = new Map<string, { payload: JWTPayload; until: number }>();
+  private readonly verified = new Map<
+    string,
+    { payload: JWTPayload; kid: string; until: number }
+  >();
 
   constructor(
     private readonly keys: SigningKeyService,
@@ -98,10 +101,11 @@ export class AccessTokenService {
     const now = Date.now();
     const hit = this.verified.get(token);
     if (hit) {
-      if (hit.until > now) return hit.payload;
+      // A key withdrawn since (SigningKeyService.retire) no longer vouches for the token.
+      if (hit.until > now && this.keys.accepts(hit.kid)) return hit.payload;
       this.verified.delete(token);
     }
-    const { payload } = await this.keys.verify(token, {
+    const { payload, protectedHeader } = await this.keys.verify(token, {
       typ: ACCESS_TOKEN_TYP,
       audience: this.config.publicUrl,
       requiredClaims: ['exp', 'iat', 'sub', 'jti', 'client_id'],
@@ -111,7 +115,7 @@ export class AccessTokenService {
       this.verified.delete(this.verified.keys().next().value as string);
     }
     const until = Math.min((payload.exp as number) * 1000, now + VERIFIED_TOKEN_MAX_AGE_MS);
-    this.verified.set(token, { payload, until });
+    this.verified.set(token, { payload, kid: protectedHeader.kid as string, until });
     return payload;
   }
 }

@@ -26,9 +26,9 @@ interface Entry {
  * it, each call would cost a database round trip just to learn that the client is still active.
  *
  * Suspension must take effect at once. On the instance that suspends, the registry calls
- * `invalidate(clientId)` and the next request reads the table again. Other instances see the
- * change when their entry expires (CLIENT_STATUS_TTL_MS); pushing the invalidation to every
- * instance (Redis pub/sub or PostgreSQL NOTIFY) is a later issue, and will call this same hook.
+ * `invalidate(clientId)` and the next request reads the table again; it also publishes the
+ * change on the InvalidationBus (src/events), whose wiring calls this same hook on every other
+ * instance. CLIENT_STATUS_TTL_MS bounds what a lost message (pub/sub is at-most-once) costs.
  */
 @Injectable()
 export class ClientStatusCache {

@@ -162,6 +162,14 @@ export class SigningKeyService implements OnModuleInit {
     return { keys: [...state.byKid.values()].map((k) => k.publicJwk) };
   }
 
+  /**
+   * Whether signatures by `kid` are still accepted here (active or retiring), as of the key set
+   * in memory. For callers that remember verification results (AccessTokenService).
+   */
+  accepts(kid: string): boolean {
+    return this.state?.byKid.has(kid) ?? false;
+  }
+
   /** The kid new signatures carry. */
   async activeKid(): Promise<string> {
     return (await this.current()).active.kid;

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { hashSecret, randomToken } from '../common/crypto.js';
 import { PrismaService } from '../database/prisma.service.js';
 import { ClientStatusCache } from '../oauth/client-status.cache.js';
+import { InvalidationBus } from '../events/invalidation-bus.js';
 import { Prisma, type Client } from '../generated/prisma/client.js';
 import {
   ClientDto,
@@ -27,6 +28,7 @@ export class ClientsService {
   constructor(
     private readonly prisma: PrismaService,
     private readonly clientStatus: ClientStatusCache,
+    private readonly invalidation: InvalidationBus,
   ) {}
 
   async create(dto: CreateClientDto): Promise<CreatedClientDto> {
@@ -109,7 +111,7 @@ export class ClientsService {
       throw err;
     }
     // Suspension (and any change of keys or redirect URIs) must bite on the very next request.
-    this.clientChanged(clientId);
+    await this.clientChanged(clientId);
     return toClientDto(row);
   }
 
@@ -122,7 +124,7 @@ export class ClientsService {
       where: { clientId },
       data: { secretHash: await hashSecret(clientSecret) },
     });
-    this.clientChanged(clientId);
+    await this.clientChanged(clientId);
     return { clientId, clientSecret };
   }
 
@@ -134,10 +136,13 @@ export class ClientsService {
 
   /**
    * The OAuth bearer guard caches client status: drop this instance's entry so that a
-   * suspended client's unexpired tokens stop working on the very next request.
+   * suspended client's unexpired tokens stop working on the very next request. The bus tells
+   * the other instances (their ClientStatusCache is wired to it), and resolves once the message
+   * is on its way to them.
    */
-  private clientChanged(clientId: string): void {
+  private async clientChanged(clientId: string): Promise<void> {
     this.clientStatus.invalidate(clientId);
+    await this.invalidation.publish({ kind: 'client', clientId });
   }
 }
 
