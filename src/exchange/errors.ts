@@ -98,6 +98,90 @@ export const ExchangeErrors = {
     ),
 } as const;
 
+/**
+ * Refusals of the consented fetch (`GET /api/v1/consents/{id}/data/{datasetId}`), before any
+ * provider is called. An unknown consent and another client's consent get the very same 404:
+ * nobody learns that an id exists.
+ */
+export const FetchErrors = {
+  consentNotFound: () =>
+    new ApiError(404, 'consent_not_found', 'Consent not found', 'No such consent.'),
+  datasetNotFound: () =>
+    new ApiError(404, 'dataset_not_found', 'Dataset not found', 'No such dataset.'),
+  insufficientScope: (datasetId: string) =>
+    new ApiError(
+      403,
+      'insufficient_scope',
+      'Dataset outside the token scope',
+      `The access token's scope does not include "${datasetId}".`,
+      {},
+      // RFC 6750 §3.1
+      { 'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${datasetId}"` },
+    ),
+  consentRevoked: () =>
+    new ApiError(
+      403,
+      'consent_revoked',
+      'Consent revoked',
+      'The citizen revoked this consent; no data can be fetched under it any more.',
+    ),
+  consentExpired: () =>
+    new ApiError(
+      403,
+      'consent_expired',
+      'Consent expired',
+      'This consent has reached its end date; ask the citizen for a new one.',
+    ),
+  datasetNotInConsent: (datasetId: string) =>
+    new ApiError(
+      403,
+      'dataset_not_in_consent',
+      'Dataset not covered by the consent',
+      `The citizen did not consent to "${datasetId}" under this consent.`,
+    ),
+  habilitationInactive: () =>
+    new ApiError(
+      403,
+      'habilitation_inactive',
+      'Habilitation no longer active',
+      'The habilitation this consent was given under is revoked, outside its validity, or no longer covers this dataset.',
+    ),
+  datasetUnavailable: (datasetId: string) =>
+    new ApiError(
+      503,
+      'dataset_unavailable',
+      'Dataset unavailable',
+      `The dataset "${datasetId}" or its provider is disabled by the operator.`,
+      {},
+      { 'Retry-After': '60' },
+    ),
+  fetchBudgetExhausted: (datasetId: string) =>
+    new ApiError(
+      403,
+      'fetch_budget_exhausted',
+      'Fetch budget exhausted',
+      `This one-time consent already served "${datasetId}".`,
+    ),
+  fetchTooSoon: (datasetId: string, retryAfterSeconds: number) =>
+    new ApiError(
+      403,
+      'fetch_too_soon',
+      'Fetch too soon',
+      `"${datasetId}" was fetched under this consent less than the habilitation's minimum interval ago.`,
+      { retryAfterSeconds },
+      { 'Retry-After': String(retryAfterSeconds) },
+    ),
+  auditUnavailable: () =>
+    new ApiError(
+      503,
+      'audit_unavailable',
+      'Audit log unavailable',
+      'The access could not be recorded in the audit log, so no data is returned. Retry later.',
+      {},
+      { 'Retry-After': '5' },
+    ),
+} as const;
+
 /** Every code this module can answer, for documentation and tests. */
 export const EXCHANGE_ERROR_CODES = [
   'citizen_unknown_to_provider',
@@ -111,6 +195,17 @@ export const EXCHANGE_ERROR_CODES = [
   'provider_schema_mismatch',
   'provider_auth_failed',
   'provider_rejected_request',
+  'consent_not_found',
+  'dataset_not_found',
+  'insufficient_scope',
+  'consent_revoked',
+  'consent_expired',
+  'dataset_not_in_consent',
+  'habilitation_inactive',
+  'dataset_unavailable',
+  'fetch_budget_exhausted',
+  'fetch_too_soon',
+  'audit_unavailable',
 ] as const;
 
 export type ExchangeErrorCode = (typeof EXCHANGE_ERROR_CODES)[number];

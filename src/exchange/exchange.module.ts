@@ -1,6 +1,10 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { ConsentModule } from '../consent/consent.module.js';
+import { RegistryModule } from '../registry/registry.module.js';
 import { ClientOrOperatorGuard } from './client-or-operator.guard.js';
+import { ConsentedFetchController } from './consented-fetch.controller.js';
+import { ConsentedFetchService } from './consented-fetch.service.js';
 import { DatasetSchemas } from './dataset-schemas.service.js';
 import { ProviderAssertions } from './provider-assertions.service.js';
 import { ProviderClient } from './provider-client.service.js';
@@ -11,11 +15,14 @@ import { ProvidersStatusController } from './providers-status.controller.js';
 /**
  * The live exchange with data providers: ProviderClient (the call, its resilience and the
  * answer's validation), ProviderAssertions (the signed header a provider verifies),
- * DatasetSchemas and ProviderHealth (what `GET /api/v1/providers/status` reports).
+ * DatasetSchemas and ProviderHealth (what `GET /api/v1/providers/status` reports), and the
+ * consented fetch `GET /api/v1/consents/{id}/data/{datasetId}` (ConsentedFetchService).
  */
 @Module({
-  controllers: [ProvidersStatusController],
+  imports: [ConsentModule, RegistryModule],
+  controllers: [ProvidersStatusController, ConsentedFetchController],
   providers: [
+    ConsentedFetchService,
     DatasetSchemas,
     ProviderHealth,
     ClientOrOperatorGuard,

@@ -1,0 +1,527 @@
+/**
+ * The consented fetch (`GET /api/v1/consents/{id}/data/{datasetId}`): every rule of "no data
+ * without consent" and "no data without audit" checked in the request itself, then the live
+ * call to the provider.
+ *
+ * Database round trips of a successful fetch (the benchmark's hot path):
+ *   1. one SELECT (`loadContext`): the consent, its habilitation, the dataset's and provider's
+ *      status and version, and the sealed identity — primary-key lookups joined in one statement;
+ *   2. one conditional UPDATE (`ConsentService.reserveFetch`): the authoritative budget check;
+ *   3. the audit write (`AuditService.record`), batched with whatever other events are waiting:
+ *      under load many fetches share one transaction.
+ * Nothing else: the bearer guard's client status is cached (ClientStatusCache, invalidated on
+ * suspension), the registry's targets (decrypted provider credentials, compiled schema key) are
+ * cached in process and checked against the versions query 1 returns, and the identity pivot is
+ * decrypted here from the row of query 1 (two AES-GCM operations, a few microseconds) instead of
+ * being read again through ConsentService.openIdentity. Refusals cost one more SELECT at most
+ * (to tell exhausted budget from revocation) and their audit write.
+ *
+ * Nothing about a consent is cached across requests: a revocation (status and key changed in
+ * one statement) is seen by the very next request on every instance, without relying on
+ * ConsentEvents. The registry cache cannot serve a disabled dataset or provider either: their
+ * status comes from query 1, and a version change reloads the targets.
+ */
+import { performance } from 'node:perf_hooks';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AuditService, type AuditInput } from '../audit/audit.service.js';
+import { ApiError } from '../common/problem.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { CONSENT_SERVICE, type ConsentServiceContract } from '../consent/consent.contract.js';
+import { ConsentLifecycleService } from '../consent/consent-lifecycle.service.js';
+import { isUuid } from '../consent/consent-status.js';
+import { openSealedIdentity } from '../consent/identity-sealing.js';
+import { PrismaService } from '../database/prisma.service.js';
+import type { AuthenticatedClient } from '../oauth/access-token.service.js';
+import { DATASET_ID } from '../registry/dto/dataset.dto.js';
+import { RegistryService } from '../registry/registry.service.js';
+import type { ConsentedFetchResponseDto } from './dto/consented-fetch.dto.js';
+import { FetchErrors } from './errors.js';
+import type { DatasetTarget, IdentityPivot, ProviderTarget } from './exchange.types.js';
+import { ProviderAssertions } from './provider-assertions.service.js';
+import { ProviderClient } from './provider-client.service.js';
+import { datasetTarget, providerTarget } from './registry-targets.js';
+
+export const FETCH_AUDIT_KIND = 'exchange.fetch';
+export const FETCH_REFUSED_AUDIT_KIND = 'exchange.fetch_refused';
+export const FETCH_FAILED_AUDIT_KIND = 'exchange.fetch_failed';
+
+/**
+ * Reservation attempts when nothing but a race explains a refused reservation: two fetches of
+ * the same dataset under a periodic consent, the later one's clock reading committed first
+ * (reserveFetch compares the stored instant with the caller's own `now`).
+ */
+const MAX_RESERVE_ATTEMPTS = 4;
+/** Datasets are few; a bound only against a registry that keeps creating them. */
+const MAX_CACHED_TARGETS = 1000;
+
+/** What query 1 returns. Instants as epoch milliseconds: no time-zone interpretation anywhere. */
+interface FetchContextRow {
+  id: string;
+  clientUuid: string;
+  citizenId: string;
+  datasets: string[];
+  purpose: string;
+  fetchMode: 'once' | 'periodic';
+  status: 'active' | 'revoked' | 'expired';
+  expiresAtMs: number;
+  lastFetches: Record<string, string> | null;
+  /** Only when the consent is the caller's (never read for someone else's consent). */
+  identityCiphertext: string | null;
+  wrappedKey: string | null;
+  habStatus: string;
+  habDatasets: string[];
+  habValidFromMs: number;
+  habValidToMs: number | null;
+  minFetchIntervalSeconds: number;
+  /** Null when the dataset is not in the registry. */
+  datasetStatus: string | null;
+  providerId: string | null;
+  datasetVersion: string | null;
+  providerStatus: string | null;
+  providerVersion: string | null;
+}
+
+interface Targets {
+  datasetVersion: string;
+  providerVersion: string;
+  dataset: DatasetTarget;
+  provider: ProviderTarget;
+}
+
+interface FetchRequest {
+  client: AuthenticatedClient;
+  consentId: string;
+  datasetId: string;
+  requestId: string;
+  started: number;
+}
+
+@Injectable()
+export class ConsentedFetchService {
+  private readonly logger = new Logger(ConsentedFetchService.name);
+  /** datasetId -> registry targets, valid while query 1 reports the same versions. */
+  private readonly targets = new Map<string, Targets>();
+  /** One registry read per dataset version, however many fetches need it at once. */
+  private readonly loadingTargets = new Map<string, Promise<Targets | null>>();
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly registry: RegistryService,
+    @Inject(CONSENT_SERVICE) private readonly consents: ConsentServiceContract,
+    private readonly lifecycle: ConsentLifecycleService,
+    private readonly assertions: ProviderAssertions,
+    private readonly providers: ProviderClient,
+    private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Fetches `datasetId` under consent `consentId` for `client` (already authenticated and
+   * active: ClientAuthGuard). Resolves with the data once its audit event is written; throws an
+   * ApiError otherwise (codes in ./errors.ts).
+   */
+  async fetch(
+    client: AuthenticatedClient,
+    consentId: string,
+    datasetId: string,
+    requestId: string,
+  ): Promise<ConsentedFetchResponseDto> {
+    const req: FetchRequest = {
+      client,
+      consentId,
+      datasetId,
+      requestId,
+      started: performance.now(),
+    };
+    // Ids from the URL: anything malformed is "not found" before it reaches SQL. Not audited:
+    // it names nothing that exists.
+    if (!isUuid(consentId)) throw FetchErrors.consentNotFound();
+    if (!DATASET_ID.test(datasetId)) throw FetchErrors.datasetNotFound();
+    // RFC 6750 §3.1: a token narrowed at issuance (`scope`) does not reach other datasets.
+    if (!client.scopes.includes(datasetId)) {
+      return this.refuse(req, FetchErrors.insufficientScope(datasetId), null);
+    }
+
+    const now = new Date();
+    let row = await this.loadContext(consentId, datasetId, client.id);
+    // Someone else's consent is answered exactly like a missing one (no enumeration).
+    if (!row || row.clientUuid !== client.id) {
+      return this.refuse(req, FetchErrors.consentNotFound(), null);
+    }
+    const refusal = this.judge(row, datasetId, now);
+    if (refusal) return this.refuse(req, refusal, row, now);
+
+    const targets = await this.targetsFor(row, datasetId);
+    if (!targets) return this.refuse(req, FetchErrors.datasetUnavailable(datasetId), row);
+
+    const reserved = await this.reserve(row, datasetId, now);
+    if (!reserved.ok) return this.refuse(req, reserved.error, reserved.row ?? row);
+    row = reserved.row;
+
+    // From here the reservation is held: given back if nothing leaves the gateway.
+    let identity: IdentityPivot;
+    try {
+      identity = this.openIdentity(row);
+    } catch {
+      await this.release(row.id, datasetId);
+      return this.refuse(req, FetchErrors.consentRevoked(), row);
+    }
+
+    let result;
+    try {
+      const assertion = await this.assertions.sign({
+        providerId: targets.provider.id,
+        consentId: row.id,
+        datasetId,
+        purpose: row.purpose,
+        clientId: client.clientId,
+        recipient: client.siret,
+      });
+      result = await this.providers.fetchDataset({
+        provider: targets.provider,
+        dataset: targets.dataset,
+        identity,
+        assertion,
+        requestId,
+      });
+    } catch (err) {
+      // The citizen's data never left the provider: a `once` consent is not spent.
+      await this.release(row.id, datasetId);
+      const error = err instanceof ApiError ? err : null;
+      if (!error) this.logger.error({ err, requestId }, 'consented fetch failed unexpectedly');
+      await this.recordQuietly(
+        this.event(req, row, FETCH_FAILED_AUDIT_KIND, error?.code ?? 'internal_error', {
+          httpStatus: error?.getStatus() ?? 500,
+          details: { provider: targets.provider.id },
+        }),
+      );
+      throw err;
+    }
+
+    const fetchedAt = new Date().toISOString();
+    try {
+      // No audit, no data: the answer leaves only once this row is committed.
+      await this.audit.record(
+        this.event(req, row, FETCH_AUDIT_KIND, 'ok', {
+          httpStatus: 200,
+          payloadDigest: result.digest,
+          details: {
+            provider: targets.provider.id,
+            providerDurationMs: result.durationMs,
+            attempts: result.attempts,
+          },
+        }),
+      );
+    } catch (err) {
+      // The provider was called: the reservation stays spent. The client gets nothing.
+      this.logger.error({ err, requestId, consentId: row.id }, 'fetch audit could not be written');
+      const error = FetchErrors.auditUnavailable();
+      // Most likely lost as well; worth one try, never waited for.
+      this.audit.recordQuietly(
+        this.event(req, row, FETCH_FAILED_AUDIT_KIND, error.code, {
+          httpStatus: error.getStatus(),
+          details: { provider: targets.provider.id },
+        }),
+      );
+      throw error;
+    }
+    return {
+      data: result.data,
+      provenance: {
+        provider: targets.provider.id,
+        dataset: datasetId,
+        fetchedAt,
+        consentId: row.id,
+        requestId,
+      },
+    };
+  }
+
+  // ------------------------------------------------------------------------------ the rules
+
+  /**
+   * Steps 2 to 4 on one row, judged at `now` (expiry is judged here, whatever the status column
+   * says). The order gives the most useful answer first: a revoked consent is "revoked" even
+   * if it has expired since.
+   */
+  private judge(row: FetchContextRow, datasetId: string, now: Date): ApiError | null {
+    const at = now.getTime();
+    if (row.status === 'revoked') return FetchErrors.consentRevoked();
+    if (row.status === 'expired' || row.expiresAtMs <= at) return FetchErrors.consentExpired();
+    if (!row.datasets.includes(datasetId)) return FetchErrors.datasetNotInConsent(datasetId);
+    // Same rule as registry's isHabilitationActive, plus the dataset still granted.
+    if (
+      row.habStatus !== 'active' ||
+      row.habValidFromMs > at ||
+      (row.habValidToMs !== null && row.habValidToMs <= at) ||
+      !row.habDatasets.includes(datasetId)
+    ) {
+      return FetchErrors.habilitationInactive();
+    }
+    if (row.datasetStatus !== 'active' || row.providerStatus !== 'active') {
+      return FetchErrors.datasetUnavailable(datasetId);
+    }
+    return null;
+  }
+
+  /**
+   * Takes one fetch from the budget (ConsentService.reserveFetch, one conditional UPDATE: the
+   * authoritative check, whatever query 1 said). When it is refused, the row is read again to
+   * say why: revoked or expired meanwhile, `once` already served, periodic interval not
+   * elapsed. If nothing explains it, another fetch of the same dataset won the row with a
+   * later clock reading: retry with a fresh one.
+   */
+  private async reserve(
+    row: FetchContextRow,
+    datasetId: string,
+    now: Date,
+  ): Promise<
+    { ok: true; row: FetchContextRow } | { ok: false; error: ApiError; row?: FetchContextRow }
+  > {
+    let current = row;
+    let at = now;
+    for (let attempt = 1; ; attempt++) {
+      const ok = await this.consents.reserveFetch(
+        current.id,
+        datasetId,
+        current.minFetchIntervalSeconds,
+        at,
+      );
+      if (ok) return { ok: true, row: current };
+      const fresh = await this.loadContext(current.id, datasetId, current.clientUuid);
+      const freshNow = new Date();
+      if (!fresh || fresh.clientUuid !== current.clientUuid) {
+        return { ok: false, error: FetchErrors.consentNotFound() };
+      }
+      const withRow = (error: ApiError) => ({ ok: false as const, error, row: fresh });
+      const refusal = this.judge(fresh, datasetId, freshNow);
+      if (refusal) return withRow(refusal);
+      const last = fresh.lastFetches?.[datasetId];
+      if (last !== undefined) {
+        if (fresh.fetchMode === 'once') return withRow(FetchErrors.fetchBudgetExhausted(datasetId));
+        const next = Date.parse(last) + fresh.minFetchIntervalSeconds * 1000;
+        if (next > freshNow.getTime()) {
+          const seconds = Math.max(1, Math.ceil((next - freshNow.getTime()) / 1000));
+          return withRow(FetchErrors.fetchTooSoon(datasetId, seconds));
+        }
+      }
+      if (attempt >= MAX_RESERVE_ATTEMPTS) {
+        return withRow(
+          fresh.fetchMode === 'once'
+            ? FetchErrors.fetchBudgetExhausted(datasetId)
+            : FetchErrors.fetchTooSoon(datasetId, 1),
+        );
+      }
+      current = fresh;
+      at = freshNow;
+    }
+  }
+
+  /**
+   * The identity pivot, decrypted from the row of query 1 with the consent's own key. Safe to
+   * use after the reservation: revocation and expiry destroy the key in the same statement that
+   * changes the status, so a row read before a reservation that succeeded still held a live
+   * key. Throws when the key is gone or does not open (tampered row, wrong master key).
+   */
+  private openIdentity(row: FetchContextRow): IdentityPivot {
+    if (!row.wrappedKey || !row.identityCiphertext) throw new Error('identity key destroyed');
+    try {
+      return openSealedIdentity(this.config.masterKey, row.id, row);
+    } catch (err) {
+      this.logger.error({ err, consentId: row.id }, 'consent identity could not be decrypted');
+      throw err;
+    }
+  }
+
+  private async release(consentId: string, datasetId: string): Promise<void> {
+    await this.consents
+      .releaseFetch(consentId, datasetId)
+      .catch((err) =>
+        this.logger.error({ err, consentId, datasetId }, 'fetch reservation could not be released'),
+      );
+  }
+
+  // ------------------------------------------------------------------------------ queries
+
+  /**
+   * Query 1: consent (primary key) joined with its habilitation (primary key), the requested
+   * dataset (primary key) and its provider (primary key). The sealed identity is returned only
+   * for the caller's own consent. Instants as epoch ms; `updated_at::text` as version stamps.
+   */
+  private async loadContext(
+    consentId: string,
+    datasetId: string,
+    clientUuid: string,
+  ): Promise<FetchContextRow | null> {
+    const rows = await this.prisma.$queryRaw<FetchContextRow[]>`
+      SELECT c.id::text AS "id",
+             c.client_id::text AS "clientUuid",
+             c.citizen_id::text AS "citizenId",
+             c.datasets AS "datasets",
+             c.purpose AS "purpose",
+             c.fetch_mode::text AS "fetchMode",
+             c.status::text AS "status",
+             (extract(epoch FROM c.expires_at) * 1000)::float8 AS "expiresAtMs",
+             c.last_fetches AS "lastFetches",
+             CASE WHEN c.client_id = ${clientUuid}::uuid THEN c.identity_ciphertext END
+               AS "identityCiphertext",
+             CASE WHEN c.client_id = ${clientUuid}::uuid THEN c.wrapped_key END AS "wrappedKey",
+             h.status::text AS "habStatus",
+             h.datasets AS "habDatasets",
+             (extract(epoch FROM h.valid_from) * 1000)::float8 AS "habValidFromMs",
+             (extract(epoch FROM h.valid_to) * 1000)::float8 AS "habValidToMs",
+             h.min_fetch_interval_seconds AS "minFetchIntervalSeconds",
+             d.status::text AS "datasetStatus",
+             d.provider_id AS "providerId",
+             d.updated_at::text AS "datasetVersion",
+             p.status::text AS "providerStatus",
+             p.updated_at::text AS "providerVersion"
+      FROM consent c
+      JOIN habilitation h ON h.id = c.habilitation_id
+      LEFT JOIN dataset d ON d.id = ${datasetId}
+      LEFT JOIN provider p ON p.id = d.provider_id
+      WHERE c.id = ${consentId}::uuid`;
+    return rows[0] ?? null;
+  }
+
+  /**
+   * The provider call's inputs for this dataset: from the cache while query 1 reports the same
+   * dataset and provider versions, else read from the registry (two primary-key reads, once per
+   * version however many fetches ask at the same time). Null when the registry no longer has
+   * them active.
+   */
+  private async targetsFor(row: FetchContextRow, datasetId: string): Promise<Targets | null> {
+    const { datasetVersion, providerVersion, providerId } = row;
+    if (!datasetVersion || !providerVersion || !providerId) return null;
+    const cached = this.targets.get(datasetId);
+    if (
+      cached &&
+      cached.datasetVersion === datasetVersion &&
+      cached.providerVersion === providerVersion &&
+      cached.provider.id === providerId
+    ) {
+      return cached;
+    }
+    const key = `${datasetId}\n${datasetVersion}\n${providerVersion}`;
+    let pending = this.loadingTargets.get(key);
+    if (!pending) {
+      pending = this.loadTargets(datasetId, providerId, datasetVersion, providerVersion).finally(
+        () => this.loadingTargets.delete(key),
+      );
+      this.loadingTargets.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async loadTargets(
+    datasetId: string,
+    providerId: string,
+    datasetVersion: string,
+    providerVersion: string,
+  ): Promise<Targets | null> {
+    const [dataset, provider] = await Promise.all([
+      this.registry.getActiveDataset(datasetId),
+      this.registry.getProviderWithSecret(providerId),
+    ]);
+    if (!dataset || !provider) return null;
+    if (dataset.providerId !== provider.id) return null; // moved meanwhile: next request reloads
+    const targets: Targets = {
+      // The versions query 1 saw: if the registry changed in between, the next query 1 reports
+      // newer ones and this entry is replaced.
+      datasetVersion,
+      providerVersion,
+      dataset: datasetTarget(dataset),
+      provider: providerTarget(provider),
+    };
+    if (this.targets.size >= MAX_CACHED_TARGETS) this.targets.clear();
+    this.targets.set(datasetId, targets);
+    return targets;
+  }
+
+  // ------------------------------------------------------------------------------ audit
+
+  /**
+   * Refusals are audited and the audit write is awaited, so that the refusal is in the log
+   * when the client reads it (and a flood of refusals is slowed by the log, not piled up in
+   * memory). A failed write does not change the answer: a refusal gives nothing away, so it
+   * is still given, and the failure is logged.
+   *
+   * `row` null: the consent is unknown or someone else's. Then the event names the client and
+   * the attempted id in `details` only: nothing links it to a citizen or to another client's
+   * consent, so neither that citizen's access log nor the consent's history shows it.
+   */
+  private async refuse(
+    req: FetchRequest,
+    error: ApiError,
+    row: FetchContextRow | null,
+    now?: Date,
+  ): Promise<never> {
+    if (row && error.code === 'consent_expired' && row.status === 'active') {
+      // Past its end but not yet recorded by the lifecycle job: shred the identity key now.
+      await this.lifecycle
+        .expireConsent(row.id, now)
+        .catch((err) =>
+          this.logger.error({ err, consentId: row.id }, 'consent expiry could not be recorded'),
+        );
+    }
+    const event = row
+      ? this.event(req, row, FETCH_REFUSED_AUDIT_KIND, error.code, {
+          httpStatus: error.getStatus(),
+        })
+      : {
+          kind: FETCH_REFUSED_AUDIT_KIND,
+          actor: `client:${req.client.clientId}`,
+          outcome: error.code,
+          clientId: req.client.clientId,
+          datasetId: req.datasetId,
+          httpStatus: error.getStatus(),
+          durationMs: this.elapsed(req),
+          requestId: req.requestId,
+          details: { code: error.code, attemptedConsentId: req.consentId },
+        };
+    await this.recordQuietly(event);
+    throw error;
+  }
+
+  private event(
+    req: FetchRequest,
+    row: FetchContextRow,
+    kind: string,
+    outcome: string,
+    extra: Pick<AuditInput, 'httpStatus' | 'payloadDigest'> & {
+      details?: Record<string, unknown>;
+    },
+  ): AuditInput {
+    return {
+      kind,
+      actor: `client:${req.client.clientId}`,
+      outcome,
+      clientId: req.client.clientId,
+      citizenId: row.citizenId,
+      consentId: row.id,
+      datasetId: req.datasetId,
+      httpStatus: extra.httpStatus ?? null,
+      durationMs: this.elapsed(req),
+      requestId: req.requestId,
+      payloadDigest: extra.payloadDigest ?? null,
+      details: {
+        ...(outcome === 'ok' ? {} : { code: outcome }),
+        purpose: row.purpose,
+        ...extra.details,
+      },
+    };
+  }
+
+  /** Awaited, but a failure only logs (used where the answer does not depend on it). */
+  private async recordQuietly(input: AuditInput): Promise<void> {
+    await this.audit
+      .record(input)
+      .catch((err) =>
+        this.logger.error({ err, kind: input.kind }, 'audit event could not be written'),
+      );
+  }
+
+  private elapsed(req: FetchRequest): number {
+    return Math.round(performance.now() - req.started);
+  }
+}
