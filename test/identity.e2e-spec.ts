@@ -567,4 +567,20 @@ const redisUp = await redisReachable();
     const res = await request(jar, `${gw.url}${WHOAMI}`);
     expect(res.status).toBe(303);
   });
+
+  it('answers a clean 503 when Redis is lost, instead of hanging or losing the login state', async () => {
+    const gw = env.gateway;
+    const jar = new CookieJar();
+    await loginThroughSandbox(`${gw.url}/auth/login?returnTo=${WHOAMI}`, 'lucas', jar);
+    // Runs last in this block: cuts the store's Redis connection for good.
+    await gw.app.get(CitizenSessionMiddleware).store.close();
+    for (const path of [`/auth/login?returnTo=${WHOAMI}`, WHOAMI]) {
+      const res = await request(jar, `${gw.url}${path}`);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect((JSON.parse(res.body) as { code: string }).code).toBe('session_store_unavailable');
+      expect(res.location).toBeUndefined();
+    }
+    expect((await fetch(`${gw.url}/health/live`)).status).toBe(200);
+  });
 });

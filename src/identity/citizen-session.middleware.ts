@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
-import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { toProblem } from '../common/problem.filter.js';
 import { PROBLEM_CONTENT_TYPE } from '../common/problem.js';
 import { PrismaService } from '../database/prisma.service.js';
+import { connectRedis } from '../events/redis-connection.js';
 import { IdentityErrors } from './errors.js';
 import {
   type ClosableStore,
@@ -36,12 +36,8 @@ export class CitizenSessionMiddleware implements OnModuleDestroy {
   constructor(@Inject(APP_CONFIG) config: AppConfig, prisma: PrismaService) {
     const cipher = new SessionCipher(config.masterKey);
     if (config.redisUrl) {
-      const redis = new Redis(config.redisUrl, {
-        lazyConnect: false,
-        maxRetriesPerRequest: 2,
-        enableOfflineQueue: true,
-      });
-      redis.on('error', (err) => this.logger.warn({ err }, 'session store: Redis error'));
+      // Fail fast while Redis is down: the request gets a clean 503 instead of hanging.
+      const redis = connectRedis(config.redisUrl, 'sessions', this.logger, { failFast: true });
       this.store = new RedisSessionStore(
         redis,
         cipher,

@@ -176,7 +176,15 @@ export class RedisSessionStore extends session.Store implements ClosableStore {
     settle(this.redis.del(this.prefix + sid), cb);
   }
 
+  /** QUIT (lets the socket close cleanly), bounded: a hung Redis must not stall the shutdown. */
   async close(): Promise<void> {
+    if (this.redis.status === 'end') return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.redis.quit().catch(() => undefined),
+      new Promise((resolve) => (timer = setTimeout(resolve, 1000))),
+    ]);
+    clearTimeout(timer);
     this.redis.disconnect();
   }
 }
