@@ -535,21 +535,23 @@ describe('citizen pages: consent decision, preview, /me, /api/v1/me', () => {
     });
     // What the exchange writes for a requesting service's fetches (its own kinds and codes).
     const audit = gw.app.get(AuditService);
-    const fetch = (outcome: string, code?: string) =>
+    // Shaped as the exchange writes them (consented-fetch.service.ts): outcome `ok`, or the
+    // refusal / failure code, repeated in details.code.
+    const fetch = (kind: string, outcome: string) =>
       audit.record({
-        kind: 'exchange.fetch',
+        kind,
         actor: `client:${stack.registry.client.clientId}`,
         outcome,
         clientId: stack.registry.client.clientId,
         citizenId: citizen.id,
         consentId,
         datasetId: 'cnaf.quotient_familial',
-        httpStatus: outcome === 'success' ? 200 : 403,
-        details: code ? { code } : null,
+        httpStatus: outcome === 'ok' ? 200 : 403,
+        details: outcome === 'ok' ? { purpose: 'x' } : { code: outcome, purpose: 'x' },
       });
-    await fetch('error', 'provider_timeout');
-    for (let i = 0; i < 49; i++) await fetch('success');
-    await fetch('refused', 'consent_revoked');
+    await fetch('exchange.fetch_failed', 'provider_timeout');
+    for (let i = 0; i < 49; i++) await fetch('exchange.fetch', 'ok');
+    await fetch('exchange.fetch_refused', 'consent_revoked');
 
     const first = await request(jar, `${gw.url}/me`);
     const rows = (body: string) => [

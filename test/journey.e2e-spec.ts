@@ -130,6 +130,13 @@ describe('consent journey in a real browser', () => {
       purpose: 'Calcul du tarif de la restauration scolaire',
     });
 
+    // The service fetches what the citizen agreed to; the citizen will see it at /me.
+    const fetched = await stack.clientGet(
+      `/api/v1/consents/${consentId}/data/cnaf.quotient_familial`,
+    );
+    expect(fetched.status).toBe(200);
+    expect(fetched.body.data).toMatchObject({ quotient_familial: { valeur: 1186 } });
+
     // /me shows it; revoking it there is effective for the service at once.
     await page.goto(`${stack.gw.url}/me`);
     const item = page.locator(`[data-consent="${consentId}"]`);
@@ -139,6 +146,11 @@ describe('consent journey in a real browser', () => {
     const log = (await page.locator('[data-access-log]').textContent()) ?? '';
     expect(log).toContain('Avis d’impôt sur le revenu');
     expect(log).toContain('affiché pour vous seul (aperçu)');
+    const served = page.locator('[data-access-log] tbody tr').first();
+    expect(await served.getAttribute('data-outcome')).toBe('transmitted');
+    expect(await served.innerText()).toContain('Quotient familial CAF & MSA');
+    expect(await served.innerText()).toContain(stack.registry.client.name);
+    expect(await served.innerText()).toContain('transmis');
     await page.screenshot({ path: artifactPath('me.png'), fullPage: true });
 
     await Promise.all([
@@ -150,6 +162,18 @@ describe('consent journey in a real browser', () => {
       'revoked',
     );
     expect((await stack.clientGet(`/api/v1/consents/${consentId}`)).body.status).toBe('revoked');
+
+    // The next fetch is refused, and the citizen sees that too.
+    const refused = await stack.clientGet(
+      `/api/v1/consents/${consentId}/data/dgfip.avis_imposition`,
+    );
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe('consent_revoked');
+    await page.goto(`${stack.gw.url}/me`);
+    const latest = page.locator('[data-access-log] tbody tr').first();
+    expect(await latest.getAttribute('data-outcome')).toBe('refused');
+    expect(await latest.innerText()).toContain('refusé : consentement révoqué');
+    await page.screenshot({ path: artifactPath('me-after-revocation.png'), fullPage: true });
   });
 
   it('refuses: redirect with status=denied and the same state, no consent', async () => {
