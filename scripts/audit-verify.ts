@@ -21,7 +21,9 @@ async function main(): Promise<number> {
       return 0;
     }
     const b = result.broken!;
-    process.stdout.write(`audit chain BROKEN at seq=${b.seq} id=${b.id} (${b.reason}) after ${result.checked - 1} good events\n`);
+    process.stdout.write(
+      `audit chain BROKEN at seq=${b.seq} id=${b.id} (${b.reason}) after ${result.checked - 1} good events\n`,
+    );
     return 2;
   } finally {
     await prisma.close();

@@ -71,10 +71,15 @@ async function main(): Promise<void> {
     gatewayIssuer: config.publicUrl,
   });
 
-  let demoService: DemoService | undefined;
+  // Filled once the registry is seeded; the shutdown hook closes whatever was started.
+  const started_: { demoService?: DemoService } = {};
   const app = await createApp(config);
   await listenWithGracefulShutdown(app, config, async () => {
-    await Promise.allSettled([franceConnect.close(), providers.close(), demoService?.close()]);
+    await Promise.allSettled([
+      franceConnect.close(),
+      providers.close(),
+      started_.demoService?.close(),
+    ]);
   });
 
   // Seed the registry through the operator API (idempotent across restarts).
@@ -137,13 +142,14 @@ async function main(): Promise<void> {
     );
   }
 
-  demoService = await startDemoService({
+  const demoService = await startDemoService({
     port: DEMO_SERVICE_PORT,
     gatewayUrl: config.publicUrl,
     clientId: client.client_id,
     clientSecret: client.client_secret,
     datasets: catalog.datasets.map((d) => d.id),
   });
+  started_.demoService = demoService;
 
   const demo = {
     gateway: config.publicUrl,

@@ -67,7 +67,10 @@ interface Engine {
  */
 export async function diffMigrationsToSchema(): Promise<{ sql: string; drift: boolean }> {
   const requireFromHere = createRequire(join(projectRoot(), 'package.json'));
-  const wasmPath = join(dirname(requireFromHere.resolve('@prisma/schema-engine-wasm/schema_engine_bg')), 'schema_engine_bg.wasm');
+  const wasmPath = join(
+    dirname(requireFromHere.resolve('@prisma/schema-engine-wasm/schema_engine_bg')),
+    'schema_engine_bg.wasm',
+  );
   const bg = await import('@prisma/schema-engine-wasm/schema_engine_bg');
   const { instance } = await wasmApi.instantiate(readFileSync(wasmPath), {
     './schema_engine_bg.js': bg,

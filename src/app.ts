@@ -21,7 +21,10 @@ export interface CreateAppOptions {
   logDestination?: DestinationStream;
 }
 
-export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestExpressApplication> {
+export async function createApp(
+  config: AppConfig,
+  options: CreateAppOptions = {},
+): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot({ config, logDestination: options.logDestination }),
     { bodyParser: false, bufferLogs: true, abortOnError: false },

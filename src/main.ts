@@ -18,7 +18,9 @@ main().catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof MigrationError) {
     process.stderr.write(`passerelle: ${err.message}\n`);
   } else {
-    process.stderr.write(`passerelle: start failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(
+      `passerelle: start failed: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
   }
   process.exit(1);
 });

@@ -28,8 +28,15 @@ describe('database: migrations and both engines', () => {
         const prisma = await PrismaService.open(config, MIGRATIONS);
         try {
           const rows = await prisma.$queryRawUnsafe<
-            Array<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }>
-          >('SELECT migration_name, checksum, finished_at, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name');
+            Array<{
+              migration_name: string;
+              checksum: string;
+              finished_at: Date | null;
+              applied_steps_count: number;
+            }>
+          >(
+            'SELECT migration_name, checksum, finished_at, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name',
+          );
           expect(rows.map((r) => r.migration_name)).toEqual(files.map((f) => f.name));
           for (const [i, row] of rows.entries()) {
             expect(row.checksum).toBe(createHash('sha256').update(files[i].sql).digest('hex'));
@@ -50,12 +57,23 @@ describe('database: migrations and both engines', () => {
 
   it('the audit table refuses UPDATE and DELETE (trigger)', async () => {
     const db = await createTestDatabase();
-    const prisma = await PrismaService.open(loadConfig({ DATA_DIR: db.dataDir, DATABASE_URL: db.url }), MIGRATIONS);
+    const prisma = await PrismaService.open(
+      loadConfig({ DATA_DIR: db.dataDir, DATABASE_URL: db.url }),
+      MIGRATIONS,
+    );
     try {
       await prisma.auditEvent.create({
-        data: { kind: 'test', actor: 'system', outcome: 'ok', prevHash: '0'.repeat(64), hash: 'h1' },
+        data: {
+          kind: 'test',
+          actor: 'system',
+          outcome: 'ok',
+          prevHash: '0'.repeat(64),
+          hash: 'h1',
+        },
       });
-      await expect(prisma.auditEvent.updateMany({ data: { outcome: 'tampered' } })).rejects.toThrow(/append-only/);
+      await expect(prisma.auditEvent.updateMany({ data: { outcome: 'tampered' } })).rejects.toThrow(
+        /append-only/,
+      );
       await expect(prisma.auditEvent.deleteMany({})).rejects.toThrow(/append-only/);
       const rows = await prisma.auditEvent.findMany();
       expect(rows).toHaveLength(1);

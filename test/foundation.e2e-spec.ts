@@ -22,14 +22,18 @@ describe('foundation: HTTP basics, health, metrics, OpenAPI, logs', () => {
   it('echoes a valid X-Request-Id and replaces an unsafe one', async () => {
     const echoed = await request(gw.url).get('/health/live').set('X-Request-Id', 'abc-12345678');
     expect(echoed.headers['x-request-id']).toBe('abc-12345678');
-    const unsafe = await request(gw.url).get('/health/live').set('X-Request-Id', '<script>alert(1)</script>');
+    const unsafe = await request(gw.url)
+      .get('/health/live')
+      .set('X-Request-Id', '<script>alert(1)</script>');
     expect(unsafe.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     const generated = await request(gw.url).get('/health/live');
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('answers unknown routes with a problem+json 404 carrying the request id', async () => {
-    const res = await request(gw.url).get('/api/v1/nothing-here').set('X-Request-Id', 'req-404-test');
+    const res = await request(gw.url)
+      .get('/api/v1/nothing-here')
+      .set('X-Request-Id', 'req-404-test');
     expect(res.status).toBe(404);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.body).toEqual({
@@ -54,7 +58,10 @@ describe('foundation: HTTP basics, health, metrics, OpenAPI, logs', () => {
 
   it('refuses a 10 MB body with 413, then keeps serving', async () => {
     const big = JSON.stringify({ blob: 'a'.repeat(10 * 1024 * 1024) });
-    const res = await request(gw.url).post('/health/live').set('Content-Type', 'application/json').send(big);
+    const res = await request(gw.url)
+      .post('/health/live')
+      .set('Content-Type', 'application/json')
+      .send(big);
     expect(res.status).toBe(413);
     expect(res.body.code).toBe('payload_too_large');
     await request(gw.url).get('/health/live').expect(200);
@@ -71,7 +78,9 @@ describe('foundation: HTTP basics, health, metrics, OpenAPI, logs', () => {
   it('exposes Prometheus metrics by route and status', async () => {
     await request(gw.url).get('/health/ready').expect(200);
     const res = await request(gw.url).get('/metrics').expect(200);
-    expect(res.text).toMatch(/passerelle_http_requests_total\{method="GET",route="\/health\/ready",status="200"\} \d+/);
+    expect(res.text).toMatch(
+      /passerelle_http_requests_total\{method="GET",route="\/health\/ready",status="200"\} \d+/,
+    );
     expect(res.text).toContain('passerelle_http_request_duration_seconds_bucket');
     expect(res.text).toMatch(/route="unmatched",status="404"/);
   });

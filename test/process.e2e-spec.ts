@@ -8,8 +8,14 @@ import { freePort } from './support/gateway.js';
 
 const MAIN = 'dist/src/main.js';
 
-function run(env: Record<string, string>): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; child: ReturnType<typeof spawn> } {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(env: Record<string, string>): {
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  child: ReturnType<typeof spawn>;
+} {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -29,15 +35,25 @@ describe('the gateway process', () => {
     const { done } = run({ NODE_ENV: 'production', OPERATOR_TOKEN: 'x'.repeat(30) });
     const { code, stderr } = await done;
     expect(code).toBe(1);
-    expect(stderr.trim().split('\n')).toEqual(['passerelle: configuration error: PUBLIC_URL is required']);
+    expect(stderr.trim().split('\n')).toEqual([
+      'passerelle: configuration error: PUBLIC_URL is required',
+    ]);
   });
 
   it('exits 0 on SIGTERM after closing the database', async () => {
     const port = await freePort();
-    const { child, done } = run({ DATA_DIR: 'memory://', PORT: String(port), HOST: 'localhost', LOG_LEVEL: 'info' });
+    const { child, done } = run({
+      DATA_DIR: 'memory://',
+      PORT: String(port),
+      HOST: 'localhost',
+      LOG_LEVEL: 'info',
+    });
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const ok = await fetch(`http://localhost:${port}/health/ready`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://localhost:${port}/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (Date.now() > deadline) throw new Error('gateway did not become ready');
       await new Promise((r) => setTimeout(r, 200));

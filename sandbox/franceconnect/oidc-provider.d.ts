@@ -94,7 +94,7 @@ declare module 'oidc-provider' {
     readonly RefreshToken: TokenModel;
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     use(fn: (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void> | void): this;
-    on(event: string, listener: (...args: any[]) => void): this;
+    on(event: string, listener: (...args: never[]) => void): this;
     cookieName(type: 'session' | 'interaction' | 'resume'): string;
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
     interactionFinished(

@@ -689,7 +689,7 @@ async function handleSandbox(
     });
   }
   const raw = await readBody(req, 4 * 1024);
-  let body: unknown = null;
+  let body: unknown;
   try {
     body = raw ? JSON.parse(raw) : null;
   } catch {

@@ -2,10 +2,21 @@
  * Small, audited building blocks on node:crypto: authenticated encryption for secrets at rest
  * and slow hashes for client secrets. No home-made primitives: AES-256-GCM and scrypt.
  */
-import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  randomBytes,
+  scrypt as scryptCb,
+  timingSafeEqual,
+} from 'node:crypto';
 import { promisify } from 'node:util';
 
-const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: object) => Promise<Buffer>;
+const scrypt = promisify(scryptCb) as (
+  pw: string,
+  salt: Buffer,
+  len: number,
+  opts: object,
+) => Promise<Buffer>;
 
 /**
  * AES-256-GCM with a random 96-bit IV. Output: `v1.<iv>.<tag>.<ciphertext>` (base64url).
@@ -17,12 +28,18 @@ export function encrypt(key: Buffer, plaintext: string | Buffer, context = ''): 
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(context, 'utf8'));
   const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), ct.toString('base64url')].join('.');
+  return [
+    'v1',
+    iv.toString('base64url'),
+    cipher.getAuthTag().toString('base64url'),
+    ct.toString('base64url'),
+  ].join('.');
 }
 
 export function decrypt(key: Buffer, sealed: string, context = ''): Buffer {
   const [version, iv, tag, ct] = sealed.split('.');
-  if (version !== 'v1' || !iv || !tag || ct === undefined) throw new Error('unknown ciphertext format');
+  if (version !== 'v1' || !iv || !tag || ct === undefined)
+    throw new Error('unknown ciphertext format');
   const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
   decipher.setAAD(Buffer.from(context, 'utf8'));
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));

@@ -42,7 +42,12 @@ export function loggerParams(config: AppConfig, destination?: DestinationStream)
         genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id: string }).id,
         // Query strings can carry codes and states (OIDC callback): log the path only.
         serializers: {
-          req: (req: { id: string; method: string; url: string; headers: Record<string, unknown> }) => ({
+          req: (req: {
+            id: string;
+            method: string;
+            url: string;
+            headers: Record<string, unknown>;
+          }) => ({
             id: req.id,
             method: req.method,
             path: String(req.url).split('?')[0],
@@ -52,7 +57,9 @@ export function loggerParams(config: AppConfig, destination?: DestinationStream)
         },
         customLogLevel: (_req: unknown, res: { statusCode: number }, err?: unknown) =>
           err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-        autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health/live' || req.url === '/metrics' },
+        autoLogging: {
+          ignore: (req: IncomingMessage) => req.url === '/health/live' || req.url === '/metrics',
+        },
       },
       destination ?? process.stdout,
     ] as never,

@@ -29,7 +29,12 @@ class SampleController {
   }
   @Get('typed')
   typed() {
-    throw new ApiError(409, 'consent_already_decided', 'Already decided', 'This request was already decided.');
+    throw new ApiError(
+      409,
+      'consent_already_decided',
+      'Already decided',
+      'This request was already decided.',
+    );
   }
 }
 
@@ -73,7 +78,10 @@ describe('ProblemFilter and the global validation pipe', () => {
   it('keeps the stable code of typed errors', async () => {
     const res = await request(app.getHttpServer()).get('/sample/typed');
     expect(res.status).toBe(409);
-    expect(res.body).toMatchObject({ code: 'consent_already_decided', detail: 'This request was already decided.' });
+    expect(res.body).toMatchObject({
+      code: 'consent_already_decided',
+      detail: 'This request was already decided.',
+    });
     expect(res.body.requestId).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

@@ -1,4 +1,11 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ApiError, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE } from './problem.js';
 
@@ -35,7 +42,11 @@ export interface Problem {
  * Turns anything thrown into an RFC 9457 answer. Internal messages and stacks are logged
  * (with the request id) and never sent: a client sees only the stable code and a safe detail.
  */
-export function toProblem(exception: unknown, requestId: string, logger?: Logger): { problem: Problem; headers: Record<string, string> } {
+export function toProblem(
+  exception: unknown,
+  requestId: string,
+  logger?: Logger,
+): { problem: Problem; headers: Record<string, string> } {
   let status = HttpStatus.INTERNAL_SERVER_ERROR;
   let code = GENERIC[500].code;
   let title = GENERIC[500].title;
@@ -60,7 +71,11 @@ export function toProblem(exception: unknown, requestId: string, logger?: Logger
     code = 'malformed_body';
     title = 'Malformed request body';
     detail = 'The request body could not be parsed.';
-  } else if (bodyParserError?.type && typeof bodyParserError.status === 'number' && bodyParserError.status < 500) {
+  } else if (
+    bodyParserError?.type &&
+    typeof bodyParserError.status === 'number' &&
+    bodyParserError.status < 500
+  ) {
     // Other body-parser errors (charset, encoding, parameters limit): safe, generic answer.
     status = bodyParserError.status;
     ({ code, title } = GENERIC[status] ?? GENERIC[400]);

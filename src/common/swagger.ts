@@ -16,13 +16,20 @@ export function buildOpenApiDocument(app: INestApplication, publicUrl: string): 
     .addOAuth2(
       {
         type: 'oauth2',
-        description: 'Requesting services: client credentials (client_secret_basic, client_secret_post, private_key_jwt)',
+        description:
+          'Requesting services: client credentials (client_secret_basic, client_secret_post, private_key_jwt)',
         flows: { clientCredentials: { tokenUrl: `${publicUrl}/oauth/token`, scopes: {} } },
       },
       'client',
     )
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Operator token' }, 'operator')
-    .addCookieAuth('passerelle.sid', { type: 'apiKey', in: 'cookie', description: 'Citizen session (FranceConnect)' }, 'citizen')
+    .addCookieAuth(
+      'passerelle.sid',
+      { type: 'apiKey', in: 'cookie', description: 'Citizen session (FranceConnect)' },
+      'citizen',
+    )
     .build();
-  return SwaggerModule.createDocument(app, config, { extraModels: [ProblemDto, ProblemFieldError] });
+  return SwaggerModule.createDocument(app, config, {
+    extraModels: [ProblemDto, ProblemFieldError],
+  });
 }

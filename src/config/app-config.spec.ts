@@ -26,7 +26,9 @@ describe('loadConfig', () => {
   it('accepts a complete production configuration', () => {
     const config = loadConfig(PROD);
     expect(config.mode).toBe('production');
-    expect(config.franceConnect.redirectUri).toBe('https://passerelle.example.gouv.fr/auth/callback');
+    expect(config.franceConnect.redirectUri).toBe(
+      'https://passerelle.example.gouv.fr/auth/callback',
+    );
     expect(config.masterKey).toHaveLength(32);
   });
 

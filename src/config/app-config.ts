@@ -79,7 +79,12 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   return value;
 }
 
-function url(env: Env, name: string, fallback: string | undefined, protocols = ['http:', 'https:']) {
+function url(
+  env: Env,
+  name: string,
+  fallback: string | undefined,
+  protocols = ['http:', 'https:'],
+) {
   const value = str(env, name, fallback);
   let parsed: URL;
   try {
@@ -135,22 +140,41 @@ export function loadConfig(env: Env): AppConfig {
     : undefined;
 
   const masterKeyB64 = demo
-    ? str(env, 'MASTER_KEY', demoSecret(dataDir, 'master.key', () => randomBytes(32).toString('base64')))
+    ? str(
+        env,
+        'MASTER_KEY',
+        demoSecret(dataDir, 'master.key', () => randomBytes(32).toString('base64')),
+      )
     : str(env, 'MASTER_KEY');
   const masterKey = Buffer.from(masterKeyB64, 'base64');
-  if (masterKey.length !== 32) throw new ConfigError('MASTER_KEY', 'must be 32 bytes, base64-encoded');
+  if (masterKey.length !== 32)
+    throw new ConfigError('MASTER_KEY', 'must be 32 bytes, base64-encoded');
 
   const operatorToken = demo
-    ? str(env, 'OPERATOR_TOKEN', demoSecret(dataDir, 'operator.token', () => randomBytes(24).toString('base64url')))
+    ? str(
+        env,
+        'OPERATOR_TOKEN',
+        demoSecret(dataDir, 'operator.token', () => randomBytes(24).toString('base64url')),
+      )
     : str(env, 'OPERATOR_TOKEN');
-  if (operatorToken.length < 24) throw new ConfigError('OPERATOR_TOKEN', 'must be at least 24 characters');
+  if (operatorToken.length < 24)
+    throw new ConfigError('OPERATOR_TOKEN', 'must be at least 24 characters');
   const sessionSecret = demo
-    ? str(env, 'SESSION_SECRET', demoSecret(dataDir, 'session.secret', () => randomBytes(32).toString('base64url')))
+    ? str(
+        env,
+        'SESSION_SECRET',
+        demoSecret(dataDir, 'session.secret', () => randomBytes(32).toString('base64url')),
+      )
     : str(env, 'SESSION_SECRET');
-  if (sessionSecret.length < 32) throw new ConfigError('SESSION_SECRET', 'must be at least 32 characters');
+  if (sessionSecret.length < 32)
+    throw new ConfigError('SESSION_SECRET', 'must be at least 32 characters');
 
   const fcIssuer = url(env, 'FC_ISSUER', demo ? 'http://localhost:3100/api/v2' : undefined);
-  const scopes = str(env, 'FC_SCOPES', 'openid given_name family_name birthdate gender birthplace birthcountry email preferred_username')
+  const scopes = str(
+    env,
+    'FC_SCOPES',
+    'openid given_name family_name birthdate gender birthplace birthcountry email preferred_username',
+  )
     .split(/\s+/)
     .filter(Boolean);
   if (!scopes.includes('openid')) throw new ConfigError('FC_SCOPES', 'must include "openid"');
@@ -169,14 +193,18 @@ export function loadConfig(env: Env): AppConfig {
     }
   }
   const fcAcr = str(env, 'FC_ACR', 'eidas1');
-  if (!/^[A-Za-z0-9._:-]+$/.test(fcAcr)) throw new ConfigError('FC_ACR', 'must be one acr value, e.g. eidas1');
+  if (!/^[A-Za-z0-9._:-]+$/.test(fcAcr))
+    throw new ConfigError('FC_ACR', 'must be one acr value, e.g. eidas1');
   const fcRedirectUri = url(env, 'FC_REDIRECT_URI', `${publicUrl}/auth/callback`);
   if (!new URL(fcRedirectUri).pathname.endsWith('/auth/callback')) {
     throw new ConfigError('FC_REDIRECT_URI', 'must end with /auth/callback (the gateway route)');
   }
   const fcPostLogoutUri = url(env, 'FC_POST_LOGOUT_REDIRECT_URI', `${publicUrl}/auth/logged-out`);
   if (!new URL(fcPostLogoutUri).pathname.endsWith('/auth/logged-out')) {
-    throw new ConfigError('FC_POST_LOGOUT_REDIRECT_URI', 'must end with /auth/logged-out (the gateway route)');
+    throw new ConfigError(
+      'FC_POST_LOGOUT_REDIRECT_URI',
+      'must end with /auth/logged-out (the gateway route)',
+    );
   }
 
   return {
@@ -192,7 +220,10 @@ export function loadConfig(env: Env): AppConfig {
     sessionSecret,
     logLevel: str(env, 'LOG_LEVEL', 'info'),
     bodyLimit: str(env, 'BODY_LIMIT', '100kb'),
-    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    corsOrigins: (env.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
     trustProxy: env.TRUST_PROXY === 'true',
     consentRequestTtlMinutes: int(env, 'CONSENT_REQUEST_TTL_MINUTES', 15, 1, 1440),
     notificationRetryBaseMs: int(env, 'NOTIFICATION_RETRY_BASE_MS', 2000, 1, 60_000),
@@ -200,7 +231,11 @@ export function loadConfig(env: Env): AppConfig {
     franceConnect: {
       issuer: fcIssuer,
       clientId: str(env, 'FC_CLIENT_ID', demo ? 'passerelle-demo' : undefined),
-      clientSecret: str(env, 'FC_CLIENT_SECRET', demo ? 'passerelle-demo-franceconnect-secret' : undefined),
+      clientSecret: str(
+        env,
+        'FC_CLIENT_SECRET',
+        demo ? 'passerelle-demo-franceconnect-secret' : undefined,
+      ),
       redirectUri: fcRedirectUri,
       postLogoutRedirectUri: fcPostLogoutUri,
       scopes,

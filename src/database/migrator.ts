@@ -71,7 +71,9 @@ export async function migrate(db: SqlSession, dir: string): Promise<string[]> {
         `migration ${failed.migration_name} failed earlier; fix the database, then mark it rolled back`,
       );
     }
-    const applied = new Map(rows.filter((r) => r.rolled_back_at === null).map((r) => [r.migration_name, r]));
+    const applied = new Map(
+      rows.filter((r) => r.rolled_back_at === null).map((r) => [r.migration_name, r]),
+    );
     const done: string[] = [];
     for (const m of migrations) {
       const previous = applied.get(m.name);
