@@ -3,7 +3,6 @@ import {
   Controller,
   Get,
   Param,
-  ParseUUIDPipe,
   Post,
   Req,
   Res,
@@ -19,18 +18,9 @@ import { ConsentPagesService } from './consent-pages.service.js';
 import { allowFormActionTo } from './csp.js';
 import { FormCsrfGuard } from './csrf.guard.js';
 import { DecisionFormDto } from './dto/decision.dto.js';
-import { CitizenErrors } from './errors.js';
+import { RequestIdPipe, sendHtml } from './http.js';
 import { consentPage } from './pages/consent.page.js';
 import { previewPage } from './pages/preview.page.js';
-
-/** A malformed id is simply an unknown request (404), not a validation error. */
-const RequestIdPipe = new ParseUUIDPipe({
-  exceptionFactory: () => CitizenErrors.requestNotFound(),
-});
-
-export function sendHtml(res: Response, html: string, status = 200): void {
-  res.status(status).set('Cache-Control', 'no-store').type('html').send(html);
-}
 
 /**
  * The citizen's decision on a consent request (HTML, French; not part of the API document).

@@ -32,7 +32,7 @@ import {
   CitizenConsentListDto,
   CsrfTokenDto,
 } from './dto/me.dto.js';
-import { ConsentIdPipe } from './me.controller.js';
+import { ConsentIdPipe } from './http.js';
 import { MeService } from './me.service.js';
 
 /**

@@ -3,7 +3,6 @@ import {
   Controller,
   Get,
   Param,
-  ParseUUIDPipe,
   Post,
   Query,
   Req,
@@ -16,16 +15,11 @@ import type { Request, Response } from 'express';
 import { CitizenSessionGuard, CurrentCitizen, csrfToken } from '../identity/index.js';
 import type { CitizenPrincipal } from '../identity/index.js';
 import { CitizenPageFilter } from './citizen-page.filter.js';
-import { sendHtml } from './consent-page.controller.js';
 import { FormCsrfGuard } from './csrf.guard.js';
 import { RevokeFormDto } from './dto/decision.dto.js';
-import { CitizenErrors } from './errors.js';
+import { ConsentIdPipe, sendHtml } from './http.js';
 import { MeService } from './me.service.js';
 import { mePage } from './pages/me.page.js';
-
-export const ConsentIdPipe = new ParseUUIDPipe({
-  exceptionFactory: () => CitizenErrors.consentNotFound(),
-});
 
 /** The citizen's home (HTML): consents, revocation, access log. */
 @ApiExcludeController()
