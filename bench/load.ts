@@ -4,7 +4,7 @@
  * is itself about a millisecond. Every response time is kept (float ms) and sorted at the end.
  */
 import autocannon from 'autocannon';
-import { cpuTimeMs, RssSampler } from './processes.js';
+import { cpuTimeByCommand, cpuTimeMs, machineCpuMs, RssSampler } from './processes.js';
 
 export interface LoadRequest {
   method?: 'GET' | 'POST';
@@ -52,6 +52,17 @@ export interface LoadResult {
   >;
   /** With collectRequestIds: the request ids of the 2xx answers. */
   requestIds?: string[];
+  /**
+   * The machine during the run, in % of one core: everything busy, the load generator (this
+   * process), PostgreSQL's processes, and what is left for processes outside the benchmark
+   * (other work on a shared machine skews the figures: the report says how much).
+   */
+  machine: {
+    busyPercent: number;
+    loadGeneratorPercent: number;
+    postgresPercent: number;
+    otherPercent: number;
+  };
 }
 
 function requestIdOf(headers: Record<string, unknown>): string | undefined {
@@ -87,6 +98,9 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
         }
       }
     : undefined;
+  const machineBefore = machineCpuMs();
+  const selfBefore = process.cpuUsage();
+  const postgresBefore = cpuTimeByCommand('postgres');
   const started = process.hrtime.bigint();
   let finish!: (err: unknown, result?: autocannon.Result) => void;
   const done = new Promise<autocannon.Result>((resolve, reject) => {
@@ -124,9 +138,18 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   );
   const result = await done;
   const elapsedS = Number(process.hrtime.bigint() - started) / 1e9;
+  const elapsedMs = elapsedS * 1000;
+  const machineAfter = machineCpuMs();
+  const self = process.cpuUsage(selfBefore);
+  let postgresMs = 0;
+  for (const [pid, ms] of cpuTimeByCommand('postgres'))
+    postgresMs += ms - (postgresBefore.get(pid) ?? 0);
+  const selfMs = (self.user + self.system) / 1000;
   const processes: LoadResult['processes'] = {};
+  let watchedMs = 0;
   for (const [name, pid] of Object.entries(spec.watch)) {
     const cpuMs = cpuTimeMs(pid) - cpuBefore[name];
+    watchedMs += cpuMs;
     processes[name] = {
       cpuMsPerRequest: count ? cpuMs / count : NaN,
       cpuPercent: (cpuMs / (elapsedS * 1000)) * 100,
@@ -158,6 +181,16 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       mean: count ? sum / count : NaN,
     },
     processes,
+    machine: {
+      busyPercent: ((machineAfter.busy - machineBefore.busy) / elapsedMs) * 100,
+      loadGeneratorPercent: (selfMs / elapsedMs) * 100,
+      postgresPercent: (postgresMs / elapsedMs) * 100,
+      otherPercent: Math.max(
+        0,
+        ((machineAfter.busy - machineBefore.busy - selfMs - postgresMs - watchedMs) / elapsedMs) *
+          100,
+      ),
+    },
     ...(spec.collectRequestIds ? { requestIds } : {}),
   };
 }

@@ -4,7 +4,7 @@
  * (/proc/<pid>/stat) and resident memory (/proc/<pid>/status).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 export async function freePort(): Promise<number> {
@@ -138,4 +138,31 @@ export class RssSampler {
       maxMiB: Math.max(...values),
     };
   }
+}
+
+/** Busy and total CPU time of the whole machine so far (all cores), in milliseconds. */
+export function machineCpuMs(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy: (busy * 1000) / USER_HZ, total: ((busy + idle + iowait) * 1000) / USER_HZ };
+}
+
+/** CPU time (ms) of every process whose command name is `comm` (e.g. PostgreSQL's backends). */
+export function cpuTimeByCommand(comm: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== comm) continue;
+      out.set(Number(entry), cpuTimeMs(Number(entry)));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }

@@ -80,7 +80,7 @@ export function printReport(report: BenchReport): void {
       `${setup.database}${setup.redis ? ' + Redis' : ''}; ${setup.durationSeconds} s per run; ${setup.consents} consents`,
   );
   out.push('');
-  const widths = [20, 5, 9, 8, 8, 9, 7, 11, 9, 10];
+  const widths = [20, 5, 9, 8, 8, 9, 7, 11, 9, 10, 8];
   out.push(
     pad(
       [
@@ -94,6 +94,7 @@ export function printReport(report: BenchReport): void {
         'gw CPU/req',
         'gw RSS',
         'prov CPU',
+        'other',
       ],
       widths,
     ),
@@ -114,11 +115,16 @@ export function printReport(report: BenchReport): void {
           r.name.startsWith('direct') ? '-' : `${gw.cpuMsPerRequest.toFixed(3)} ms`,
           `${gw.rss.maxMiB.toFixed(0)} MiB`,
           `${prov.cpuPercent.toFixed(0)} %`,
+          `${r.machine.otherPercent.toFixed(0)} %`,
         ],
         widths,
       ),
     );
   }
+  out.push(
+    '(gw CPU/req: the gateway process’s user+system CPU per answered request; prov CPU and other: ' +
+      'busy % of one core of the demo providers and of processes outside the benchmark)',
+  );
   out.push('');
   out.push('gateway vs direct (same concurrency, same provider):');
   for (const q of ratios(report.results)) {

@@ -14,20 +14,21 @@
  *   consent_request  POST /api/v1/consent-requests
  *   latency          direct and gateway with the provider answering in 200 ms
  *   soak             the gateway fetch for BENCH_SOAK_SECONDS, memory sampled every second
+ *   client_me        (only when asked for) GET /api/v1/clients/me: the framework's floor
  *
  * and checks that every successful fetch left exactly one audit event and that the audit chain
  * verifies: otherwise the run is marked INVALID. Prints a table; writes
  * bench/results/<timestamp>.json.
  *
  * Settings (environment): BENCH_DURATION (s per run, 10), BENCH_CONCURRENCY (1,16,64,256),
- * BENCH_SOAK_SECONDS (60; 0 skips), BENCH_SCENARIOS (all by default), BENCH_PROFILE=1 (the
+ * BENCH_SOAK_SECONDS (60; 0 skips), BENCH_CONSENTS (12, spread over 3 citizens), BENCH_SCENARIOS (all by default), BENCH_PROFILE=1 (the
  * gateway writes a V8 CPU profile to bench/results/), DATABASE_URL, REDIS_URL.
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { TEST_CITIZENS } from '../sandbox/citizens.js';
 import { startFranceConnectSandbox } from '../sandbox/franceconnect/server.js';
@@ -56,6 +57,8 @@ import {
 import { printReport, type BenchReport } from './report.js';
 
 const RESULTS_DIR = join(process.cwd(), 'bench', 'results');
+/** The build this script belongs to (dist/ normally): the gateway and providers come from it too. */
+const DIST = dirname(dirname(resolve(process.argv[1])));
 const DATASET = 'cnaf.quotient_familial';
 /** Citizens the CNAF demo provider knows. */
 const CITIZENS = ['angela', 'helene', 'camille'];
@@ -74,6 +77,7 @@ const settings = {
   durationSeconds: intEnv('BENCH_DURATION', 10),
   concurrencies: (process.env.BENCH_CONCURRENCY ?? '1,16,64,256').split(',').map(Number),
   soakSeconds: intEnv('BENCH_SOAK_SECONDS', 60),
+  consents: Math.max(1, intEnv('BENCH_CONSENTS', 12)),
   warmupSeconds: intEnv('BENCH_WARMUP', 3),
   scenarios: (process.env.BENCH_SCENARIOS ?? ALL_SCENARIOS.join(',')).split(','),
   profile: process.env.BENCH_PROFILE === '1',
@@ -215,8 +219,8 @@ async function setProviderLatency(
 
 async function main(): Promise<void> {
   const startedAt = new Date();
-  if (!existsSync(join(process.cwd(), 'dist', 'src', 'main.js'))) {
-    throw new Error('dist/src/main.js is missing: run `npm run bench` (it builds first)');
+  if (!existsSync(join(DIST, 'src', 'main.js'))) {
+    throw new Error(`${DIST}/src/main.js is missing: run \`npm run bench\` (it builds first)`);
   }
   mkdirSync(RESULTS_DIR, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
@@ -252,7 +256,11 @@ async function main(): Promise<void> {
     };
     for (const id of PROVIDER_IDS)
       providerEnv[`PROVIDER_${id.toUpperCase()}_PORT`] = String(providerPorts[id]);
-    const providers = startChild('providers', ['dist/sandbox/providers/main.js'], providerEnv);
+    const providers = startChild(
+      'providers',
+      [join(DIST, 'sandbox', 'providers', 'main.js')],
+      providerEnv,
+    );
     children.push(providers);
     const providerUrls = {} as Record<ProviderId, string>;
     for (const id of PROVIDER_IDS) {
@@ -321,7 +329,7 @@ async function main(): Promise<void> {
           `--cpu-prof-name=gateway-${stamp}.cpuprofile`,
         ]
       : [];
-    const gateway = startChild('gateway', [...nodeArgs, 'dist/src/main.js'], gatewayEnv);
+    const gateway = startChild('gateway', [...nodeArgs, join(DIST, 'src', 'main.js')], gatewayEnv);
     children.push(gateway);
     await waitReady(gateway, `${gatewayUrl}/health/ready`, 120_000);
     log(`gateway pid ${gateway.pid} ready at ${gatewayUrl}`);
@@ -331,7 +339,10 @@ async function main(): Promise<void> {
     const client = await seedRegistry(op, gatewayUrl, providerUrls, 1000);
     const seedToken = await accessToken(gatewayUrl, client);
     const consents: Array<{ login: string; consentId: string }> = [];
-    for (const login of CITIZENS) {
+    // Several consents per citizen: a real load spreads over many consents, and fetches of one
+    // consent serialize on its row (the budget's conditional UPDATE).
+    for (let i = 0; i < settings.consents; i++) {
+      const login = CITIZENS[i % CITIZENS.length];
       consents.push({
         login,
         consentId: await approvedConsent(gatewayUrl, client, seedToken, login, [DATASET]),
@@ -340,7 +351,8 @@ async function main(): Promise<void> {
     log(`seeded: client ${client.clientId}, ${consents.length} approved periodic consents`);
 
     const cnafPath = DEMO_CATALOG.datasets.find((d) => d.id === DATASET)!.path;
-    const directRequests: LoadRequest[] = CITIZENS.map((login) => ({
+    // The same citizens in the same order as the gateway's fetches.
+    const directRequests: LoadRequest[] = consents.map(({ login }) => ({
       path: `${cnafPath}?${identityQuery(login)}`,
       headers: { [CNAF_API_KEY_HEADER]: DEFAULT_DEMO_SECRETS.cnafApiKey },
     }));
@@ -403,6 +415,16 @@ async function main(): Promise<void> {
         await run('direct', providerUrls.cnaf, c, settings.durationSeconds, directRequests);
       if (want('gateway'))
         await run('gateway', gatewayUrl, c, settings.durationSeconds, gatewayRequests);
+      // Not in the default set: the framework's floor (bearer check only, no database, no
+      // provider), for profiling what every request pays.
+      if (want('client_me')) {
+        await run('client_me', gatewayUrl, c, settings.durationSeconds, async () => [
+          {
+            path: '/api/v1/clients/me',
+            headers: { authorization: `Bearer ${await freshToken()}` },
+          },
+        ]);
+      }
       if (want('token')) {
         await run('token', gatewayUrl, c, settings.durationSeconds, [
           {

@@ -21,6 +21,34 @@ export interface AuditInput {
 /** Any lock id distinct from Prisma's migration lock; serializes chain writers across instances. */
 const AUDIT_CHAIN_LOCK = 0x70617373; // "pass"
 const MAX_BATCH = 256;
+/** Attempts at appending one batch before its callers are told it could not be written. */
+const MAX_CHAIN_ATTEMPTS = 8;
+/** After losing a race for the head, use the locked path this long (others are writing). */
+const CONTENDED_MS = 1000;
+
+function toChainedFields(input: AuditInput, at: Date): Omit<ChainedFields, 'prevHash'> {
+  return {
+    id: randomUUID(),
+    occurredAt: at,
+    kind: input.kind,
+    actor: input.actor,
+    clientId: input.clientId ?? null,
+    citizenId: input.citizenId ?? null,
+    consentId: input.consentId ?? null,
+    datasetId: input.datasetId ?? null,
+    outcome: input.outcome,
+    httpStatus: input.httpStatus ?? null,
+    durationMs: input.durationMs ?? null,
+    requestId: input.requestId ?? null,
+    payloadDigest: input.payloadDigest ?? null,
+    details: input.details ?? null,
+  };
+}
+
+/** The insert lost a race: another writer chained onto the same head first (P2002). */
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'P2002';
+}
 
 interface Pending {
   input: AuditInput;
@@ -31,15 +59,22 @@ interface Pending {
 /**
  * The only writer of the audit log. One hash chain, written by a serialized writer that batches
  * whatever arrived while the previous batch was being committed: under load, many events share
- * one transaction (one lock, one round trip for the chain head, one multi-row insert), and each
- * caller's promise resolves only once its row is committed. Across instances, a transaction-level
- * advisory lock keeps the chain linear (no fork).
+ * one multi-row insert, and each caller's promise resolves only once its row is committed.
+ * A batch is one INSERT chained onto the head this instance knows (one round trip); the unique
+ * index on prev_hash keeps the chain linear across instances (no fork), and when another
+ * instance appended meanwhile the batch is re-chained under an advisory lock (see writeBatch).
+ * Measured on the benchmark's machine: a single event costs ~1 round trip instead of the five
+ * of a locked transaction (BEGIN, lock, head, insert, COMMIT).
  */
 @Injectable()
 export class AuditService implements OnModuleDestroy {
   private readonly logger = new Logger(AuditService.name);
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
+  /** Hash of the last row this instance wrote (or read): where its next batch chains on. */
+  private head: string | null = null;
+  /** Until then, append under the advisory lock (another instance won a race lately). */
+  private lockedUntil = 0;
 
   constructor(private readonly prisma: PrismaService) {}
 
@@ -74,41 +109,64 @@ export class AuditService implements OnModuleDestroy {
     }
   }
 
+  /**
+   * Appends one batch to the chain, in one INSERT when it can. The unique index on `prev_hash`
+   * is what keeps the chain linear: a row can have one successor only, so two writers that
+   * chained on the same head cannot both commit, whatever instance they run on.
+   *
+   * - Fast path: chain onto `head` (the last hash this instance wrote or read) and insert the
+   *   batch in one autocommitted statement: one round trip, no lock, no transaction.
+   * - If another writer appended meanwhile, the insert violates the index and nothing is
+   *   written; then, and for a second after (several instances are writing), take the locked
+   *   path: a transaction holding the advisory lock reads the head and inserts. It can still
+   *   lose to another instance's fast path (the index says so): then retry, a few times.
+   */
   private async writeBatch(inputs: AuditInput[]): Promise<string[]> {
-    return this.prisma.$transaction(async (tx) => {
-      await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`);
-      // Uses the primary key index backwards: one row read, whatever the log's size.
-      const head = await tx.auditEvent.findFirst({
-        orderBy: { seq: 'desc' },
-        select: { hash: true },
-      });
-      let prevHash = head?.hash ?? GENESIS_HASH;
-      const now = Date.now();
-      const rows = inputs.map((input) => {
-        const fields: ChainedFields = {
-          id: randomUUID(),
-          occurredAt: new Date(now),
-          kind: input.kind,
-          actor: input.actor,
-          clientId: input.clientId ?? null,
-          citizenId: input.citizenId ?? null,
-          consentId: input.consentId ?? null,
-          datasetId: input.datasetId ?? null,
-          outcome: input.outcome,
-          httpStatus: input.httpStatus ?? null,
-          durationMs: input.durationMs ?? null,
-          requestId: input.requestId ?? null,
-          payloadDigest: input.payloadDigest ?? null,
-          details: input.details ?? null,
-          prevHash,
-        };
-        const hash = chainHash(fields);
-        prevHash = hash;
-        return { ...fields, details: fields.details ?? undefined, hash };
-      });
-      await tx.auditEvent.createMany({ data: rows as never });
-      return rows.map((r) => r.id);
+    const now = new Date();
+    const fields = inputs.map((input) => toChainedFields(input, now));
+    for (let attempt = 1; ; attempt++) {
+      const optimistic = this.head !== null && Date.now() >= this.lockedUntil;
+      try {
+        const rows = optimistic
+          ? await this.insertAfter(this.head!, fields)
+          : await this.prisma.$transaction(async (tx) => {
+              await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`);
+              return this.insertAfter(await this.readHead(tx), fields, tx);
+            });
+        this.head = rows[rows.length - 1].hash;
+        return rows.map((r) => r.id);
+      } catch (err) {
+        this.head = null;
+        if (!isUniqueViolation(err) || attempt >= MAX_CHAIN_ATTEMPTS) throw err;
+        this.lockedUntil = Date.now() + CONTENDED_MS;
+      }
+    }
+  }
+
+  /** Chains `fields` onto `prevHash` and inserts them in one statement. */
+  private async insertAfter(
+    prevHash: string,
+    fields: Array<Omit<ChainedFields, 'prevHash'>>,
+    tx: Pick<PrismaService, 'auditEvent'> = this.prisma,
+  ): Promise<Array<{ id: string; hash: string }>> {
+    let prev = prevHash;
+    const rows = fields.map((f) => {
+      const chained: ChainedFields = { ...f, prevHash: prev };
+      const hash = chainHash(chained);
+      prev = hash;
+      return { ...chained, details: chained.details ?? undefined, hash };
     });
+    await tx.auditEvent.createMany({ data: rows as never });
+    return rows;
+  }
+
+  /** Uses the primary key index backwards: one row read, whatever the log's size. */
+  private async readHead(tx: Pick<PrismaService, 'auditEvent'>): Promise<string> {
+    const head = await tx.auditEvent.findFirst({
+      orderBy: { seq: 'desc' },
+      select: { hash: true },
+    });
+    return head?.hash ?? GENESIS_HASH;
   }
 
   /** Recomputes the whole chain in pages; reports the first broken link. */
