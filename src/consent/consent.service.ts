@@ -346,8 +346,11 @@ export class ConsentService implements ConsentServiceContract {
           (last_fetches -> ${datasetId}::text) IS NULL
           OR (
             fetch_mode = 'periodic'
-            AND (last_fetches ->> ${datasetId}::text)::timestamptz
-                <= ${at}::timestamptz - (${interval}::int * interval '1 second')
+            -- No minimum interval: concurrent fetches all pass, whatever order their clock
+            -- readings commit in (else the later reading, committed first, refuses the other).
+            AND (${interval}::int = 0
+              OR (last_fetches ->> ${datasetId}::text)::timestamptz
+                 <= ${at}::timestamptz - (${interval}::int * interval '1 second'))
           )
         )`;
     return count === 1;
