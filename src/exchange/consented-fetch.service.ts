@@ -46,9 +46,8 @@ export const FETCH_REFUSED_AUDIT_KIND = 'exchange.fetch_refused';
 export const FETCH_FAILED_AUDIT_KIND = 'exchange.fetch_failed';
 
 /**
- * Reservation attempts when nothing but a race explains a refused reservation: two instances
- * fetching the same dataset under a periodic consent, the later clock reading committed first
- * (reserveFetch compares the stored instant with the caller's own `now`; see reserveInTurn).
+ * Reservation attempts when nothing but clocks explain a refused reservation: reserveFetch
+ * compares the stored instant of the last fetch (another instance's clock) with ours.
  */
 const MAX_RESERVE_ATTEMPTS = 4;
 /** Datasets are few; a bound only against a registry that keeps creating them. */
@@ -103,8 +102,6 @@ export class ConsentedFetchService {
   private readonly targets = new Map<string, Targets>();
   /** One registry read per dataset version, however many fetches need it at once. */
   private readonly loadingTargets = new Map<string, Promise<Targets | null>>();
-  /** consentId -> the last reservation queued on this instance (see reserveInTurn). */
-  private readonly reservations = new Map<string, Promise<void>>();
 
   constructor(
     private readonly prisma: PrismaService,
@@ -270,8 +267,8 @@ export class ConsentedFetchService {
    * Takes one fetch from the budget (ConsentService.reserveFetch, one conditional UPDATE: the
    * authoritative check, whatever query 1 said). When it is refused, the row is read again to
    * say why: revoked or expired meanwhile, `once` already served, periodic interval not
-   * elapsed. If nothing explains it, another instance's fetch of the same dataset won the row
-   * with a later clock reading (see reserveInTurn): retry with a fresh one.
+   * elapsed. If nothing explains it (the interval had elapsed by our clock but not by the
+   * instance that fetched last: clocks differ by milliseconds), retry with a fresh reading.
    */
   private async reserve(
     row: FetchContextRow,
@@ -281,17 +278,14 @@ export class ConsentedFetchService {
   > {
     let current = row;
     for (let attempt = 1; ; attempt++) {
-      const ok = await this.reserveInTurn(current.id, datasetId, current.minFetchIntervalSeconds);
+      // The clock is read now, not at the start of the request.
+      const ok = await this.consents.reserveFetch(
+        current.id,
+        datasetId,
+        current.minFetchIntervalSeconds,
+        new Date(),
+      );
       if (ok) return { ok: true, row: current };
-      if (
-        attempt === 1 &&
-        current.fetchMode === 'periodic' &&
-        current.minFetchIntervalSeconds === 0
-      ) {
-        // Without an interval, a refusal is most likely that race: one retry, with the clock
-        // read after the winner committed, costs less than reading the row first.
-        continue;
-      }
       const fresh = await this.loadContext(current.id, datasetId, current.clientUuid);
       const freshNow = new Date();
       if (!fresh || fresh.clientUuid !== current.clientUuid) {
@@ -318,42 +312,10 @@ export class ConsentedFetchService {
       }
       this.logger.debug(
         { consentId: current.id, datasetId, attempt },
-        'fetch reservation lost a race on the consent row; retrying',
+        'fetch reservation refused within clock skew; retrying',
       );
       current = fresh;
     }
-  }
-
-  /**
-   * ConsentService.reserveFetch, one call at a time per consent on this instance, with the
-   * clock read when the call's turn comes. reserveFetch compares the stored instant of the last
-   * fetch with the caller's own `now`: when many fetches of one periodic dataset run at once,
-   * PostgreSQL grants the row lock in an order that is not the order of their clock readings,
-   * and a fetch whose reading is a millisecond older than the winner's is refused although no
-   * interval applies (seen: a few in 320 parallel fetches even after a retry). In turn, each
-   * reading is taken after the previous UPDATE returned, so it is never older than what is
-   * stored. It costs no throughput: the row lock serializes these UPDATEs in the database
-   * anyway, and now they wait here instead of holding pool connections. Across instances the
-   * race remains (rare: see reserve's retry).
-   */
-  private reserveInTurn(
-    consentId: string,
-    datasetId: string,
-    minIntervalSeconds: number,
-  ): Promise<boolean> {
-    const previous = this.reservations.get(consentId) ?? Promise.resolve();
-    const turn = previous.then(() =>
-      this.consents.reserveFetch(consentId, datasetId, minIntervalSeconds, new Date()),
-    );
-    const tail = turn.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.reservations.set(consentId, tail);
-    void tail.then(() => {
-      if (this.reservations.get(consentId) === tail) this.reservations.delete(consentId);
-    });
-    return turn;
   }
 
   /**
