@@ -4,18 +4,12 @@
  * (and tested) on its own.
  */
 
-/** FranceConnect identity-pivot claims a dataset may ask for. */
-export type IdentityClaim =
-  'family_name' | 'given_name' | 'birthdate' | 'gender' | 'birthplace' | 'birthcountry';
+import { IDENTITY_PIVOT_CLAIMS } from '../identity/identity.types.js';
 
-export const IDENTITY_CLAIMS: readonly IdentityClaim[] = [
-  'family_name',
-  'given_name',
-  'birthdate',
-  'gender',
-  'birthplace',
-  'birthcountry',
-];
+/** FranceConnect identity-pivot claims a dataset may ask for (one list, in identity). */
+export type IdentityClaim = (typeof IDENTITY_PIVOT_CLAIMS)[number];
+
+export const IDENTITY_CLAIMS: readonly IdentityClaim[] = IDENTITY_PIVOT_CLAIMS;
 
 /** The citizen's identity pivot, as FranceConnect gives it (birthplace is '' when born abroad). */
 export type IdentityPivot = Partial<Record<IdentityClaim, string | null>>;

@@ -6,6 +6,7 @@
 import { createPublicKey } from 'node:crypto';
 import { ValidateBy, type ValidationOptions } from 'class-validator';
 import { responseSchemaProblem } from './json-schema.js';
+import { IDENTITY_PIVOT_CLAIMS } from '../identity/identity.types.js';
 
 type Rule = (value: unknown, property: string) => string | null;
 
@@ -189,16 +190,9 @@ export const IsPublicJwks = (options?: ValidationOptions) =>
 // Datasets
 // ---------------------------------------------------------------------------------------------
 
-/** The FranceConnect identity-pivot claims a provider may receive. */
-export const IDENTITY_CLAIMS = [
-  'family_name',
-  'given_name',
-  'birthdate',
-  'gender',
-  'birthplace',
-  'birthcountry',
-] as const;
-export type IdentityClaim = (typeof IDENTITY_CLAIMS)[number];
+/** The FranceConnect identity-pivot claims a provider may receive (one list, in identity). */
+export const IDENTITY_CLAIMS = IDENTITY_PIVOT_CLAIMS;
+export type IdentityClaim = (typeof IDENTITY_PIVOT_CLAIMS)[number];
 
 /** Query parameter names sent as-is: letters, digits, `_`, `-`, `.`, nothing to escape. */
 const QUERY_PARAM_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
