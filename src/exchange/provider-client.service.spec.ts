@@ -17,9 +17,10 @@ describe('datasetUrl', () => {
     });
     const parsed = new URL(url);
     expect(parsed.origin + parsed.pathname).toBe('https://api.example.fr/base/v3/qf');
+    // Parameters follow the identity pivot's order (given_name, family_name, …).
     expect([...parsed.searchParams]).toEqual([
-      ['nom', 'LEFÈVRE-DURAND'],
       ['prenoms', 'Hélène & co'],
+      ['nom', 'LEFÈVRE-DURAND'],
       ['lieu', ''],
     ]);
   });
