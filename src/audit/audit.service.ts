@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { PrismaService } from '../database/prisma.service.js';
+import { Prisma } from '../generated/prisma/client.js';
 import { ChainBreak, chainHash, ChainedFields, GENESIS_HASH, verifyRows } from './audit-chain.js';
 
 export interface AuditInput {
@@ -45,9 +46,13 @@ function toChainedFields(input: AuditInput, at: Date): Omit<ChainedFields, 'prev
   };
 }
 
-/** The insert lost a race: another writer chained onto the same head first (P2002). */
+/**
+ * The insert lost a race: another writer chained onto the same head first. Prisma reports it
+ * as P2002 (locked path), the driver as SQLSTATE 23505 (fast path, PrismaService.hotQuery).
+ */
 function isUniqueViolation(err: unknown): boolean {
-  return (err as { code?: unknown } | null)?.code === 'P2002';
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'P2002' || code === '23505';
 }
 
 interface Pending {
@@ -147,16 +152,35 @@ export class AuditService implements OnModuleDestroy {
   private async insertAfter(
     prevHash: string,
     fields: Array<Omit<ChainedFields, 'prevHash'>>,
-    tx: Pick<PrismaService, 'auditEvent'> = this.prisma,
+    tx?: Pick<PrismaService, 'auditEvent'>,
   ): Promise<Array<{ id: string; hash: string }>> {
     let prev = prevHash;
     const rows = fields.map((f) => {
       const chained: ChainedFields = { ...f, prevHash: prev };
       const hash = chainHash(chained);
       prev = hash;
-      return { ...chained, details: chained.details ?? undefined, hash };
+      return { ...chained, hash };
     });
-    await tx.auditEvent.createMany({ data: rows as never });
+    if (tx) {
+      const data = rows.map((r) => ({ ...r, details: r.details ?? undefined }));
+      await tx.auditEvent.createMany({ data: data as never });
+    } else {
+      // The fast path runs for every fetch: one statement outside Prisma's pipeline.
+      await this.prisma.hotQuery(Prisma.sql`
+        INSERT INTO audit_event (id, occurred_at, kind, actor, client_id, citizen_id, consent_id,
+          dataset_id, outcome, http_status, duration_ms, request_id, payload_digest, details,
+          prev_hash, hash)
+        VALUES ${Prisma.join(
+          rows.map(
+            (r) => Prisma.sql`(${r.id}::uuid, ${r.occurredAt.toISOString()}::timestamptz,
+              ${r.kind}, ${r.actor}, ${r.clientId}, ${r.citizenId}, ${r.consentId},
+              ${r.datasetId}, ${r.outcome}, ${r.httpStatus}::int, ${r.durationMs}::int,
+              ${r.requestId}, ${r.payloadDigest},
+              ${r.details === null ? null : JSON.stringify(r.details)}::jsonb,
+              ${r.prevHash}, ${r.hash})`,
+          ),
+        )}`);
+    }
     return rows;
   }
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { AuditService, type AuditInput } from '../audit/audit.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { PrismaService } from '../database/prisma.service.js';
-import type { ConsentRequest, Habilitation } from '../generated/prisma/client.js';
+import { Prisma, type ConsentRequest, type Habilitation } from '../generated/prisma/client.js';
 import type { IdentityPivot } from '../identity/identity.types.js';
 import { SigningKeyService } from '../oauth/signing-key.service.js';
 import { isHabilitationActive, RegistryService } from '../registry/registry.service.js';
@@ -333,7 +333,8 @@ export class ConsentService implements ConsentServiceContract {
     if (!isUuid(consentId)) return false;
     const interval = Math.max(0, Math.floor(minIntervalSeconds));
     const at = now.toISOString();
-    const count = await this.prisma.$executeRaw`
+    // hotQuery: outside Prisma's query pipeline (see PrismaService.hotQuery), as every fetch runs it.
+    const { rowCount: count } = await this.prisma.hotQuery(Prisma.sql`
       UPDATE consent
       SET fetch_count = fetch_count + 1,
           last_fetches = last_fetches || jsonb_build_object(${datasetId}::text, ${at}::text)
@@ -352,7 +353,7 @@ export class ConsentService implements ConsentServiceContract {
               OR (last_fetches ->> ${datasetId}::text)::timestamptz
                  <= ${at}::timestamptz - (${interval}::int * interval '1 second'))
           )
-        )`;
+        )`);
     return count === 1;
   }
 

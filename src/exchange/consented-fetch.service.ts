@@ -31,6 +31,7 @@ import { ConsentLifecycleService } from '../consent/consent-lifecycle.service.js
 import { isUuid } from '../consent/consent-status.js';
 import { openSealedIdentity } from '../consent/identity-sealing.js';
 import { PrismaService } from '../database/prisma.service.js';
+import { Prisma } from '../generated/prisma/client.js';
 import type { AuthenticatedClient } from '../oauth/access-token.service.js';
 import { DATASET_ID } from '../registry/dto/dataset.dto.js';
 import { RegistryService } from '../registry/registry.service.js';
@@ -354,7 +355,8 @@ export class ConsentedFetchService {
     datasetId: string,
     clientUuid: string,
   ): Promise<FetchContextRow | null> {
-    const rows = await this.prisma.$queryRaw<FetchContextRow[]>`
+    // hotQuery: outside Prisma's query pipeline (see PrismaService.hotQuery), as every fetch runs it.
+    const { rows } = await this.prisma.hotQuery<FetchContextRow>(Prisma.sql`
       SELECT c.id::text AS "id",
              c.client_id::text AS "clientUuid",
              c.citizen_id::text AS "citizenId",
@@ -381,7 +383,7 @@ export class ConsentedFetchService {
       JOIN habilitation h ON h.id = c.habilitation_id
       LEFT JOIN dataset d ON d.id = ${datasetId}
       LEFT JOIN provider p ON p.id = d.provider_id
-      WHERE c.id = ${consentId}::uuid`;
+      WHERE c.id = ${consentId}::uuid`);
     return rows[0] ?? null;
   }
 
