@@ -17,8 +17,15 @@ import { startFranceConnectSandbox } from '../sandbox/franceconnect/server.js';
 import { catalogWithUrls, startDemoProviders } from '../sandbox/providers/server.js';
 import { type DemoService, startDemoService } from '../sandbox/demo-service/server.js';
 
-const DEMO_PORTS = { cnaf: 3201, france_travail: 3202, mesr: 3203, dgfip: 3204 };
-const DEMO_SERVICE_PORT = 3300;
+/** Fixed ports so that demo.json stays valid across restarts; movable for tests and clashes. */
+const PROVIDERS_BASE_PORT = Number(process.env.DEMO_PROVIDERS_BASE_PORT ?? 3201);
+const DEMO_PORTS = {
+  cnaf: PROVIDERS_BASE_PORT,
+  france_travail: PROVIDERS_BASE_PORT + 1,
+  mesr: PROVIDERS_BASE_PORT + 2,
+  dgfip: PROVIDERS_BASE_PORT + 3,
+};
+const DEMO_SERVICE_PORT = Number(process.env.DEMO_SERVICE_PORT ?? 3300);
 
 interface AdminCall {
   status: number;
@@ -108,7 +115,14 @@ async function main(): Promise<void> {
   let client: { client_id: string; client_secret: string; id: string } | undefined;
   if (existsSync(clientFile)) {
     const saved = JSON.parse(readFileSync(clientFile, 'utf8'));
-    if ((await admin('GET', `/clients/${saved.client_id}`)).status === 200) client = saved;
+    if ((await admin('GET', `/clients/${saved.client_id}`)).status === 200) {
+      client = saved;
+      // The demo service's port may have moved (DEMO_SERVICE_PORT): keep its redirect URI exact.
+      must(
+        await admin('PATCH', `/clients/${saved.client_id}`, { redirectUris: [redirectUri] }),
+        'demo client',
+      );
+    }
   }
   if (!client) {
     const created = must(
