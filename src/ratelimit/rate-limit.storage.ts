@@ -63,6 +63,7 @@ export class MemoryRateLimitStorage implements RateLimitStorage {
     ttl: number,
     limit: number,
     blockDuration: number,
+    _throttlerName?: string,
   ): Promise<RateLimitRecord> {
     const now = Date.now();
     let w = this.windows.get(key);
@@ -156,6 +157,7 @@ export class RedisRateLimitStorage implements RateLimitStorage {
     ttl: number,
     limit: number,
     blockDuration: number,
+    _throttlerName?: string,
   ): Promise<RateLimitRecord> {
     const base = `${this.prefix}ratelimit:{${key}}`;
     const [hits, ttlLeft, blockLeft] = await this.redis.rateLimitIncrement(
