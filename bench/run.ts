@@ -322,6 +322,10 @@ async function main(): Promise<void> {
         redis.disconnect();
       });
     }
+    // BENCH_GATEWAY_NODE_OPTIONS: extra flags for the gateway's node (e.g. GC sizing experiments).
+    const extraNodeArgs = (process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '')
+      .split(/\s+/)
+      .filter(Boolean);
     const nodeArgs = settings.profile
       ? [
           `--cpu-prof`,
@@ -329,7 +333,11 @@ async function main(): Promise<void> {
           `--cpu-prof-name=gateway-${stamp}.cpuprofile`,
         ]
       : [];
-    const gateway = startChild('gateway', [...nodeArgs, join(DIST, 'src', 'main.js')], gatewayEnv);
+    const gateway = startChild(
+      'gateway',
+      [...extraNodeArgs, ...nodeArgs, join(DIST, 'src', 'main.js')],
+      gatewayEnv,
+    );
     children.push(gateway);
     await waitReady(gateway, `${gatewayUrl}/health/ready`, 120_000);
     log(`gateway pid ${gateway.pid} ready at ${gatewayUrl}`);
