@@ -16,6 +16,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
 import { ApiError } from '../common/problem.js';
 import { ProviderBreakers, ProviderFailure } from './circuit-breakers.js';
 import { ConcurrencyLimiter, LimiterRejected } from './concurrency-limiter.js';
@@ -30,12 +31,6 @@ import {
   type ProviderTarget,
 } from './exchange.types.js';
 import { ProviderHealth } from './provider-health.service.js';
-import {
-  providerRequest,
-  ResponseTooLarge,
-  type ProviderRequest,
-  type ProviderResponse,
-} from './provider-transport.js';
 
 export interface ProviderClientOptions {
   /** Breaker: rolling window, fewest calls, error rate (%) and open duration. */
@@ -95,6 +90,7 @@ interface Token {
 interface Pool {
   providerId: string;
   fingerprint: string;
+  http: AxiosInstance;
   agents: { http: http.Agent; https: https.Agent };
   token: Token | null;
   tokenPending: Promise<Token> | null;
@@ -308,7 +304,7 @@ export class ProviderClient implements OnModuleDestroy {
   }
 
   /** Maps an answered request (not retried) to the raw 2xx body, or throws. */
-  private classify(provider: ProviderTarget, res: ProviderResponse): RawAnswer {
+  private classify(provider: ProviderTarget, res: AxiosResponse<string>): RawAnswer {
     const status = res.status;
     if (status >= 200 && status < 300) {
       return { body: res.data ?? '', contentType: String(res.headers['content-type'] ?? '') };
@@ -452,8 +448,8 @@ export class ProviderClient implements OnModuleDestroy {
   private async request(
     pool: Pool,
     attempt: Attempt,
-    config: ProviderRequest,
-  ): Promise<ProviderResponse> {
+    config: { method: 'GET' | 'POST'; url: string; headers: Record<string, string>; data?: string },
+  ): Promise<AxiosResponse<string>> {
     const remaining = attempt.deadline - Date.now();
     if (remaining <= 0) throw new ProviderFailure('timeout', 'budget spent', false);
     attempt.attempts++;
@@ -464,11 +460,7 @@ export class ProviderClient implements OnModuleDestroy {
       controller.abort();
     }, remaining);
     try {
-      // node:http, not axios: see provider-transport.ts (the fetch's hot path).
-      return await providerRequest(pool.agents, config, {
-        signal: controller.signal,
-        maxResponseBytes: this.options.maxResponseBytes,
-      });
+      return await pool.http.request<string>({ ...config, signal: controller.signal });
     } catch (err) {
       if (timedOut) throw new ProviderFailure('timeout', `no answer within the budget`, false);
       throw toFailure(err, pool.providerId);
@@ -499,9 +491,25 @@ export class ProviderClient implements OnModuleDestroy {
       timeout: IDLE_SOCKET_MS,
     };
     const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
+    const instance = axios.create({
+      httpAgent: agents.http,
+      httpsAgent: agents.https,
+      // The gateway talks to registered providers directly; an environment proxy would be a
+      // surprise route for personal data. Operators who need one put it in the base URL's network.
+      proxy: false,
+      maxRedirects: 0,
+      maxContentLength: this.options.maxResponseBytes,
+      maxBodyLength: 64 * 1024,
+      validateStatus: () => true,
+      responseType: 'text',
+      // Raw text: we parse it ourselves, so a malformed body is an error and not a string.
+      transformResponse: [(data: unknown) => data],
+      decompress: true,
+    });
     const pool: Pool = {
       providerId: provider.id,
       fingerprint,
+      http: instance,
       agents,
       token: null,
       tokenPending: null,
@@ -607,16 +615,16 @@ export function sanitizeMessage(value: unknown): string | null {
 }
 
 function toFailure(err: unknown, providerId: string): Error {
-  // Not a breaker failure: the provider answered, too much.
-  if (err instanceof ResponseTooLarge) return ExchangeErrors.tooLarge(providerId);
-  if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code ?? '';
+  if (err instanceof AxiosError) {
+    const code = err.code ?? (err.cause as { code?: string } | undefined)?.code ?? '';
+    // Not a breaker failure: the provider answered, too much.
+    if (err.message?.startsWith('maxContentLength')) return ExchangeErrors.tooLarge(providerId);
     if (RETRYABLE_CODES.has(code) || /socket hang up/i.test(err.message)) {
       return new ProviderFailure('error', code || 'socket hang up', true);
     }
     return new ProviderFailure('error', code || 'transport error', false);
   }
-  return new Error(String(err));
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
