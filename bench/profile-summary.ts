@@ -38,8 +38,9 @@ function where(url: string): string {
     return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
   }
   if (path.startsWith('node:')) return path;
-  const dist = path.indexOf('/dist/');
-  return dist >= 0 ? path.slice(dist + '/dist/'.length) : path;
+  // Our own code, from whichever build (dist/ or a private one): src/..., sandbox/..., bench/...
+  const own = /\/(src|sandbox|bench|scripts)\/.*$/.exec(path);
+  return own ? own[0].slice(1) : path;
 }
 
 function main(): void {
@@ -75,7 +76,7 @@ function main(): void {
     const seen = new Set<string>();
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
       const f = byId.get(cur)!.callFrame;
-      if (!f.url.includes('/dist/src/')) continue;
+      if (!where(f.url).startsWith('src/')) continue;
       const own = `${f.functionName || '(anonymous)'}  ${where(f.url)}:${f.lineNumber + 1}`;
       if (seen.has(own)) continue;
       seen.add(own);
