@@ -13,7 +13,7 @@ import {
   navigate,
   request,
 } from '../sandbox/franceconnect/browser.js';
-import { freePort } from './support/gateway.js';
+import { freePort, freePortRange } from './support/gateway.js';
 
 const LAUNCHER = 'dist/scripts/demo.js';
 
@@ -51,17 +51,12 @@ describe('npm start (demo launcher)', () => {
 
   beforeAll(async () => {
     if (!existsSync(LAUNCHER)) throw new Error('run `npm run build` first (npm test does)');
-    const [port, fcPort, providersBase, servicePort] = [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
+    const [port, fcPort, servicePort] = [await freePort(), await freePort(), await freePort()];
+    const providersBase = await freePortRange(4);
     env = {
       DATA_DIR: dataDir,
       PORT: String(port),
       FC_ISSUER: `http://localhost:${fcPort}/api/v2`,
-      // Four consecutive ports from a free one: good enough on a test machine.
       DEMO_PROVIDERS_BASE_PORT: String(providersBase),
       DEMO_SERVICE_PORT: String(servicePort),
     };

@@ -22,6 +22,25 @@ export async function freePort(): Promise<number> {
   });
 }
 
+async function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, 'localhost', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** `count` consecutive free ports (for launchers that take a base port), first one returned. */
+export async function freePortRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 30000);
+    let ok = true;
+    for (let i = 0; i < count && ok; i++) ok = await isFree(base + i);
+    if (ok) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports found`);
+}
+
 /** Collects log lines in memory (tests read them; nothing reaches the console). */
 export class LogCapture extends Writable {
   readonly lines: string[] = [];
