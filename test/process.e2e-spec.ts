@@ -3,7 +3,10 @@
  * graceful shutdown are properties of the process, so they are tested on a real process.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { freePort } from './support/gateway.js';
 
 const MAIN = 'dist/src/main.js';
@@ -63,5 +66,31 @@ describe('the gateway process', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('SIGTERM received');
     expect(stdout).toContain('database closed');
+  });
+
+  it('npm run openapi writes a valid OpenAPI 3 document with the whole API', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'passerelle-openapi-'));
+    try {
+      const file = join(dir, 'openapi.json');
+      const child = spawn(process.execPath, ['dist/scripts/openapi.js', file], {
+        env: { PATH: process.env.PATH ?? '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(code).toBe(0);
+      const doc = JSON.parse(readFileSync(file, 'utf8'));
+      expect(Object.keys(doc.paths)).toEqual(
+        expect.arrayContaining([
+          '/oauth/token',
+          '/api/v1/consent-requests',
+          '/api/v1/consents/{id}/data/{datasetId}',
+          '/api/v1/admin/providers',
+          '/api/v1/me/consents',
+        ]),
+      );
+      await expect(SwaggerParser.validate(doc)).resolves.toBeDefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
