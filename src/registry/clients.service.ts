@@ -40,6 +40,7 @@ export class ClientsService {
     } else {
       requireOneKeySource(dto.jwks, dto.jwksUri);
     }
+    await this.checkFranceConnectClientId(dto.franceConnectClientId, null);
     const clientSecret = usesSecret ? newClientSecret() : undefined;
     const clientId = dto.clientId ?? randomUUID();
     try {
@@ -55,6 +56,7 @@ export class ClientsService {
           jwks: (dto.jwks as Prisma.InputJsonObject | undefined) ?? undefined,
           jwksUri: dto.jwksUri ?? null,
           status: dto.status,
+          franceConnectClientId: dto.franceConnectClientId ?? null,
         },
       });
       return { ...toClientDto(row), ...(clientSecret ? { clientSecret } : {}) };
@@ -93,6 +95,7 @@ export class ClientsService {
       keys.jwks = (dto.jwks as Prisma.InputJsonObject | undefined) ?? Prisma.DbNull;
       keys.jwksUri = dto.jwksUri ?? null;
     }
+    await this.checkFranceConnectClientId(dto.franceConnectClientId, current.id);
     let row: Client;
     try {
       row = await this.prisma.client.update({
@@ -103,6 +106,7 @@ export class ClientsService {
           contactEmail: dto.contactEmail,
           redirectUris: dto.redirectUris,
           status: dto.status,
+          franceConnectClientId: dto.franceConnectClientId,
           ...keys,
         },
       });
@@ -126,6 +130,24 @@ export class ClientsService {
     });
     await this.clientChanged(clientId);
     return { clientId, clientSecret };
+  }
+
+  /** One registered client per FranceConnect client_id (the unique index is the last word). */
+  private async checkFranceConnectClientId(
+    fcClientId: string | null | undefined,
+    selfId: string | null,
+  ): Promise<void> {
+    if (!fcClientId) return;
+    const other = await this.prisma.client.findUnique({
+      where: { franceConnectClientId: fcClientId },
+      select: { id: true },
+    });
+    if (other && other.id !== selfId) {
+      throw RegistryErrors.invalidField(
+        'franceConnectClientId',
+        'franceConnectClientId is already registered for another client',
+      );
+    }
   }
 
   private async find(clientId: string): Promise<Client> {
@@ -167,6 +189,7 @@ export function toClientDto(row: Client): ClientDto {
     authMethod: row.authMethod,
     jwks: row.jwks ?? null,
     jwksUri: row.jwksUri,
+    franceConnectClientId: row.franceConnectClientId,
     secretSet: row.secretHash !== null,
     status: row.status,
     createdAt: row.createdAt,

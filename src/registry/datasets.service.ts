@@ -26,6 +26,7 @@ export class DatasetsService {
       throw RegistryErrors.invalidField('providerId', 'providerId names no registered provider');
     const fields = dto.fields ?? {};
     checkFieldsAgainstSchema(fields, dto.responseSchema);
+    await this.checkFranceConnectScope(dto.franceConnectScope, dto.id);
     try {
       const row = await this.prisma.dataset.create({
         data: {
@@ -38,6 +39,7 @@ export class DatasetsService {
           description: dto.description ?? '',
           fields,
           status: dto.status,
+          franceConnectScope: dto.franceConnectScope ?? null,
         },
       });
       return toDatasetDto(row);
@@ -72,6 +74,7 @@ export class DatasetsService {
 
   async update(id: string, dto: UpdateDatasetDto): Promise<DatasetDto> {
     const current = await this.find(id);
+    await this.checkFranceConnectScope(dto.franceConnectScope, id);
     if (dto.fields !== undefined || dto.responseSchema !== undefined) {
       checkFieldsAgainstSchema(
         dto.fields ?? (current.fields as Record<string, string>),
@@ -89,6 +92,7 @@ export class DatasetsService {
           description: dto.description,
           fields: dto.fields,
           status: dto.status,
+          franceConnectScope: dto.franceConnectScope,
         },
       });
       return toDatasetDto(row);
@@ -125,6 +129,21 @@ export class DatasetsService {
     }
   }
 
+  /** One dataset per FranceConnect scope (the unique index is the last word). */
+  private async checkFranceConnectScope(scope: string | null | undefined, selfId: string) {
+    if (!scope) return;
+    const other = await this.prisma.dataset.findUnique({
+      where: { franceConnectScope: scope },
+      select: { id: true },
+    });
+    if (other && other.id !== selfId) {
+      throw RegistryErrors.invalidField(
+        'franceConnectScope',
+        `franceConnectScope is already the scope of dataset ${other.id}`,
+      );
+    }
+  }
+
   private async find(id: string): Promise<Dataset> {
     const row = await this.prisma.dataset.findUnique({ where: { id } });
     if (!row) throw RegistryErrors.notFound('dataset', id);
@@ -152,6 +171,7 @@ export function toDatasetDto(row: Dataset): DatasetDto {
     title: row.title,
     description: row.description,
     fields: row.fields as Record<string, string>,
+    franceConnectScope: row.franceConnectScope,
     status: row.status,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,

@@ -16,6 +16,8 @@ import { PageDto, PageQueryDto } from '../pagination.js';
 import { IsJwksUri, IsPublicJwks, IsSiret, urlProblem } from '../validators.js';
 
 export const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$/;
+/** A FranceConnect client_id (FranceConnect gives 64 hex characters; other instances differ). */
+export const FRANCE_CONNECT_CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$/;
 export const CLIENT_AUTH_METHODS = [
   'client_secret_basic',
   'client_secret_post',
@@ -108,6 +110,19 @@ export class CreateClientDto {
   @IsJwksUri()
   jwksUri?: string;
 
+  @ApiPropertyOptional({
+    example: '211286433e39cce01db448d80181bdfd005554b19cd51b3fe7943f6b3b86ab6e',
+    pattern: FRANCE_CONNECT_CLIENT_ID.source,
+    description:
+      'Its client_id at FranceConnect: lets it call `GET /api/v1/france-connect/data/{datasetId}` with its users’ ' +
+      'FranceConnect access tokens (API FranceConnectée). Unique; absent: not allowed there.',
+  })
+  @IsOptional()
+  @Matches(FRANCE_CONNECT_CLIENT_ID, {
+    message: 'franceConnectClientId must match ^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$',
+  })
+  franceConnectClientId?: string;
+
   @ApiPropertyOptional({ enum: CLIENT_STATUSES, default: 'active' })
   @IsOptional()
   @IsIn(CLIENT_STATUSES)
@@ -160,6 +175,17 @@ export class UpdateClientDto {
   @IsJwksUri()
   jwksUri?: string;
 
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'Its client_id at FranceConnect (API FranceConnectée); null removes it',
+  })
+  @IsOptional()
+  @Matches(FRANCE_CONNECT_CLIENT_ID, {
+    message: 'franceConnectClientId must match ^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$',
+  })
+  franceConnectClientId?: string | null;
+
   @ApiPropertyOptional({ enum: CLIENT_STATUSES })
   @IsOptional()
   @IsIn(CLIENT_STATUSES)
@@ -203,6 +229,9 @@ export class ClientDto {
 
   @ApiProperty({ description: 'Whether a secret is set (its hash is never returned)' })
   secretSet: boolean;
+
+  @ApiProperty({ type: String, nullable: true, description: 'Its client_id at FranceConnect' })
+  franceConnectClientId: string | null;
 
   @ApiProperty({ enum: CLIENT_STATUSES })
   status: string;

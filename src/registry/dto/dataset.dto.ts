@@ -40,6 +40,9 @@ const IsDatasetIdOfProvider = () =>
     },
   });
 
+/** A FranceConnect data scope, as FranceConnect names them (`cnaf_quotient_familial`). */
+export const FRANCE_CONNECT_SCOPE = /^[a-z][a-z0-9_]{1,63}$/;
+
 export class CreateDatasetDto {
   @ApiProperty({
     example: 'cnaf.quotient_familial',
@@ -108,6 +111,21 @@ export class CreateDatasetDto {
   @IsFieldDescriptions()
   fields?: Record<string, string>;
 
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'cnaf_quotient_familial',
+    pattern: FRANCE_CONNECT_SCOPE.source,
+    description:
+      'The FranceConnect data scope granting this dataset on `GET /api/v1/france-connect/data/{datasetId}` ' +
+      '(API FranceConnectée). Unique; absent or null: not served that way.',
+  })
+  @IsOptional()
+  @Matches(FRANCE_CONNECT_SCOPE, {
+    message: 'franceConnectScope must match ^[a-z][a-z0-9_]{1,63}$',
+  })
+  franceConnectScope?: string | null;
+
   @ApiPropertyOptional({ enum: DATASET_STATUSES, default: 'active' })
   @IsOptional()
   @IsIn(DATASET_STATUSES)
@@ -154,6 +172,9 @@ export class DatasetDto {
 
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } })
   fields: Record<string, string>;
+
+  @ApiProperty({ type: String, nullable: true, example: 'cnaf_quotient_familial' })
+  franceConnectScope: string | null;
 
   @ApiProperty({ enum: DATASET_STATUSES })
   status: string;
