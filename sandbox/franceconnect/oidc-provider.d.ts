@@ -80,8 +80,19 @@ declare module 'oidc-provider' {
     find(id: string): Promise<GrantInstance | undefined>;
   }
 
+  export interface TokenInstance {
+    readonly accountId?: string;
+    readonly clientId?: string;
+    readonly scope?: string;
+    readonly iat: number;
+    readonly exp: number;
+    readonly isExpired: boolean;
+  }
+
   export interface TokenModel {
     revokeByGrantId(grantId: string): Promise<void>;
+    /** The stored token by its value; undefined when unknown (or expired and dropped). */
+    find(value: string): Promise<TokenInstance | undefined>;
   }
 
   export class Provider {

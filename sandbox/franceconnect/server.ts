@@ -29,7 +29,39 @@ export interface SandboxClient {
   client_secret: string;
   redirect_uris: string[];
   post_logout_redirect_uris: string[];
+  /**
+   * FranceConnect computes a citizen's pairwise `sub` per entity (several services of one
+   * organisation share it); default: the client_id.
+   */
+  entity?: string;
 }
+
+/**
+ * A data provider (fournisseur de données) registered at FranceConnect: it calls
+ * `POST /api/v2/checktoken` with these credentials to check a service's access token.
+ */
+export interface SandboxDataProvider {
+  client_id: string;
+  client_secret: string;
+  /** Pairwise `sub` computed for this entity (default: the client_id). */
+  entity?: string;
+  /**
+   * When set, checktoken answers are encrypted (JWE ECDH-ES + A256GCM) to the `use: enc` EC
+   * key published at this JWKS URL (fetched at each answer: no cache to go stale in tests).
+   */
+  encryption_jwks_uri?: string;
+}
+
+/** Data scopes of the demo catalogue, named as FranceConnect names API FranceConnectée scopes. */
+export const DEFAULT_DATA_SCOPES: readonly string[] = [
+  'cnaf_quotient_familial',
+  'france_travail_statut',
+  'mesr_statut_etudiant',
+  'dgfip_avis_imposition',
+];
+
+/** RFC 9701 media type of a JWT introspection answer. */
+export const TOKEN_INTROSPECTION_JWT_TYPE = 'application/token-introspection+jwt';
 
 export type FranceConnectFault =
   | null
@@ -40,7 +72,13 @@ export type FranceConnectFault =
   | 'id_token_no_acr'
   | 'id_token_expired'
   | 'userinfo_other_sub'
-  | 'userinfo_wrong_key';
+  | 'userinfo_wrong_key'
+  | 'checktoken_wrong_key'
+  | 'checktoken_alg_none'
+  | 'checktoken_wrong_audience'
+  | 'checktoken_slow'
+  | 'checktoken_error'
+  | 'checktoken_garbage';
 
 export const FRANCECONNECT_FAULTS: readonly Exclude<FranceConnectFault, null>[] = [
   'id_token_wrong_key',
@@ -51,7 +89,16 @@ export const FRANCECONNECT_FAULTS: readonly Exclude<FranceConnectFault, null>[] 
   'id_token_expired',
   'userinfo_other_sub',
   'userinfo_wrong_key',
+  'checktoken_wrong_key',
+  'checktoken_alg_none',
+  'checktoken_wrong_audience',
+  'checktoken_slow',
+  'checktoken_error',
+  'checktoken_garbage',
 ];
+
+/** How long `checktoken_slow` holds the answer back. */
+export const CHECKTOKEN_SLOW_MS = 3000;
 
 export interface FranceConnectSandbox {
   /** `http://<host>:<port>/api/v2` */
@@ -69,6 +116,12 @@ export interface FranceConnectSandboxOptions {
   /** Interface to listen on and host name of the issuer; default `localhost`. */
   host?: string;
   clients: SandboxClient[];
+  /** Registered data providers (checktoken callers). */
+  dataProviders?: SandboxDataProvider[];
+  /** Data scopes a service may ask for (default DEFAULT_DATA_SCOPES). */
+  dataScopes?: readonly string[];
+  /** Access token lifetime in seconds (FranceConnect: 60); shorter in tests of expiry. */
+  accessTokenTtlSeconds?: number;
   /** When set, `POST /__sandbox/fault` also needs `Authorization: Bearer <adminToken>`. */
   adminToken?: string;
   /** Override the public base URL (issuer = `<publicUrl>/api/v2`), e.g. behind a proxy. */
@@ -290,6 +343,9 @@ export async function startFranceConnectSandbox(
 
     let fault: FranceConnectFault = null;
     const store = new SandboxStore();
+    const dataScopes = [...(opts.dataScopes ?? DEFAULT_DATA_SCOPES)];
+    const entities = new Map(opts.clients.map((c) => [c.client_id, c.entity ?? c.client_id]));
+    const dataProviders = opts.dataProviders ?? [];
 
     const cookieOptions = { httpOnly: true, sameSite: 'lax', signed: true, path: '/' };
     const shortCookieOptions = { httpOnly: true, sameSite: 'lax', signed: true };
@@ -345,7 +401,8 @@ export async function startFranceConnectSandbox(
         jwks: '/jwks',
       },
       acrValues: ['eidas1', 'eidas2', 'eidas3'],
-      scopes: ['openid'],
+      // Data scopes carry no claim: they are what checktoken reports to data providers.
+      scopes: ['openid', ...dataScopes],
       claims: {
         acr: null,
         auth_time: null,
@@ -357,7 +414,7 @@ export async function startFranceConnectSandbox(
       responseTypes: ['code'],
       subjectTypes: ['pairwise'],
       pairwiseIdentifier: async (_ctx: unknown, accountId: string, client: { clientId: string }) =>
-        pairwiseSubject(accountId, client.clientId),
+        pairwiseSubject(accountId, entities.get(client.clientId) ?? client.clientId),
       clientAuthMethods: ['client_secret_post', 'client_secret_basic'],
       enabledJWA: {
         idTokenSigningAlgValues: ['ES256'],
@@ -367,7 +424,7 @@ export async function startFranceConnectSandbox(
       allowOmittingSingleRegisteredRedirectUri: false,
       ttl: {
         AuthorizationCode: 30,
-        AccessToken: 60,
+        AccessToken: opts.accessTokenTtlSeconds ?? 60,
         IdToken: 60,
         Interaction: 10 * 60,
         Session: 30 * 60,
@@ -478,6 +535,25 @@ export async function startFranceConnectSandbox(
       }
       ctx.status = 303;
       ctx.redirect(location);
+    }
+
+    /** RFC 9701 §5: the signed answer nested in a JWE to the data provider's `enc` key. */
+    async function encryptFor(jwksUri: string, jwt: string): Promise<string> {
+      const res = await fetch(jwksUri, { signal: AbortSignal.timeout(5000) });
+      if (!res.ok) throw new Error(`data provider JWKS answered HTTP ${res.status}`);
+      const { keys } = (await res.json()) as { keys?: jose.JWK[] };
+      const jwk = keys?.find((k) => k.use === 'enc' && k.kty === 'EC');
+      if (!jwk) throw new Error('data provider publishes no EC encryption key');
+      const key = await jose.importJWK(jwk, 'ECDH-ES');
+      return new jose.CompactEncrypt(new TextEncoder().encode(jwt))
+        .setProtectedHeader({
+          alg: 'ECDH-ES',
+          enc: 'A256GCM',
+          cty: 'JWT',
+          typ: 'token-introspection+jwt',
+          ...(jwk.kid ? { kid: jwk.kid } : {}),
+        })
+        .encrypt(key);
     }
 
     async function resign(
@@ -717,6 +793,90 @@ export async function startFranceConnectSandbox(
     };
     app.get(`${FC_PREFIX}/interaction/:uid/abort`, abort);
     app.post(`${FC_PREFIX}/interaction/:uid/abort`, form, abort);
+
+    // FranceConnect's data-provider endpoint (france-connect/sources, data-provider module): the
+    // provider authenticates with client_id and client_secret in the body and learns whether the
+    // access token is live, for whom (pairwise sub of its entity), for which service and scopes.
+    app.post(
+      `${FC_PREFIX}/checktoken`,
+      express.urlencoded({ extended: false, limit: '16kb' }),
+      express.json({ limit: '16kb' }),
+      async (req, res, next) => {
+        try {
+          const body = (req.body ?? {}) as Record<string, unknown>;
+          const field = (name: string) => (typeof body[name] === 'string' ? body[name] : '');
+          const dp = dataProviders.find((d) => d.client_id === field('client_id'));
+          if (
+            !dp ||
+            !field('client_secret') ||
+            !safeEqual(field('client_secret'), dp.client_secret)
+          ) {
+            res.status(401).json({
+              error: 'invalid_client',
+              error_description: 'invalid data provider credentials',
+            });
+            return;
+          }
+          const accessToken = field('access_token');
+          if (!accessToken) {
+            res
+              .status(400)
+              .json({ error: 'invalid_request', error_description: 'access_token is mandatory' });
+            return;
+          }
+          const current = fault;
+          if (current === 'checktoken_error') {
+            res.status(500).json({ error: 'server_error' });
+            return;
+          }
+          if (current === 'checktoken_slow') {
+            await new Promise((resolve) => setTimeout(resolve, CHECKTOKEN_SLOW_MS));
+          }
+          if (current === 'checktoken_garbage') {
+            res.status(200).type(TOKEN_INTROSPECTION_JWT_TYPE).send('<html>not a token</html>');
+            return;
+          }
+          const now = Math.floor(Date.now() / 1000);
+          const token = await provider.AccessToken.find(accessToken);
+          let introspection: Record<string, unknown> = { active: false };
+          if (token && !token.isExpired && token.accountId && token.clientId) {
+            introspection = {
+              active: true,
+              sub: pairwiseSubject(token.accountId, dp.entity ?? dp.client_id),
+              client_id: token.clientId,
+              scope: token.scope ?? '',
+              token_type: 'Bearer',
+              iat: token.iat,
+              exp: token.exp,
+              iss: issuer,
+            };
+          }
+          const payload = {
+            token_introspection: introspection,
+            aud: current === 'checktoken_wrong_audience' ? 'another-data-provider' : dp.client_id,
+            iat: now,
+            iss: issuer,
+          };
+          let jwt: string;
+          if (current === 'checktoken_alg_none') {
+            jwt = `${base64urlJson({ alg: 'none', typ: 'token-introspection+jwt' })}.${base64urlJson(payload)}.`;
+          } else {
+            // Same kid even for the foreign key: the verifier must check the signature itself.
+            jwt = await new jose.SignJWT(payload)
+              .setProtectedHeader({ alg: 'ES256', kid, typ: 'token-introspection+jwt' })
+              .sign(current === 'checktoken_wrong_key' ? foreignKey : privateKey);
+          }
+          if (dp.encryption_jwks_uri) jwt = await encryptFor(dp.encryption_jwks_uri, jwt);
+          res
+            .status(200)
+            .type(TOKEN_INTROSPECTION_JWT_TYPE)
+            .set('Cache-Control', 'no-store')
+            .send(jwt);
+        } catch (err) {
+          next(err);
+        }
+      },
+    );
 
     app.use(FC_PREFIX, provider.callback());
 
