@@ -16,6 +16,7 @@ import { CitizenModule } from './citizen/citizen.module.js';
 import { ConsentModule } from './consent/consent.module.js';
 import { EventsModule } from './events/events.module.js';
 import { RateLimitModule } from './ratelimit/rate-limit.module.js';
+import { FranceConnectDataModule } from './france-connect-data/index.js';
 import { ProblemFilter } from './common/problem.filter.js';
 import { loggerParams } from './common/logging.js';
 import { VALIDATION_OPTIONS } from './common/problem.js';
@@ -44,6 +45,7 @@ export class AppModule {
         ConsentModule,
         EventsModule,
         RateLimitModule,
+        FranceConnectDataModule.forRoot(config.franceConnectData !== null),
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },

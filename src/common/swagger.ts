@@ -23,6 +23,14 @@ export function buildOpenApiDocument(app: INestApplication, publicUrl: string): 
       'client',
     )
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Operator token' }, 'operator')
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'The citizen’s FranceConnect access token (API FranceConnectée)',
+      },
+      'franceconnect',
+    )
     .addCookieAuth(
       'passerelle.sid',
       { type: 'apiKey', in: 'cookie', description: 'Citizen session (FranceConnect)' },

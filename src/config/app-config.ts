@@ -3,7 +3,7 @@
  * (never `process.env`). A wrong or missing setting raises `ConfigError` naming the setting;
  * main.ts prints that one line and exits.
  */
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -50,6 +50,18 @@ export interface AppConfig {
     scopes: string[];
     acr: string;
   };
+  /**
+   * Passerelle as a FranceConnect data provider (API FranceConnectée): its credentials at
+   * `POST <checktokenUrl>`, that call's time budget, and the EC P-256 private JWK checktoken
+   * answers may be encrypted to (its public half is published); null when not configured.
+   */
+  franceConnectData: {
+    clientId: string;
+    clientSecret: string;
+    checktokenUrl: string;
+    timeoutMs: number;
+    encryptionKey: Record<string, unknown> | null;
+  } | null;
   /**
    * Requests per minute: `perMinute` per requesting service on the client API (per IP where no
    * valid bearer token is sent), `tokenPerMinute` per IP and client_id on `POST /oauth/token`.
@@ -107,6 +119,27 @@ function demoSecret(dataDir: string, file: string, make: () => string): string {
   const value = make();
   writeFileSync(path, value + '\n', { mode: 0o600 });
   return value;
+}
+
+/** A private EC P-256 JWK (ECDH-ES), as JSON. */
+function encryptionJwk(env: Env, name: string, fallback: () => string | null) {
+  const raw = env[name] ?? fallback();
+  if (raw === null || raw === '') return null;
+  let jwk: Record<string, unknown>;
+  try {
+    jwk = JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    throw new ConfigError(name, 'must be a JSON Web Key');
+  }
+  if (jwk?.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.d !== 'string') {
+    throw new ConfigError(name, 'must be a private EC P-256 JWK (kty EC, crv P-256, d)');
+  }
+  return jwk;
+}
+
+function newEncryptionJwk(): string {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return JSON.stringify(privateKey.export({ format: 'jwk' }));
 }
 
 function redisKeyPrefix(env: Env): string {
@@ -207,6 +240,29 @@ export function loadConfig(env: Env): AppConfig {
     );
   }
 
+  // API FranceConnectée: on in demo mode (the sandbox registers Passerelle as a data
+  // provider); in production only once FranceConnect has registered it.
+  const dpClientId = str(
+    env,
+    'FC_DATA_PROVIDER_CLIENT_ID',
+    demo ? 'passerelle-demo-data-provider' : '',
+  );
+  const franceConnectData = dpClientId
+    ? {
+        clientId: dpClientId,
+        clientSecret: str(
+          env,
+          'FC_DATA_PROVIDER_CLIENT_SECRET',
+          demo ? 'passerelle-demo-data-provider-secret' : undefined,
+        ),
+        checktokenUrl: url(env, 'FC_CHECKTOKEN_URL', `${fcIssuer}/checktoken`),
+        timeoutMs: int(env, 'FC_CHECKTOKEN_TIMEOUT_MS', 3000, 100, 60_000),
+        encryptionKey: encryptionJwk(env, 'FC_DATA_PROVIDER_ENCRYPTION_KEY', () =>
+          demo ? demoSecret(dataDir, 'fc-data-provider-encryption.jwk', newEncryptionJwk) : null,
+        ),
+      }
+    : null;
+
   return {
     mode,
     host,
@@ -241,6 +297,7 @@ export function loadConfig(env: Env): AppConfig {
       scopes,
       acr: fcAcr,
     },
+    franceConnectData,
     rateLimit: {
       perMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 1200, 1, 10_000_000),
       tokenPerMinute: int(env, 'RATE_LIMIT_TOKEN_PER_MINUTE', 60, 1, 10_000_000),

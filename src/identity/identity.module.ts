@@ -22,6 +22,6 @@ import { LoginErrorFilter } from './login-error.filter.js';
     CitizenSessionGuard,
     LoginErrorFilter,
   ],
-  exports: [CitizenSessionMiddleware, CitizenSessionGuard],
+  exports: [CitizenSessionMiddleware, CitizenSessionGuard, IdentityService, FranceConnectClient],
 })
 export class IdentityModule {}

@@ -44,6 +44,22 @@ export class IdentityService {
   ) {}
 
   /**
+   * The citizen a FranceConnect pairwise `sub` names, created if new (no login recorded): the
+   * API FranceConnectée's accesses are logged under it, so that the citizen sees them at /me
+   * when they log in (FranceConnect gives Passerelle's login and data-provider registrations
+   * the same `sub` when they belong to one entity). One INSERT … ON CONFLICT statement.
+   */
+  async citizenIdForSub(sub: string): Promise<string> {
+    const citizen = await this.prisma.citizen.upsert({
+      where: { sub },
+      create: { sub },
+      update: {},
+      select: { id: true },
+    });
+    return citizen.id;
+  }
+
+  /**
    * Finds or creates the citizen by pairwise `sub` (nothing else about them is stored), audits
    * the login, then starts a fresh session (new id: no fixation) holding who they are.
    * Returns where to send the browser.

@@ -8,3 +8,10 @@ export {
 } from './citizen-session.middleware.js';
 export { assertCsrf, csrfToken, verifyCsrf } from './csrf.js';
 export type { CitizenPrincipal, IdentityPivot } from './identity.types.js';
+export { IdentityService } from './identity.service.js';
+export {
+  FranceConnectClient,
+  ALLOWED_ALGORITHMS,
+  CLOCK_TOLERANCE_SECONDS,
+} from './franceconnect.client.js';
+export { IDENTITY_PIVOT_CLAIMS } from './identity.types.js';

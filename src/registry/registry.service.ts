@@ -39,6 +39,11 @@ export class RegistryService {
     return toActiveDataset(row);
   }
 
+  /** Whether a dataset is registered at all (active or not). Index: dataset primary key. */
+  async getDatasetExists(id: string): Promise<boolean> {
+    return (await this.prisma.dataset.count({ where: { id } })) > 0;
+  }
+
   /**
    * The active datasets among `ids` (with active providers), in the order of `ids`; unknown or
    * inactive ones are left out (compare lengths to detect them).
@@ -110,6 +115,14 @@ export class RegistryService {
     return this.prisma.client.findUnique({ where: { clientId } });
   }
 
+  /**
+   * The client registered under this FranceConnect client_id (API FranceConnectée), whatever
+   * its status. Index: client(france_connect_client_id) unique.
+   */
+  async getClientByFranceConnectClientId(fcClientId: string): Promise<Client | null> {
+    return this.prisma.client.findUnique({ where: { franceConnectClientId: fcClientId } });
+  }
+
   /** Index: client primary key. */
   async getClientById(id: string): Promise<Client | null> {
     return this.prisma.client.findUnique({ where: { id } });
@@ -172,6 +185,7 @@ function toActiveDataset(row: {
   description: string;
   fields: unknown;
   updatedAt: Date;
+  franceConnectScope?: string | null;
   provider: Provider;
 }): ActiveDataset {
   return {
@@ -184,6 +198,7 @@ function toActiveDataset(row: {
     description: row.description,
     fields: row.fields as Record<string, string>,
     updatedAt: row.updatedAt,
+    franceConnectScope: row.franceConnectScope ?? null,
     provider: toProviderSummary(row.provider),
   };
 }

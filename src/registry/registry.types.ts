@@ -50,4 +50,6 @@ export interface ActiveDataset {
   /** Changes whenever the operator edits the dataset: a cache key for compiled schemas. */
   updatedAt: Date;
   provider: ProviderSummary;
+  /** The FranceConnect data scope granting it on the API FranceConnectée, if any. */
+  franceConnectScope?: string | null;
 }
