@@ -107,6 +107,10 @@ export interface FranceConnectSandbox {
   url: string;
   port: number;
   setFault(f: FranceConnectFault): void;
+  /** Lifetime of access tokens issued from now on (null: back to the start option or 60 s). */
+  setAccessTokenTtl(seconds: number | null): void;
+  /** Encrypt this data provider's checktoken answers to the key at `jwksUri` (null: don't). */
+  setDataProviderEncryption(clientId: string, jwksUri: string | null): void;
   close(): Promise<void>;
 }
 
@@ -345,7 +349,8 @@ export async function startFranceConnectSandbox(
     const store = new SandboxStore();
     const dataScopes = [...(opts.dataScopes ?? DEFAULT_DATA_SCOPES)];
     const entities = new Map(opts.clients.map((c) => [c.client_id, c.entity ?? c.client_id]));
-    const dataProviders = opts.dataProviders ?? [];
+    const dataProviders = (opts.dataProviders ?? []).map((d) => ({ ...d }));
+    let accessTokenTtl: number | null = null;
 
     const cookieOptions = { httpOnly: true, sameSite: 'lax', signed: true, path: '/' };
     const shortCookieOptions = { httpOnly: true, sameSite: 'lax', signed: true };
@@ -424,7 +429,7 @@ export async function startFranceConnectSandbox(
       allowOmittingSingleRegisteredRedirectUri: false,
       ttl: {
         AuthorizationCode: 30,
-        AccessToken: opts.accessTokenTtlSeconds ?? 60,
+        AccessToken: () => accessTokenTtl ?? opts.accessTokenTtlSeconds ?? 60,
         IdToken: 60,
         Interaction: 10 * 60,
         Session: 30 * 60,
@@ -953,6 +958,14 @@ export async function startFranceConnectSandbox(
       setFault(f: FranceConnectFault) {
         if (!isFault(f)) throw new TypeError(`unknown FranceConnect sandbox fault: ${String(f)}`);
         fault = f;
+      },
+      setAccessTokenTtl(seconds: number | null) {
+        accessTokenTtl = seconds;
+      },
+      setDataProviderEncryption(clientId: string, jwksUri: string | null) {
+        const dp = dataProviders.find((d) => d.client_id === clientId);
+        if (!dp) throw new TypeError(`unknown data provider ${clientId}`);
+        dp.encryption_jwks_uri = jwksUri ?? undefined;
       },
       close() {
         closing ??= new Promise<void>((resolve, reject) => {

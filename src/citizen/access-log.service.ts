@@ -151,6 +151,8 @@ function toEntry(row: AuditRow, names: Lookups): AccessEntry {
     outcome,
     outcomeText: text,
     code: code ?? (SUCCESS.has(row.outcome) ? null : row.outcome),
+    viaFranceConnect: detail(row.details, 'via') === 'franceconnect',
+    scopes: detailList(row.details, 'scopes'),
   };
 }
 
@@ -179,6 +181,12 @@ function detail(details: unknown, key: string): string | null {
   if (!details || typeof details !== 'object' || Array.isArray(details)) return null;
   const value = (details as Record<string, unknown>)[key];
   return typeof value === 'string' ? value : null;
+}
+
+function detailList(details: unknown, key: string): string[] {
+  if (!details || typeof details !== 'object' || Array.isArray(details)) return [];
+  const value = (details as Record<string, unknown>)[key];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
 function isUuid(value: string): boolean {

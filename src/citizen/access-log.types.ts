@@ -17,6 +17,10 @@ export interface AccessEntry {
   outcomeText: string;
   /** The stable error code of a refusal or failure, when the audit event carries one. */
   code: string | null;
+  /** Read with the citizen's FranceConnect access token (API FranceConnectée). */
+  viaFranceConnect: boolean;
+  /** Via FranceConnect: the scopes the citizen agreed to at FranceConnect for that service. */
+  scopes: string[];
 }
 
 export interface AccessPage {

@@ -87,6 +87,8 @@ export const ME_PAGE = {
     purpose: 'Finalité',
     outcome: 'Résultat',
   },
+  viaFranceConnect: 'via FranceConnect',
+  franceConnectScopes: 'Données autorisées sur FranceConnect',
   olderAccesses: 'Consultations plus anciennes',
   newestAccesses: 'Revenir aux consultations les plus récentes',
 } as const;

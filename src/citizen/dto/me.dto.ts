@@ -57,6 +57,16 @@ export class AccessDto {
   @ApiProperty({ example: 'refusé : consentement révoqué', description: 'In French, for people' })
   outcomeText: string;
   @ApiProperty({ type: String, nullable: true, example: 'consent_revoked' }) code: string | null;
+  @ApiProperty({
+    description: 'Read with the citizen’s FranceConnect access token (API FranceConnectée)',
+  })
+  viaFranceConnect: boolean;
+  @ApiProperty({
+    type: [String],
+    example: ['openid', 'identite_pivot', 'cnaf_quotient_familial'],
+    description: 'Via FranceConnect: the scopes the citizen agreed to at FranceConnect',
+  })
+  scopes: string[];
 }
 
 export class AccessPageDto {

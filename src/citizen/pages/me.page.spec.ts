@@ -32,6 +32,8 @@ function access(overrides: Partial<AccessEntry> = {}): AccessEntry {
     outcome: 'transmitted',
     outcomeText: 'transmis',
     code: null,
+    viaFranceConnect: false,
+    scopes: [],
     ...overrides,
   };
 }
@@ -87,5 +89,30 @@ describe('/me page', () => {
     expect(html).toContain('href="/me#consultations"');
     expect(html).toContain('Votre accord donné à Ville &lt;de&gt; Démo est retiré');
     expect(html).toContain('<th scope="col">Date et heure</th>');
+  });
+
+  it('marks accesses made via FranceConnect, with the scopes agreed there (escaped)', () => {
+    const html = mePage({
+      consents: [],
+      accesses: [
+        access(),
+        access({
+          id: 'fc',
+          viaFranceConnect: true,
+          scopes: ['openid', 'cnaf_quotient_familial', '<b>x</b>'],
+        }),
+      ],
+      olderCursor: null,
+      laterPage: false,
+      csrf: 'tok',
+    });
+    const rows = html.match(/<tr data-access=[\s\S]*?<\/tr>/g) ?? [];
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).not.toContain('via FranceConnect');
+    expect(rows[1]).toContain('data-via="franceconnect"');
+    expect(rows[1]).toContain('via FranceConnect');
+    expect(rows[1]).toContain('<code>cnaf_quotient_familial</code>');
+    expect(rows[1]).toContain('&lt;b&gt;x&lt;/b&gt;');
+    expect(rows[1]).not.toContain('<b>x</b>');
   });
 });

@@ -61,9 +61,16 @@ ${revoke}
 }
 
 function accessRow(a: AccessEntry): string {
-  return `<tr data-access="${escapeHtml(a.id)}" data-outcome="${escapeHtml(a.outcome)}">
+  // API FranceConnectée: marked, with the scopes the citizen agreed to at FranceConnect.
+  const via = a.viaFranceConnect
+    ? `<br><span class="fr-badge fr-badge--sm fr-badge--info" data-via-franceconnect>${escapeHtml(T.viaFranceConnect)}</span>` +
+      (a.scopes.length
+        ? `<br><small>${escapeHtml(T.franceConnectScopes)} : ${a.scopes.map((s) => `<code>${escapeHtml(s)}</code>`).join(' ')}</small>`
+        : '')
+    : '';
+  return `<tr data-access="${escapeHtml(a.id)}" data-outcome="${escapeHtml(a.outcome)}"${a.viaFranceConnect ? ' data-via="franceconnect"' : ''}>
 <td>${timeTag(a.occurredAt, frenchDateTime(a.occurredAt))}</td>
-<td class="fr-cell--multiline">${escapeHtml(a.serviceName)}</td>
+<td class="fr-cell--multiline">${escapeHtml(a.serviceName)}${via}</td>
 <td class="fr-cell--multiline">${escapeHtml(a.datasetTitle)}</td>
 <td class="fr-cell--multiline">${escapeHtml(a.purpose ?? '')}</td>
 <td class="fr-cell--multiline">${escapeHtml(a.outcomeText)}</td>
