@@ -7,13 +7,15 @@
  * This launcher is not product code: it may import the sandboxes; src/ never does.
  */
 import 'reflect-metadata';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../src/config/app-config.js';
 import { createApp } from '../src/app.js';
 import { listenWithGracefulShutdown } from '../src/server.js';
 import { TEST_CITIZENS } from '../sandbox/citizens.js';
 import { startFranceConnectSandbox } from '../sandbox/franceconnect/server.js';
+import { FC_IDENTITY_SCOPES } from '../sandbox/demo-service/server.js';
 import { catalogWithUrls, startDemoProviders } from '../sandbox/providers/server.js';
 import { type DemoService, startDemoService } from '../sandbox/demo-service/server.js';
 
@@ -53,10 +55,35 @@ function must(call: AdminCall, what: string): Record<string, unknown> {
   return call.body;
 }
 
+/** A dataset's FranceConnect data scope in the demo: its id with `_` for `.`. */
+function franceConnectScope(datasetId: string): string {
+  return datasetId.replace('.', '_');
+}
+
+/**
+ * The demo service's registration at the FranceConnect sandbox (API FranceConnectée), kept in
+ * the data folder so that demo.json stays valid across restarts.
+ */
+function demoServiceProvider(dataDir: string): { client_id: string; client_secret: string } {
+  const fresh = {
+    client_id: 'demo-service-franceconnect',
+    client_secret: randomBytes(24).toString('base64url'),
+  };
+  if (dataDir.startsWith('memory://')) return fresh;
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, 'demo-fc-service-provider.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
+  writeFileSync(file, JSON.stringify(fresh, null, 2) + '\n', { mode: 0o600 });
+  return fresh;
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const config = loadConfig({ LOG_LEVEL: 'error', ...process.env, PASSERELLE_MODE: 'demo' });
   const fcUrl = new URL(config.franceConnect.issuer);
+  const fcService = demoServiceProvider(config.dataDir);
+  const fcServiceRedirectUri = `http://localhost:${DEMO_SERVICE_PORT}/fc-callback`;
+  const dataProvider = config.franceConnectData;
 
   const franceConnect = await startFranceConnectSandbox({
     host: fcUrl.hostname,
@@ -66,10 +93,30 @@ async function main(): Promise<void> {
       {
         client_id: config.franceConnect.clientId,
         client_secret: config.franceConnect.clientSecret,
+        entity: config.franceConnect.clientId,
         redirect_uris: [config.franceConnect.redirectUri],
         post_logout_redirect_uris: [config.franceConnect.postLogoutRedirectUri],
       },
+      {
+        ...fcService,
+        redirect_uris: [fcServiceRedirectUri],
+        post_logout_redirect_uris: [],
+      },
     ],
+    // Passerelle as a data provider, in the entity of its own login client: the citizen's
+    // pairwise sub is the same for both, so /me shows the API FranceConnectée's accesses.
+    dataProviders: dataProvider
+      ? [
+          {
+            client_id: dataProvider.clientId,
+            client_secret: dataProvider.clientSecret,
+            entity: config.franceConnect.clientId,
+            ...(dataProvider.encryptionKey
+              ? { encryption_jwks_uri: `${config.publicUrl}/api/v1/france-connect/jwks` }
+              : {}),
+          },
+        ]
+      : [],
   });
   const providers = await startDemoProviders({
     host: 'localhost',
@@ -102,10 +149,16 @@ async function main(): Promise<void> {
   for (const d of catalog.datasets) {
     const existing = await admin('GET', `/datasets/${d.id}`);
     const { id, ...rest } = d;
-    if (existing.status === 404) must(await admin('POST', '/datasets', d), `dataset ${id}`);
+    const franceConnect = { franceConnectScope: franceConnectScope(id) };
+    if (existing.status === 404)
+      must(await admin('POST', '/datasets', { ...d, ...franceConnect }), `dataset ${id}`);
     else
       must(
-        await admin('PATCH', `/datasets/${id}`, { ...rest, providerId: undefined }),
+        await admin('PATCH', `/datasets/${id}`, {
+          ...rest,
+          ...franceConnect,
+          providerId: undefined,
+        }),
         `dataset ${id}`,
       );
   }
@@ -119,7 +172,10 @@ async function main(): Promise<void> {
       client = saved;
       // The demo service's port may have moved (DEMO_SERVICE_PORT): keep its redirect URI exact.
       must(
-        await admin('PATCH', `/clients/${saved.client_id}`, { redirectUris: [redirectUri] }),
+        await admin('PATCH', `/clients/${saved.client_id}`, {
+          redirectUris: [redirectUri],
+          franceConnectClientId: fcService.client_id,
+        }),
         'demo client',
       );
     }
@@ -132,6 +188,7 @@ async function main(): Promise<void> {
         contactEmail: 'demo@example.gouv.fr',
         redirectUris: [redirectUri],
         authMethod: 'client_secret_basic',
+        franceConnectClientId: fcService.client_id,
       }),
       'demo client',
     );
@@ -162,6 +219,12 @@ async function main(): Promise<void> {
     clientId: client.client_id,
     clientSecret: client.client_secret,
     datasets: catalog.datasets.map((d) => d.id),
+    franceConnect: {
+      issuer: franceConnect.issuer,
+      clientId: fcService.client_id,
+      clientSecret: fcService.client_secret,
+      datasets: Object.fromEntries(catalog.datasets.map((d) => [d.id, franceConnectScope(d.id)])),
+    },
   });
   started_.demoService = demoService;
 
@@ -175,6 +238,12 @@ async function main(): Promise<void> {
       client_id: client.client_id,
       client_secret: client.client_secret,
       redirect_uri: redirectUri,
+    },
+    fcServiceProvider: {
+      client_id: fcService.client_id,
+      client_secret: fcService.client_secret,
+      redirect_uri: fcServiceRedirectUri,
+      scopes: [...FC_IDENTITY_SCOPES, ...catalog.datasets.map((d) => franceConnectScope(d.id))],
     },
     demoService: demoService.url,
     datasets: catalog.datasets.map((d) => d.id),

@@ -123,6 +123,32 @@ describe('npm start (demo launcher)', () => {
     expect(landed.body).toContain('DUBOIS');
   });
 
+  it('runs the API FranceConnectée from the demo service’s "Se connecter avec FranceConnect" button', async () => {
+    const info = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8'));
+    expect(info.fcServiceProvider).toMatchObject({
+      client_id: expect.any(String),
+      client_secret: expect.any(String),
+      redirect_uri: expect.stringMatching(/\/fc-callback$/),
+      scopes: expect.arrayContaining(['openid', 'cnaf_quotient_familial']),
+    });
+    const serviceUrl = new URL(info.client.redirect_uri).origin;
+    const home = await fetch(serviceUrl).then((r) => r.text());
+    expect(home).toContain('Se connecter avec FranceConnect');
+    const jar = new CookieJar();
+    const start = await request(jar, `${serviceUrl}/fc/start`, { method: 'POST' });
+    expect(start.status).toBe(303);
+    const landed = await loginThroughSandbox(start.location!, 'karim', jar);
+    expect(landed.url).toContain(`${serviceUrl}/fc-callback?`);
+    // Karim is known to DGFiP (and France Travail), not to CNAF.
+    expect(landed.body).toContain('dgfip.avis_imposition (HTTP 200)');
+    expect(landed.body).toContain('BENALI');
+    expect(landed.body).toContain('cnaf.quotient_familial (HTTP 404)');
+    // And he sees it at /me, via FranceConnect.
+    const me = await loginThroughSandbox(`${info.gateway}/auth/login?returnTo=/me`, 'karim', jar);
+    expect(me.body).toContain('via FranceConnect');
+    expect(me.body).toContain('dgfip_avis_imposition');
+  });
+
   it('stops on SIGTERM with status 0 and keeps everything across a restart', async () => {
     const before = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8'));
     demo!.child.kill('SIGTERM');

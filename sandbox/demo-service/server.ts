@@ -7,6 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 
 export interface DemoServiceOptions {
   port?: number;
@@ -15,11 +16,27 @@ export interface DemoServiceOptions {
   clientId: string;
   clientSecret: string;
   datasets: string[];
+  /**
+   * When set, a second button runs FranceConnect's own flow as this service provider, with
+   * data scopes, then reads each granted dataset from the API FranceConnectée with the
+   * citizen's FranceConnect access token. `datasets`: dataset id -> its FranceConnect scope.
+   */
+  franceConnect?: {
+    issuer: string;
+    clientId: string;
+    clientSecret: string;
+    datasets: Record<string, string>;
+  };
 }
+
+/** The scopes the demo service asks FranceConnect for, besides its data scopes. */
+export const FC_IDENTITY_SCOPES = ['openid', 'identite_pivot'];
 
 export interface DemoService {
   url: string;
   redirectUri: string;
+  /** Its redirect URI registered at FranceConnect. */
+  franceConnectRedirectUri: string;
   close(): Promise<void>;
 }
 
@@ -36,7 +53,21 @@ label{display:block;margin:.3rem 0}</style></head><body><p><em>Service de démon
 export async function startDemoService(opts: DemoServiceOptions): Promise<DemoService> {
   const host = opts.host ?? 'localhost';
   const states = new Map<string, number>();
+  /** FranceConnect flow: state -> nonce (one use). */
+  const fcStates = new Map<string, string>();
   let base = '';
+  const fc = opts.franceConnect;
+  const fcScopes = fc ? [...FC_IDENTITY_SCOPES, ...Object.values(fc.datasets)] : [];
+  let fcMetadata: Record<string, string> | undefined;
+  const fcDiscovery = async (): Promise<Record<string, string>> => {
+    if (!fc) throw new Error('FranceConnect is not configured');
+    if (!fcMetadata) {
+      const res = await fetch(`${fc.issuer}/.well-known/openid-configuration`);
+      if (!res.ok) throw new Error(`FranceConnect discovery answered HTTP ${res.status}`);
+      fcMetadata = (await res.json()) as Record<string, string>;
+    }
+    return fcMetadata;
+  };
 
   const token = async (): Promise<string> => {
     const res = await fetch(`${opts.gatewayUrl}/oauth/token`, {
@@ -100,7 +131,14 @@ Passerelle vous demandera votre accord avant toute transmission.</p>
 <form method="post" action="/start">${boxes}
 <label>Finalité <input name="purpose" size="60" value="Instruction d’une demande d’aide au logement"></label>
 <label>Durée (jours) <input name="durationDays" type="number" value="30" min="1"></label>
-<button type="submit">Demander mon accord via Passerelle</button></form>`,
+<button type="submit">Demander mon accord via Passerelle</button></form>
+${
+  fc
+    ? `<h2>Ou : avec FranceConnect (API FranceConnectée)</h2>
+<p>Vous autorisez sur FranceConnect la transmission de vos justificatifs ; le service les lit ensuite auprès de Passerelle.</p>
+<form method="post" action="/fc/start"><button type="submit" data-franceconnect-button>Se connecter avec FranceConnect</button></form>`
+    : ''
+}`,
           ),
         );
       }
@@ -129,6 +167,81 @@ Passerelle vous demandera votre accord avant toute transmission.</p>
         }
         res.writeHead(303, { location: created.body.consentUrl });
         return res.end();
+      }
+      if (fc && req.method === 'POST' && url.pathname === '/fc/start') {
+        const meta = await fcDiscovery();
+        // FranceConnect v2: state and nonce of at least 32 characters.
+        const state = randomBytes(24).toString('base64url');
+        const nonce = randomBytes(24).toString('base64url');
+        fcStates.set(state, nonce);
+        const authorize = new URL(meta.authorization_endpoint);
+        authorize.search = new URLSearchParams({
+          response_type: 'code',
+          client_id: fc.clientId,
+          redirect_uri: `${base}/fc-callback`,
+          scope: fcScopes.join(' '),
+          state,
+          nonce,
+          acr_values: 'eidas1',
+        }).toString();
+        res.writeHead(303, { location: authorize.href });
+        return res.end();
+      }
+      if (fc && req.method === 'GET' && url.pathname === '/fc-callback') {
+        const state = url.searchParams.get('state') ?? '';
+        const nonce = fcStates.get(state);
+        fcStates.delete(state);
+        const code = url.searchParams.get('code');
+        if (!nonce || !code) {
+          return send(
+            400,
+            page(
+              'Retour de FranceConnect refusé',
+              `<p>${esc(url.searchParams.get('error') ?? 'state inconnu')}</p><p><a href="/">Recommencer</a></p>`,
+            ),
+          );
+        }
+        const meta = await fcDiscovery();
+        const tokenRes = await fetch(meta.token_endpoint, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            grant_type: 'authorization_code',
+            code,
+            redirect_uri: `${base}/fc-callback`,
+            client_id: fc.clientId,
+            client_secret: fc.clientSecret,
+          }),
+        });
+        const tokens = (await tokenRes.json()) as Record<string, unknown>;
+        if (typeof tokens.access_token !== 'string' || typeof tokens.id_token !== 'string') {
+          throw new Error(`FranceConnect token endpoint answered HTTP ${tokenRes.status}`);
+        }
+        // A real service provider verifies the ID token; so does this one.
+        const { payload } = await jwtVerify(
+          tokens.id_token,
+          createRemoteJWKSet(new URL(meta.jwks_uri)),
+          { issuer: meta.issuer, audience: fc.clientId },
+        );
+        if (payload.nonce !== nonce) throw new Error('ID token nonce mismatch');
+        let details = '';
+        for (const ds of Object.keys(fc.datasets)) {
+          const r = await fetch(
+            `${opts.gatewayUrl}/api/v1/france-connect/data/${encodeURIComponent(ds)}`,
+            { headers: { authorization: `Bearer ${tokens.access_token}` } },
+          );
+          const body = await r.json().catch(() => null);
+          details += `<h2>${esc(ds)} (HTTP ${r.status})</h2><pre data-franceconnect-dataset="${esc(ds)}">${esc(JSON.stringify(body, null, 2))}</pre>`;
+        }
+        return send(
+          200,
+          page(
+            'Retour de FranceConnect',
+            `<p>Connecté avec FranceConnect ; portées demandées : <code>${esc(fcScopes.join(' '))}</code>.
+Chaque justificatif est lu auprès de Passerelle avec votre jeton FranceConnect.</p>${details}
+<p><a href="/">Nouvelle demande</a></p>`,
+          ),
+        );
       }
       if (req.method === 'GET' && url.pathname === '/callback') {
         const requestId = url.searchParams.get('consent_request') ?? '';
@@ -173,6 +286,7 @@ Passerelle vous demandera votre accord avant toute transmission.</p>
   return {
     url: base,
     redirectUri: `${base}/callback`,
+    franceConnectRedirectUri: `${base}/fc-callback`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -9,6 +9,11 @@
  *   FC_CLIENT_ID / FC_CLIENT_SECRET            the one registered client
  *   FC_REDIRECT_URI               its redirect URI(s), comma-separated
  *   FC_POST_LOGOUT_REDIRECT_URI   its post-logout redirect URI(s), comma-separated
+ *   FC_DATA_PROVIDER_CLIENT_ID / FC_DATA_PROVIDER_CLIENT_SECRET   optional registered data
+ *                                 provider (checktoken caller), in FC_CLIENT_ID's entity
+ *   FC_DATA_PROVIDER_ENCRYPTION_JWKS_URI   optional: encrypt its checktoken answers to that key
+ *   FC_SERVICE_PROVIDER_CLIENT_ID / FC_SERVICE_PROVIDER_CLIENT_SECRET / FC_SERVICE_PROVIDER_REDIRECT_URI
+ *                                 optional second service provider (API FranceConnectée caller)
  *
  * Prints one `[franceconnect-sandbox] ready issuer=… port=…` line once it listens; stops on
  * SIGTERM or SIGINT.
@@ -37,6 +42,7 @@ async function main(): Promise<void> {
     throw new Error(`FC_SANDBOX_FAULT must be one of ${FRANCECONNECT_FAULTS.join(', ')}`);
   }
 
+  const loginClientId = env.FC_CLIENT_ID || 'passerelle-demo';
   const sandbox = await startFranceConnectSandbox({
     port,
     host: env.FC_SANDBOX_HOST || 'localhost',
@@ -44,12 +50,34 @@ async function main(): Promise<void> {
     adminToken: env.FC_SANDBOX_ADMIN_TOKEN || undefined,
     clients: [
       {
-        client_id: env.FC_CLIENT_ID || 'passerelle-demo',
+        client_id: loginClientId,
+        entity: loginClientId,
         client_secret: env.FC_CLIENT_SECRET || 'passerelle-demo-franceconnect-secret',
         redirect_uris: list(env.FC_REDIRECT_URI, 'http://localhost:3000/auth/callback'),
         post_logout_redirect_uris: list(env.FC_POST_LOGOUT_REDIRECT_URI, 'http://localhost:3000/'),
       },
+      ...(env.FC_SERVICE_PROVIDER_CLIENT_ID && env.FC_SERVICE_PROVIDER_CLIENT_SECRET
+        ? [
+            {
+              client_id: env.FC_SERVICE_PROVIDER_CLIENT_ID,
+              client_secret: env.FC_SERVICE_PROVIDER_CLIENT_SECRET,
+              redirect_uris: list(env.FC_SERVICE_PROVIDER_REDIRECT_URI, ''),
+              post_logout_redirect_uris: [],
+            },
+          ]
+        : []),
     ],
+    dataProviders:
+      env.FC_DATA_PROVIDER_CLIENT_ID && env.FC_DATA_PROVIDER_CLIENT_SECRET
+        ? [
+            {
+              client_id: env.FC_DATA_PROVIDER_CLIENT_ID,
+              client_secret: env.FC_DATA_PROVIDER_CLIENT_SECRET,
+              entity: loginClientId,
+              encryption_jwks_uri: env.FC_DATA_PROVIDER_ENCRYPTION_JWKS_URI || undefined,
+            },
+          ]
+        : [],
   });
   sandbox.setFault(initialFault as FranceConnectFault);
   console.log(`[franceconnect-sandbox] ready issuer=${sandbox.issuer} port=${sandbox.port}`);
