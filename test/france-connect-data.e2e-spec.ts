@@ -262,6 +262,24 @@ describe('API FranceConnectée (GET /api/v1/france-connect/data/{datasetId})', (
     expect(event.details).toMatchObject({ franceConnectClientId: OTHER_FS_ID });
   });
 
+  it('refuses a suspended service at once (403 client_suspended)', async () => {
+    const { accessToken } = await serviceLogin(fc, 'angela', `${IDENTITY} cnaf_quotient_familial`);
+    const op = operatorApi(gw);
+    expect((await op.patch(`${ADMIN}/clients/ville-demo`, { status: 'suspended' })).status).toBe(
+      200,
+    );
+    try {
+      const res = await call('cnaf.quotient_familial', accessToken);
+      expect(res.status).toBe(403);
+      expect(res.body.code).toBe('client_suspended');
+      expect(res.body.data).toBeUndefined();
+    } finally {
+      await op.patch(`${ADMIN}/clients/ville-demo`, { status: 'active' });
+    }
+    // The same token is served again once the service is reactivated (its check was cached).
+    expect((await call('cnaf.quotient_familial', accessToken)).status).toBe(200);
+  });
+
   it('answers 401 without a token, and for a token of another FranceConnect instance', async () => {
     const none = await call('cnaf.quotient_familial');
     expect(none.status).toBe(401);

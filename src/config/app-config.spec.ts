@@ -47,4 +47,44 @@ describe('loadConfig', () => {
     expect(err.message).toMatch(new RegExp(`^configuration error: ${setting} `));
     expect(err.message).not.toContain('\n');
   });
+
+  describe('API FranceConnectée (Passerelle as a FranceConnect data provider)', () => {
+    it('is off in production until FC_DATA_PROVIDER_CLIENT_ID is set', () => {
+      expect(loadConfig(PROD).franceConnectData).toBeNull();
+      const on = loadConfig({
+        ...PROD,
+        FC_DATA_PROVIDER_CLIENT_ID: 'dp',
+        FC_DATA_PROVIDER_CLIENT_SECRET: 'secret',
+      }).franceConnectData;
+      expect(on).toMatchObject({
+        clientId: 'dp',
+        clientSecret: 'secret',
+        checktokenUrl: 'https://fcp-low.integ01.dev-franceconnect.fr/api/v2/checktoken',
+        timeoutMs: 3000,
+        encryptionKey: null,
+      });
+    });
+
+    it('needs the secret with the client id, and a private EC P-256 JWK as encryption key', () => {
+      expect(errorOf({ ...PROD, FC_DATA_PROVIDER_CLIENT_ID: 'dp' }).setting).toBe(
+        'FC_DATA_PROVIDER_CLIENT_SECRET',
+      );
+      const dp = { ...PROD, FC_DATA_PROVIDER_CLIENT_ID: 'dp', FC_DATA_PROVIDER_CLIENT_SECRET: 's' };
+      for (const bad of [
+        'not json',
+        '{"kty":"RSA"}',
+        '{"kty":"EC","crv":"P-256","x":"a","y":"b"}',
+      ]) {
+        expect(errorOf({ ...dp, FC_DATA_PROVIDER_ENCRYPTION_KEY: bad }).setting).toBe(
+          'FC_DATA_PROVIDER_ENCRYPTION_KEY',
+        );
+      }
+    });
+
+    it('is on in demo mode, with a generated encryption key', () => {
+      const config = loadConfig({ PASSERELLE_MODE: 'demo', DATA_DIR: 'memory://x' });
+      expect(config.franceConnectData?.clientId).toBe('passerelle-demo-data-provider');
+      expect(config.franceConnectData?.encryptionKey).toMatchObject({ kty: 'EC', crv: 'P-256' });
+    });
+  });
 });
