@@ -400,24 +400,44 @@ describe('API FranceConnectée (GET /api/v1/france-connect/data/{datasetId})', (
   });
 });
 
-describe('registry: FranceConnect mapping fields', () => {
+describe('API FranceConnectée without a reachable FranceConnect; registry fields', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    // Nothing listens on the discard port of the loopback: connection refused at once.
+    gw = await startGateway({ FC_ISSUER: 'http://127.0.0.1:9/api/v2' });
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('answers 503 france_connect_unavailable with Retry-After when FranceConnect cannot be reached, audited', async () => {
+    const res = await request(gw.url)
+      .get(`${DATA}/cnaf.quotient_familial`)
+      .set('Authorization', `Bearer ${randomBytes(32).toString('base64url')}`);
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('france_connect_unavailable');
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    expect(res.body.data).toBeUndefined();
+    const events = await gw.prisma.auditEvent.findMany({
+      where: { requestId: res.headers['x-request-id'] },
+    });
+    expect(events.map((e) => [e.kind, e.outcome])).toEqual([
+      ['exchange.france_connect_fetch_failed', 'france_connect_unavailable'],
+    ]);
+  });
+
   it('refuses a FranceConnect client_id registered for another client', async () => {
-    const gw = await startGateway();
-    try {
-      await seedClient(gw, { clientId: 'svc-one', franceConnectClientId: 'fc-shared' } as never);
-      const res = await operatorApi(gw).post(`${ADMIN}/clients`, {
-        clientId: 'svc-two',
-        name: 'Autre service',
-        siret: '21690123100011',
-        contactEmail: 'dpo@example.fr',
-        redirectUris: ['https://example.fr/cb'],
-        authMethod: 'client_secret_basic',
-        franceConnectClientId: 'fc-shared',
-      });
-      expect(res.status).toBe(400);
-      expect(JSON.stringify(res.body)).toContain('franceConnectClientId');
-    } finally {
-      await gw.close();
-    }
+    await seedClient(gw, { clientId: 'svc-one', franceConnectClientId: 'fc-shared' } as never);
+    const res = await operatorApi(gw).post(`${ADMIN}/clients`, {
+      clientId: 'svc-two',
+      name: 'Autre service',
+      siret: '21690123100011',
+      contactEmail: 'dpo@example.fr',
+      redirectUris: ['https://example.fr/cb'],
+      authMethod: 'client_secret_basic',
+      franceConnectClientId: 'fc-shared',
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toContain('franceConnectClientId');
   });
 });
