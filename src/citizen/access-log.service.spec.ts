@@ -23,6 +23,24 @@ describe('access log wording', () => {
     });
   });
 
+  it('words the API FranceConnectée’s own refusals and failures', () => {
+    const kind = 'exchange.france_connect_fetch_refused';
+    expect(describeOutcome(kind, 'invalid_token', 'invalid_token')).toEqual({
+      outcome: 'refused',
+      text: 'refusé : autorisation FranceConnect expirée ou invalide',
+    });
+    expect(
+      describeOutcome(
+        'exchange.france_connect_fetch_failed',
+        'france_connect_unavailable',
+        'france_connect_unavailable',
+      ),
+    ).toEqual({
+      outcome: 'failed',
+      text: 'échec : FranceConnect indisponible, rien n’a été transmis',
+    });
+  });
+
   it('tells provider failures apart from refusals', () => {
     expect(describeOutcome('exchange.fetch', 'error', 'provider_timeout')).toEqual({
       outcome: 'failed',

@@ -129,6 +129,11 @@ export const ACCESS_OUTCOMES = {
     provider_auth_failed: 'échec : administration indisponible',
     provider_rejected_request: 'échec : administration indisponible',
     audit_unavailable: 'échec : rien n’a été transmis',
+    // API FranceConnectée (accesses with the citizen's FranceConnect token)
+    invalid_token: 'refusé : autorisation FranceConnect expirée ou invalide',
+    client_not_registered: 'refusé : service inconnu de Passerelle',
+    france_connect_unavailable: 'échec : FranceConnect indisponible, rien n’a été transmis',
+    france_connect_invalid_response: 'échec : FranceConnect indisponible, rien n’a été transmis',
   } as Record<string, string>,
   previewPurpose: (purpose: string) => `Aperçu avant votre réponse — ${purpose}`,
   previewPurposeUnknown: 'Aperçu avant votre réponse',
