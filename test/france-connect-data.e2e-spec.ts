@@ -239,6 +239,16 @@ describe('API FranceConnectée (GET /api/v1/france-connect/data/{datasetId})', (
     expect(providers.calls('france_travail')).toBe(0);
   });
 
+  it('refuses when the token does not give the identity the provider needs (403 insufficient_scope)', async () => {
+    const { accessToken } = await serviceLogin(fc, 'angela', 'openid cnaf_quotient_familial');
+    providers.resetCalls();
+    const res = await call('cnaf.quotient_familial', accessToken);
+    expect(res.status).toBe(403);
+    expect(res.body.code).toBe('insufficient_scope');
+    expect(res.body.detail).toContain('identity claims');
+    expect(providers.calls('cnaf')).toBe(0);
+  });
+
   it('refuses a granted scope without an active habilitation (403 habilitation_inactive)', async () => {
     const { accessToken } = await serviceLogin(fc, 'lucas', `${IDENTITY} mesr_statut_etudiant`);
     const res = await call('mesr.statut_etudiant', accessToken);
