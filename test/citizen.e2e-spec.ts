@@ -83,10 +83,12 @@ describe('citizen pages: consent decision, preview, /me, /api/v1/me', () => {
   // Sessions
   // ------------------------------------------------------------------------------------------
 
-  it('sends an anonymous /me to the FranceConnect login and back', async () => {
+  it('shows an anonymous /me a landing page with FranceConnect’s button leading to the login and back', async () => {
     const res = await request(new CookieJar(), `${gw.url}/me`);
-    expect(res.status).toBe(303);
-    expect(res.location).toBe(`${gw.url}/auth/login?returnTo=%2Fme`);
+    expect(res.status).toBe(200);
+    expect(res.body).toContain('<a class="fr-connect" href="/auth/login?returnTo=%2Fme">');
+    expect(res.body).toContain('Qu’est-ce que FranceConnect ?');
+    expect(res.body).not.toContain('data-revoke-form');
   });
 
   it('sends a decision or a revocation without session to the login, changing nothing', async () => {
