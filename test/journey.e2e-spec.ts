@@ -8,13 +8,16 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
-  artifactPath,
+  checkPage,
+  describeWithBrowser,
   launchChromium,
   startCitizenStack,
   type CitizenStack,
 } from './support/browser.js';
 
-describe('consent journey in a real browser', () => {
+// Every page visited is checked at 1280 and 375 px (axe-core: no serious or critical violation)
+// and photographed into test/artifacts/<name>-<width>.png.
+describeWithBrowser('consent journey in a real browser', () => {
   let stack: CitizenStack;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
@@ -42,6 +45,7 @@ describe('consent journey in a real browser', () => {
   async function openConsentPage(page: Page, consentUrl: string, login = 'angela'): Promise<void> {
     await page.goto(consentUrl);
     await page.waitForSelector('form[data-fc-sandbox="login"]');
+    await checkPage(page, 'franceconnect-sandbox-login');
     await page.fill('input[name="login"]', login);
     await Promise.all([
       page.waitForURL(consentUrl),
@@ -82,7 +86,20 @@ describe('consent journey in a real browser', () => {
     // Works without JavaScript: the decision is a plain form with labelled buttons.
     expect(await page.getByRole('button', { name: /J’accepte/ }).count()).toBe(1);
     expect(await page.getByRole('button', { name: 'Je refuse' }).count()).toBe(1);
-    await page.screenshot({ path: artifactPath('consent-page.png'), fullPage: true });
+    // The legal purpose (habilitation) beside the specific case (request).
+    expect(await page.locator('[data-habilitation-purpose]').innerText()).toBe(
+      stack.registry.habilitation.purpose as string,
+    );
+    // The decision is within reach: the buttons come before the details.
+    const approveBox = await page.getByRole('button', { name: /J’accepte/ }).boundingBox();
+    const detailsBox = await page.locator('#quelles-donnees').boundingBox();
+    expect(approveBox!.y).toBeLessThan(detailsBox!.y);
+    await checkPage(page, 'consent');
+    // On a phone, the decision is reachable within two screens (summary first).
+    await page.setViewportSize({ width: 375, height: 740 });
+    const phoneApprove = await page.getByRole('button', { name: /J’accepte/ }).boundingBox();
+    expect(phoneApprove!.y).toBeLessThan(2 * 740);
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     // The preview: what the CNAF holds for Angela, fetched live.
     await Promise.all([
@@ -90,9 +107,26 @@ describe('consent journey in a real browser', () => {
       page.getByRole('link', { name: 'Voir les données qui seront transmises' }).click(),
     ]);
     const preview = page.locator('[data-dataset="cnaf.quotient_familial"] [data-preview-data]');
-    expect(await preview.innerText()).toContain('1186');
-    expect(await preview.innerText()).toContain('14 RUE CLER');
-    await page.screenshot({ path: artifactPath('consent-preview.png'), fullPage: true });
+    const cnafText = await preview.innerText();
+    // French labels and formats, never a raw key.
+    expect(cnafText).toContain('Montant du quotient familial');
+    expect(cnafText).toContain('1\u202f186\u00a0€');
+    expect(cnafText).toContain('Numéro et voie');
+    expect(cnafText).toContain('14 RUE CLER');
+    expect(cnafText).toContain('24 août 1962');
+    expect(cnafText).toContain('femme');
+    expect(cnafText).toContain('septembre');
+    const dgfipText = await page
+      .locator('[data-dataset="dgfip.avis_imposition"] [data-preview-data]')
+      .innerText();
+    expect(dgfipText).toContain('Montant de l’impôt');
+    expect(dgfipText).toContain('2\u202f436\u00a0€');
+    for (const text of [cnafText, dgfipText]) {
+      expect(text).not.toMatch(
+        /Numero libelle voie|Code postal ville|Prenoms|Nom naissance|Date naissance|_|Autre information/,
+      );
+    }
+    await checkPage(page, 'consent-preview');
     await Promise.all([
       page.waitForURL(created.consentUrl),
       page.getByRole('link', { name: /Revenir à la demande/ }).click(),
@@ -151,7 +185,23 @@ describe('consent journey in a real browser', () => {
     expect(await served.innerText()).toContain('Quotient familial CAF & MSA');
     expect(await served.innerText()).toContain(stack.registry.client.name);
     expect(await served.innerText()).toContain('transmis');
-    await page.screenshot({ path: artifactPath('me.png'), fullPage: true });
+    expect(await item.locator('[data-usage]').innerText()).toBe(
+      'Accès unique : 1 justificatif sur 2 transmis.',
+    );
+    await checkPage(page, 'me');
+
+    // On a phone: logout is in the header, and the access log reads as cards (no sideways scroll).
+    await page.setViewportSize({ width: 375, height: 740 });
+    const phoneLogout = page.locator('[data-logout="navbar"]');
+    expect(await phoneLogout.isVisible()).toBe(true);
+    expect(await page.locator('[data-logout="tools"]').isVisible()).toBe(false);
+    const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(scroll).toBeLessThanOrEqual(375);
+    const logBox = await page.locator('[data-access-log] tbody tr').first().boundingBox();
+    expect(logBox!.width).toBeLessThanOrEqual(375);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    expect(await page.locator('[data-logout="tools"]').isVisible()).toBe(true);
+    expect(await phoneLogout.isVisible()).toBe(false);
 
     await Promise.all([
       page.waitForURL(`${stack.gw.url}/me?revoque=${consentId}`),
@@ -173,7 +223,100 @@ describe('consent journey in a real browser', () => {
     const latest = page.locator('[data-access-log] tbody tr').first();
     expect(await latest.getAttribute('data-outcome')).toBe('refused');
     expect(await latest.innerText()).toContain('refusé : consentement révoqué');
-    await page.screenshot({ path: artifactPath('me-after-revocation.png'), fullPage: true });
+    await checkPage(page, 'me-after-revocation');
+
+    // Only the session cookie is set, as the cookies page says. (Cookies are per host, not per
+    // port: the FranceConnect sandbox's own, on the same localhost, are not the gateway's.)
+    const cookies = await page.context().cookies(stack.gw.url);
+    expect(
+      cookies.map((c) => c.name).filter((name) => !name.startsWith('fc_sandbox_session')),
+    ).toEqual(['passerelle.sid']);
+
+    // Logging out works from a phone's header.
+    await page.setViewportSize({ width: 375, height: 740 });
+    await Promise.all([
+      page.waitForURL((url) => url.pathname === '/auth/logged-out'),
+      page.locator('[data-logout="navbar"]').click(),
+    ]);
+    await checkPage(page, 'logged-out');
+  });
+
+  it('used: a once consent whose every proof was served says "Utilisé"', async () => {
+    const created = await stack.createRequest({ datasets: ['cnaf.quotient_familial'] });
+    const page = await newPage();
+    await openConsentPage(page, created.consentUrl, 'camille');
+    await Promise.all([
+      page.waitForURL((url) => url.href.startsWith(stack.service.redirectUri)),
+      page.getByRole('button', { name: /J’accepte/ }).click(),
+    ]);
+    const consentId = (await stack.clientGet(`/api/v1/consent-requests/${created.id}`)).body
+      .consentId as string;
+    expect(
+      (await stack.clientGet(`/api/v1/consents/${consentId}/data/cnaf.quotient_familial`)).status,
+    ).toBe(200);
+    await page.goto(`${stack.gw.url}/me`);
+    const item = page.locator(`[data-consent="${consentId}"]`);
+    expect(await item.getAttribute('data-display-status')).toBe('used');
+    expect(await item.locator('.fr-badge').innerText()).toMatch(/utilisé/i);
+    expect(await item.locator('[data-usage]').innerText()).toBe(
+      'Accès unique : le justificatif a été transmis ; l’accord est utilisé.',
+    );
+  });
+
+  it('logged out: /me explains the space and offers FranceConnect’s button; the footer pages exist', async () => {
+    const page = await newPage();
+    await page.goto(`${stack.gw.url}/me`);
+    expect(new URL(page.url()).pathname).toBe('/me');
+    const button = page.locator('a.fr-connect');
+    expect((await button.innerText()).replace(/\s+/g, ' ').trim()).toBe(
+      'S’identifier avec FranceConnect',
+    );
+    expect(await page.getByRole('link', { name: 'Qu’est-ce que FranceConnect ?' }).count()).toBe(1);
+    await checkPage(page, 'me-logged-out');
+
+    const footer = [
+      ['Accessibilité : partiellement conforme', '/accessibilite', 'Déclaration d’accessibilité'],
+      ['Mentions légales', '/mentions-legales', 'Mentions légales'],
+      ['Données personnelles', '/donnees-personnelles', 'Données personnelles'],
+      ['Gestion des cookies', '/cookies', 'Gestion des cookies'],
+    ];
+    for (const [text, path, title] of footer) {
+      await page.goto(`${stack.gw.url}/me`);
+      await Promise.all([
+        page.waitForURL(`${stack.gw.url}${path}`),
+        page.locator('footer').getByRole('link', { name: text, exact: true }).click(),
+      ]);
+      expect(await page.locator('h1').innerText()).toBe(title);
+      await checkPage(page, `footer${path.replace('/', '-')}`);
+    }
+    expect(await page.locator('footer [data-licence]').innerText()).toContain('etalab-2.0');
+
+    // The FranceConnect button leads to the login, and back to /me.
+    await page.goto(`${stack.gw.url}/me`);
+    await Promise.all([page.waitForSelector('form[data-fc-sandbox="login"]'), button.click()]);
+    await page.fill('input[name="login"]', 'pierre');
+    await Promise.all([
+      page.waitForURL(`${stack.gw.url}/me`),
+      page.click('form[data-fc-sandbox="login"] button[type="submit"]'),
+    ]);
+    expect(await page.locator('h1').innerText()).toBe('Mes accords de partage');
+    expect(await page.locator('[data-logout="tools"]').count()).toBe(1);
+  });
+
+  it('a wrong URL: a browser gets the French 404 page, an API client problem+json', async () => {
+    const page = await newPage();
+    const res = await page.goto(`${stack.gw.url}/nulle-part`);
+    expect(res!.status()).toBe(404);
+    expect(res!.headers()['content-type']).toContain('text/html');
+    expect(await page.locator('h1').innerText()).toBe('Page introuvable');
+    await checkPage(page, 'not-found');
+    const api = await fetch(`${stack.gw.url}/nulle-part`, { headers: { accept: '*/*' } });
+    expect(api.status).toBe(404);
+    expect(api.headers.get('content-type')).toContain('application/problem+json');
+    const apiHtml = await fetch(`${stack.gw.url}/api/v1/nulle-part`, {
+      headers: { accept: 'text/html' },
+    });
+    expect(apiHtml.headers.get('content-type')).toContain('application/problem+json');
   });
 
   it('refuses: redirect with status=denied and the same state, no consent', async () => {
@@ -202,5 +345,6 @@ describe('consent journey in a real browser', () => {
     expect(await page.locator('[data-error-code]').innerText()).toBe(
       'consent_request_already_decided',
     );
+    await checkPage(page, 'error-already-decided');
   });
 });

@@ -114,6 +114,8 @@ export function logoutControl(placement: 'tools' | 'navbar'): string {
   return `<a class="fr-btn fr-icon-logout-box-r-line" href="/auth/logout" data-logout="tools">Se déconnecter</a>`;
 }
 
+// The brand block is not `fr-enlarge-link`: that pattern stretches its links' ::before over the
+// whole brand, which would swallow the navbar's logout control on a phone.
 function header(loggedIn: boolean): string {
   const tools = loggedIn
     ? `
@@ -135,7 +137,7 @@ function header(loggedIn: boolean): string {
   <div class="fr-header__body">
     <div class="fr-container">
       <div class="fr-header__body-row">
-        <div class="fr-header__brand fr-enlarge-link">
+        <div class="fr-header__brand">
           <div class="fr-header__brand-top">
             <div class="fr-header__logo">
               <p class="fr-logo">République<br>Française</p>
