@@ -312,9 +312,8 @@ describe('citizen pages: consent decision, preview, /me, /api/v1/me', () => {
     const { jar } = await loginAt(created.consentUrl);
     const res = await request(jar, `${created.consentUrl}/preview`);
     expect(res.status).toBe(200);
-    expect(res.body).toContain('Montant du quotient familial (en euros)');
     expect(res.body).toMatch(
-      /data-field="quotient_familial.valeur">[^<]+<\/dt>\s*<dd[^>]*>1186<\/dd>/,
+      /data-field="quotient_familial.valeur">Montant du quotient familial<\/dt>\s*<dd[^>]*>1\u202f186\u00a0€<\/dd>/,
     );
     expect(res.body).toContain('14 RUE CLER');
     expect(res.body).toContain('THÉO MARC');
@@ -520,7 +519,7 @@ describe('citizen pages: consent decision, preview, /me, /api/v1/me', () => {
     expect(me.body).toContain('data-access-log');
     expect(me.body).toContain('Avis d’impôt sur le revenu');
     expect(me.body).toContain('affiché pour vous seul (aperçu)');
-    expect(me.body).toMatch(/\d{1,2} \S+ \d{4} à \d{2}:\d{2}/);
+    expect(me.body).toMatch(/\d{1,2}(er)? \S+ \d{4} à \d{1,2} h \d{2}/);
 
     // Someone else sees none of it.
     const { jar: other } = await loginAt(`${gw.url}/auth/login?returnTo=/me`, 'pierre');
