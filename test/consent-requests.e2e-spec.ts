@@ -139,6 +139,9 @@ describe('consent requests (client API)', () => {
         citizen: artefact.citizen,
         datasets: [QF, DGFIP],
         purpose: body.purpose,
+        // The legal purpose the request's specific purpose falls within (the habilitation's).
+        habilitation_purpose:
+          'Calcul du tarif de la restauration scolaire selon le quotient familial',
         legal_basis: artefact.legalBasis,
         valid_from: artefact.validFrom,
         expires_at: artefact.expiresAt,
