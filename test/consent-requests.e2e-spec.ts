@@ -369,6 +369,8 @@ describe('consent requests (client API)', () => {
         delete body[missing];
         const res = await createConsentRequest(gw, a.token, body);
         expectProblem(res, 400, 'validation_failed');
+        // One message for a missing field, not every rule it would also break.
+        expect(res.body.errors).toEqual([{ field: missing, messages: [`${missing} is required`] }]);
       }
     });
 
