@@ -14,6 +14,9 @@ import {
   startCitizenStack,
   type CitizenStack,
 } from './support/browser.js';
+import { freePort } from './support/gateway.js';
+import { ADMIN, operatorApi } from './support/operator.js';
+import { startDemoService } from '../sandbox/demo-service/server.js';
 
 // Every page visited is checked at 1280 and 375 px (axe-core: no serious or critical violation)
 // and photographed into test/artifacts/<name>-<width>.png.
@@ -301,6 +304,70 @@ describeWithBrowser('consent journey in a real browser', () => {
     ]);
     expect(await page.locator('h1').innerText()).toBe('Mes accords de partage');
     expect(await page.locator('[data-logout="tools"]').count()).toBe(1);
+  });
+
+  it('the demo requesting service: a clean DSFR page, plain messages for approval and refusal', async () => {
+    const port = await freePort();
+    const redirectUri = `http://localhost:${port}/callback`;
+    const client = stack.registry.client;
+    const patched = await operatorApi(stack.gw)
+      .patch(`${ADMIN}/clients/${client.clientId}`)
+      .send({ redirectUris: [stack.service.redirectUri, redirectUri] });
+    expect(patched.status).toBe(200);
+    const demo = await startDemoService({
+      port,
+      gatewayUrl: stack.gw.url,
+      clientId: client.clientId,
+      clientSecret: client.clientSecret ?? '',
+      datasets: ['cnaf.quotient_familial', 'dgfip.avis_imposition'],
+    });
+    try {
+      const page = await newPage();
+      const home = await page.goto(demo.url);
+      expect(home!.status()).toBe(200);
+      // Datasets by their titles, never their ids; the favicon is served.
+      const form = await page.locator('[data-start-form]').innerText();
+      expect(form).toContain('Quotient familial CAF & MSA');
+      expect(form).not.toContain('cnaf.quotient_familial');
+      expect((await fetch(`${demo.url}/favicon.ico`)).status).toBe(200);
+      await checkPage(page, 'demo-service');
+
+      // Approve: the service says, in plain words, that it received the proofs.
+      await Promise.all([
+        page.waitForSelector('form[data-fc-sandbox="login"]'),
+        page.getByRole('button', { name: /Transmettre mes justificatifs/ }).click(),
+      ]);
+      await page.fill('input[name="login"]', 'angela');
+      await Promise.all([
+        page.waitForURL((url) => url.pathname.startsWith('/consent/')),
+        page.click('form[data-fc-sandbox="login"] button[type="submit"]'),
+      ]);
+      await Promise.all([
+        page.waitForURL((url) => url.href.startsWith(redirectUri)),
+        page.getByRole('button', { name: /J’accepte/ }).click(),
+      ]);
+      expect(await page.locator('[data-outcome]').innerText()).toContain(
+        'Merci, vos justificatifs ont été reçus',
+      );
+      await checkPage(page, 'demo-service-approved');
+
+      // Refuse: no raw "status=denied", a sentence and what to do next.
+      await page.goto(demo.url);
+      await Promise.all([
+        page.waitForURL((url) => url.pathname.startsWith('/consent/')),
+        page.getByRole('button', { name: /Transmettre mes justificatifs/ }).click(),
+      ]);
+      await Promise.all([
+        page.waitForURL((url) => url.href.startsWith(redirectUri)),
+        page.getByRole('button', { name: 'Je refuse' }).click(),
+      ]);
+      const refused = await page.locator('[data-outcome]').innerText();
+      expect(refused).toContain('Vous avez refusé le partage');
+      expect(refused).toContain('Aucun justificatif ne nous a été transmis');
+      await checkPage(page, 'demo-service-denied');
+    } finally {
+      await demo.close();
+    }
   });
 
   it('a wrong URL: a browser gets the French 404 page, an API client problem+json', async () => {
