@@ -26,15 +26,20 @@ import { randomBytes } from 'node:crypto';
  * install paths that exists, else null (the browser tests are then skipped, saying how to get
  * one). `.ci/run` installs Debian's, so CI always runs them.
  */
-export function findChromium(): string | null {
-  const candidates = [
+export function findChromium(
+  candidates: Array<string | undefined> = [
     process.env.CHROMIUM_PATH,
     '/usr/bin/chromium',
     '/usr/bin/chromium-browser',
     '/usr/bin/google-chrome',
     '/usr/bin/google-chrome-stable',
-  ].filter((p): p is string => typeof p === 'string' && p.length > 0);
-  return candidates.find((p) => existsSync(p)) ?? null;
+  ],
+): string | null {
+  return (
+    candidates
+      .filter((p): p is string => typeof p === 'string' && p.length > 0)
+      .find((p) => existsSync(p)) ?? null
+  );
 }
 
 export const CHROMIUM_PATH = findChromium();
