@@ -97,11 +97,17 @@ describeWithBrowser('consent journey in a real browser', () => {
     const approveBox = await page.getByRole('button', { name: /J’accepte/ }).boundingBox();
     const detailsBox = await page.locator('#quelles-donnees').boundingBox();
     expect(approveBox!.y).toBeLessThan(detailsBox!.y);
+    const pageHeight = () => page.evaluate(() => document.documentElement.scrollHeight);
+    const desktopHeight = await pageHeight();
     await checkPage(page, 'consent');
     // On a phone, the decision is reachable within two screens (summary first).
     await page.setViewportSize({ width: 375, height: 740 });
     const phoneApprove = await page.getByRole('button', { name: /J’accepte/ }).boundingBox();
     expect(phoneApprove!.y).toBeLessThan(2 * 740);
+    // A figure for the record, not an assertion.
+    console.log(
+      `consent page (2 datasets): approve button at ${Math.round(approveBox!.y)} of ${desktopHeight} px at 1280 px, at ${Math.round(phoneApprove!.y)} of ${await pageHeight()} px at 375 px`,
+    );
     await page.setViewportSize({ width: 1280, height: 900 });
 
     // The preview: what the CNAF holds for Angela, fetched live.

@@ -98,7 +98,7 @@ ${csrfField(csrf)}
 }
 
 export function consentPage({ request, csrf }: ConsentPageModel): string {
-  const body = `<p class="fr-text--lead">${escapeHtml(T.intro(request.client.name))}</p>
+  const body = `<p>${escapeHtml(T.intro(request.client.name))}</p>
 
 ${summary(request)}
 
