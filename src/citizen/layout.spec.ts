@@ -1,4 +1,4 @@
-import { escapeHtml, renderPage } from './layout.js';
+import { escapeHtml, franceConnectButton, renderPage } from './layout.js';
 
 describe('citizen page layout', () => {
   it('escapes every HTML-significant character', () => {
@@ -49,6 +49,16 @@ describe('citizen page layout', () => {
     expect(html).toContain('licence etalab-2.0');
     expect(html).toMatch(
       /<link rel="stylesheet" href="\/assets\/passerelle\.css\?v=[0-9a-f]{12}">/,
+    );
+  });
+
+  it('renders FranceConnect’s official button with its explanation link, href escaped', () => {
+    const html = franceConnectButton('/auth/login?returnTo=%2Fme&x="');
+    expect(html).toContain('<a class="fr-connect" href="/auth/login?returnTo=%2Fme&amp;x=&quot;">');
+    expect(html).toContain('<span class="fr-connect__login">S’identifier avec</span>');
+    expect(html).toContain('<span class="fr-connect__brand">FranceConnect</span>');
+    expect(html).toMatch(
+      /<a href="https:\/\/franceconnect\.gouv\.fr\/"[^>]*>Qu’est-ce que FranceConnect \?<\/a>/,
     );
   });
 });

@@ -193,6 +193,21 @@ ${FOOTER_PAGES.map((p) => `        <li class="fr-footer__bottom-item"><a class="
   </div>
 </footer>`;
 
+/**
+ * FranceConnect's official button (DSFR `fr-connect`: "S’identifier avec FranceConnect", and
+ * "Qu’est-ce que FranceConnect ?" opening franceconnect.gouv.fr), leading to `href`. Every
+ * page that logs a citizen in shows this one, as FranceConnect's integration rules ask.
+ */
+export function franceConnectButton(href: string): string {
+  return `<div class="fr-connect-group" data-franceconnect>
+<a class="fr-connect" href="${escapeHtml(href)}">
+<span class="fr-connect__login">S’identifier avec</span>
+<span class="fr-connect__brand">FranceConnect</span>
+</a>
+<p><a href="https://franceconnect.gouv.fr/" target="_blank" rel="noopener" title="Qu’est-ce que FranceConnect ? - nouvelle fenêtre">Qu’est-ce que FranceConnect ?</a></p>
+</div>`;
+}
+
 /** A complete HTML document in the DSFR shell. */
 export function renderPage({ title, body, lang = 'fr', loggedIn = false }: PageOptions): string {
   return `<!DOCTYPE html>

@@ -135,10 +135,6 @@ export const WELCOME_PAGE = {
   loginHeading: 'Accéder à mon espace',
   loginHint:
     'Vous vous identifiez avec FranceConnect, avec un compte que vous avez déjà (impots.gouv.fr, ameli.fr, l’Identité Numérique La Poste…). Passerelle ne crée pas de compte et ne conserve pas votre mot de passe.',
-  fcLogin: 'S’identifier avec',
-  fcBrand: 'FranceConnect',
-  fcWhat: 'Qu’est-ce que FranceConnect ?',
-  fcWhatTitle: 'Qu’est-ce que FranceConnect ? - nouvelle fenêtre',
 } as const;
 
 /** What an access-log row says happened, in plain French (keyed by the audit outcome/code). */

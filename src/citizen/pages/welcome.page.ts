@@ -3,19 +3,8 @@
  * button ("S’identifier avec FranceConnect" and "Qu’est-ce que FranceConnect ?"), as
  * FranceConnect's integration rules ask of every service, instead of a silent redirect.
  */
-import { escapeHtml, renderPage } from '../layout.js';
+import { escapeHtml, franceConnectButton, renderPage } from '../layout.js';
 import { WELCOME_PAGE as T } from '../texts.js';
-
-/** FranceConnect's button (DSFR `fr-connect`), leading to `href`. */
-export function franceConnectButton(href: string): string {
-  return `<div class="fr-connect-group" data-franceconnect>
-<a class="fr-connect" href="${escapeHtml(href)}">
-<span class="fr-connect__login">${escapeHtml(T.fcLogin)}</span>
-<span class="fr-connect__brand">${escapeHtml(T.fcBrand)}</span>
-</a>
-<p><a href="https://franceconnect.gouv.fr/" target="_blank" rel="noopener" title="${escapeHtml(T.fcWhatTitle)}">${escapeHtml(T.fcWhat)}</a></p>
-</div>`;
-}
 
 export function welcomePage(loginHref: string): string {
   const body = `<p class="fr-text--lead">${escapeHtml(T.lead)}</p>
