@@ -67,6 +67,18 @@ describe('OpenAPI document', () => {
     expect(order).toEqual([...order].sort((a, b) => a - b));
   });
 
+  it('gives every operation a summary and a description', () => {
+    const bare: string[] = [];
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops) as Array<
+        [string, { summary?: string; description?: string }]
+      >) {
+        if (!op.summary || !op.description) bare.push(`${method.toUpperCase()} ${path}`);
+      }
+    }
+    expect(bare).toEqual([]);
+  });
+
   it('generates a typed client that compiles and works against the gateway', async () => {
     // defaultNonNullable off: a property with a default (fetchMode) stays optional in a request.
     const types = astToString(
