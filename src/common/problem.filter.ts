@@ -115,14 +115,18 @@ export type ProblemHtmlPage = (problem: Problem) => string;
 /** Paths of machine-facing APIs: they answer problem+json whatever `Accept` says. */
 const API_PATH = /^\/(api|oauth|\.well-known|health|metrics|docs)(\/|$|-)/;
 
+/** A GET (or HEAD) outside the machine-facing APIs: a URL a person may type or follow. */
+function isPageRequest(req: Request): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && !API_PATH.test(req.path);
+}
+
 /**
  * Whether this request comes from a person's browser on a page URL: a GET (or HEAD) outside the
  * APIs whose `Accept` prefers HTML to JSON (browsers send `text/html` first; API clients send
  * JSON or `*\/*`, which picks JSON).
  */
 export function wantsHtmlPage(req: Request): boolean {
-  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-  if (API_PATH.test(req.path)) return false;
+  if (!isPageRequest(req)) return false;
   if (!req.headers.accept) return false;
   return req.accepts(['application/json', PROBLEM_CONTENT_TYPE, 'text/html']) === 'text/html';
 }
@@ -143,14 +147,17 @@ export class ProblemFilter implements ExceptionFilter {
       return;
     }
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-    if (this.htmlPage && wantsHtmlPage(req) && !(problem.status >= 300 && problem.status < 400)) {
-      res
-        .status(problem.status)
-        .set('Cache-Control', 'no-store')
-        .vary('Accept')
-        .type('html')
-        .send(this.htmlPage(problem));
-      return;
+    if (this.htmlPage && isPageRequest(req)) {
+      // The same URL answers HTML or JSON by `Accept`: caches must key on it.
+      res.vary('Accept');
+      if (wantsHtmlPage(req) && !(problem.status >= 300 && problem.status < 400)) {
+        res
+          .status(problem.status)
+          .set('Cache-Control', 'no-store')
+          .type('html')
+          .send(this.htmlPage(problem));
+        return;
+      }
     }
     res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
   }
