@@ -68,6 +68,15 @@ describe('ProblemFilter and the global validation pipe', () => {
     expect(fields).toEqual(['admin', 'durationDays', 'name']);
   });
 
+  it('says a missing field is required, once, instead of every rule it also breaks', async () => {
+    const res = await request(app.getHttpServer()).post('/sample').send({ durationDays: 400 });
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([
+      { field: 'name', messages: ['name is required'] },
+      { field: 'durationDays', messages: ['durationDays must not be greater than 365'] },
+    ]);
+  });
+
   it('never leaks an internal message or stack', async () => {
     const res = await request(app.getHttpServer()).get('/sample/boom');
     expect(res.status).toBe(500);
