@@ -296,7 +296,7 @@ export const INFO_PAGES: Record<
       {
         heading: 'Données traitées',
         paragraphs: [
-          'Votre identité transmise par FranceConnect (noms, prénoms, date et lieu de naissance, sexe) et un identifiant propre à Passerelle, pour retrouver vos accords.',
+          'Votre identité transmise par FranceConnect (noms, prénoms, date et lieu de naissance, sexe, et votre adresse électronique si FranceConnect la transmet), pour que l’administration qui détient vos justificatifs vous retrouve ; et l’identifiant que FranceConnect attribue pour vous à Passerelle, pour retrouver vos accords.',
           'Vos accords : le service, les justificatifs, la finalité, les dates et leur état.',
           'Le journal des accès : qui a consulté quel justificatif, quand, pourquoi et avec quel résultat. Le contenu des justificatifs n’y est jamais conservé, seulement une empreinte qui permet de vérifier ce qui a été transmis.',
         ],
