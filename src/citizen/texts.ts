@@ -330,7 +330,7 @@ export const INFO_PAGES: Record<
       {
         heading: 'Un seul cookie, strictement nécessaire',
         paragraphs: [
-          'Passerelle ne dépose qu’un cookie, « passerelle.sid », et seulement quand vous vous identifiez : il maintient votre session. Il expire après 30 minutes d’inactivité, et à votre déconnexion.',
+          'Passerelle ne dépose qu’un cookie, « passerelle.sid », et seulement quand vous commencez à vous identifier : il maintient votre session. Il expire après 30 minutes d’inactivité ; à votre déconnexion, la session qu’il désigne est supprimée.',
           'Ce cookie est indispensable au service : il est exempté de consentement. Aucun cookie de mesure d’audience, de publicité ou de réseau social n’est déposé, et aucune ressource n’est chargée depuis un autre site.',
         ],
       },
