@@ -80,7 +80,7 @@ export const TEST_CITIZENS: readonly TestCitizen[] = [
   },
   {
     login: 'pierre',
-    note: 'Connu d’aucun fournisseur de démonstration : chaque appel répond « inconnu ».',
+    note: 'Inconnu de tous les fournisseurs de démonstration : chaque appel répond « inconnu ».',
     given_name: 'Pierre Marie',
     family_name: 'MARTIN',
     birthdate: '1971-12-05',

@@ -17,7 +17,8 @@ import { ConsentModule } from './consent/consent.module.js';
 import { EventsModule } from './events/events.module.js';
 import { RateLimitModule } from './ratelimit/rate-limit.module.js';
 import { FranceConnectDataModule } from './france-connect-data/index.js';
-import { ProblemFilter } from './common/problem.filter.js';
+import { type Problem, PROBLEM_HTML_PAGE, ProblemFilter } from './common/problem.filter.js';
+import { errorPage } from './citizen/pages/error.page.js';
 import { loggerParams } from './common/logging.js';
 import { VALIDATION_OPTIONS } from './common/problem.js';
 
@@ -49,6 +50,12 @@ export class AppModule {
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
+        // A person's browser on a wrong URL gets the French error page, not problem+json.
+        {
+          provide: PROBLEM_HTML_PAGE,
+          useValue: (p: Problem) =>
+            errorPage({ status: p.status, code: p.code, requestId: p.requestId, loggedIn: false }),
+        },
         {
           provide: APP_PIPE,
           useValue: new ValidationPipe(VALIDATION_OPTIONS),

@@ -83,10 +83,12 @@ describe('citizen pages: consent decision, preview, /me, /api/v1/me', () => {
   // Sessions
   // ------------------------------------------------------------------------------------------
 
-  it('sends an anonymous /me to the FranceConnect login and back', async () => {
+  it('shows an anonymous /me a landing page with FranceConnect’s button leading to the login and back', async () => {
     const res = await request(new CookieJar(), `${gw.url}/me`);
-    expect(res.status).toBe(303);
-    expect(res.location).toBe(`${gw.url}/auth/login?returnTo=%2Fme`);
+    expect(res.status).toBe(200);
+    expect(res.body).toContain('<a class="fr-connect" href="/auth/login?returnTo=%2Fme">');
+    expect(res.body).toContain('Qu’est-ce que FranceConnect ?');
+    expect(res.body).not.toContain('data-revoke-form');
   });
 
   it('sends a decision or a revocation without session to the login, changing nothing', async () => {
@@ -310,9 +312,8 @@ describe('citizen pages: consent decision, preview, /me, /api/v1/me', () => {
     const { jar } = await loginAt(created.consentUrl);
     const res = await request(jar, `${created.consentUrl}/preview`);
     expect(res.status).toBe(200);
-    expect(res.body).toContain('Montant du quotient familial (en euros)');
     expect(res.body).toMatch(
-      /data-field="quotient_familial.valeur">[^<]+<\/dt>\s*<dd[^>]*>1186<\/dd>/,
+      /data-field="quotient_familial.valeur">Montant du quotient familial<\/dt>\s*<dd[^>]*>1\u202f186\u00a0€<\/dd>/,
     );
     expect(res.body).toContain('14 RUE CLER');
     expect(res.body).toContain('THÉO MARC');
@@ -518,7 +519,7 @@ describe('citizen pages: consent decision, preview, /me, /api/v1/me', () => {
     expect(me.body).toContain('data-access-log');
     expect(me.body).toContain('Avis d’impôt sur le revenu');
     expect(me.body).toContain('affiché pour vous seul (aperçu)');
-    expect(me.body).toMatch(/\d{1,2} \S+ \d{4} à \d{2}:\d{2}/);
+    expect(me.body).toMatch(/\d{1,2}(er)? \S+ \d{4} à \d{1,2} h \d{2}/);
 
     // Someone else sees none of it.
     const { jar: other } = await loginAt(`${gw.url}/auth/login?returnTo=/me`, 'pierre');

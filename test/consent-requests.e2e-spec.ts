@@ -139,6 +139,9 @@ describe('consent requests (client API)', () => {
         citizen: artefact.citizen,
         datasets: [QF, DGFIP],
         purpose: body.purpose,
+        // The legal purpose the request's specific purpose falls within (the habilitation's).
+        habilitation_purpose:
+          'Calcul du tarif de la restauration scolaire selon le quotient familial',
         legal_basis: artefact.legalBasis,
         valid_from: artefact.validFrom,
         expires_at: artefact.expiresAt,
@@ -366,6 +369,8 @@ describe('consent requests (client API)', () => {
         delete body[missing];
         const res = await createConsentRequest(gw, a.token, body);
         expectProblem(res, 400, 'validation_failed');
+        // One message for a missing field, not every rule it would also break.
+        expect(res.body.errors).toEqual([{ field: missing, messages: [`${missing} is required`] }]);
       }
     });
 

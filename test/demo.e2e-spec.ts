@@ -119,7 +119,8 @@ describe('npm start (demo launcher)', () => {
     expect(landed.url).toContain(`${serviceUrl}/callback?consent_request=`);
     expect(landed.body).toContain('status=approved');
     expect(landed.body).toContain('state reconnu');
-    expect(landed.body).toContain('cnaf.quotient_familial (HTTP 200)');
+    expect(landed.body).toContain('Merci, vos justificatifs ont été reçus');
+    expect(landed.body).toContain('Réponse de l’API (HTTP 200)');
     expect(landed.body).toContain('DUBOIS');
   });
 

@@ -459,8 +459,10 @@ describe('consented fetch: GET /api/v1/consents/{id}/data/{datasetId}', () => {
     const notCovered = await get(main.token, dataPath(consentId, DGFIP));
     expect(notCovered.status).toBe(403);
     expect(notCovered.body.code).toBe('dataset_not_in_consent');
+    // A dataset nobody registered: "not found", not "outside your scope".
     const unknownDataset = await get(main.token, dataPath(consentId, 'cnaf.nothing_here'));
-    expect(unknownDataset.status).toBe(403);
+    expect(unknownDataset.status).toBe(404);
+    expect(unknownDataset.body.code).toBe('dataset_not_found');
 
     // A token narrowed to another dataset at issuance, on the client's own consent.
     const narrow = await serviceClient({}, DGFIP);
@@ -534,7 +536,9 @@ describe('consented fetch: GET /api/v1/consents/{id}/data/{datasetId}', () => {
     expect(res.status).toBe(404);
     expect(res.body).toMatchObject({
       code: 'citizen_unknown_to_provider',
-      detail: 'Aucun dossier allocataire ne correspond à cette identité.',
+      title: 'Citizen unknown to the provider',
+      detail: expect.stringMatching(/^The provider has no record of this citizen/),
+      providerMessage: 'Aucun dossier allocataire ne correspond à cette identité.',
     });
     // The `once` consent was given back: the next try reaches the provider again.
     const again = await get(main.token, dataPath(consentId, CNAF));

@@ -290,7 +290,9 @@ describe('exchange: ProviderClient against the demo providers', () => {
     const e = await problemOf(fetchFor(client, 'cnaf', 'pierre'));
     expect(e.getStatus()).toBe(404);
     expect(e.code).toBe('citizen_unknown_to_provider');
-    expect(e.detail).toBe('Aucun dossier allocataire ne correspond à cette identité.');
+    expect(e.extras.providerMessage).toBe(
+      'Aucun dossier allocataire ne correspond à cette identité.',
+    );
     expect(demo.calls('cnaf') - before).toBe(1);
   });
 
@@ -727,8 +729,8 @@ describe('exchange: ProviderClient against the demo providers', () => {
       };
       const e = await problemOf(hostileFetch(client));
       expect(e.code).toBe('citizen_unknown_to_provider');
-      expect(e.detail).toMatch(/^Inconnu alert\(1\) ici z+…$/);
-      expect(e.detail.length).toBeLessThanOrEqual(200);
+      expect(e.extras.providerMessage).toMatch(/^Inconnu alert\(1\) ici z+…$/);
+      expect(String(e.extras.providerMessage).length).toBeLessThanOrEqual(200);
       expect(visible(e)).not.toMatch(/db-01|com\.example|<|>/);
     });
 
@@ -740,7 +742,9 @@ describe('exchange: ProviderClient against the demo providers', () => {
       };
       const e = await problemOf(hostileFetch(client));
       expect(e.code).toBe('citizen_unknown_to_provider');
-      expect(e.detail).toBe('Le fournisseur de données ne connaît pas cette personne.');
+      expect(e.extras.providerMessage).toBe(
+        'Le fournisseur de données ne connaît pas cette personne.',
+      );
     });
 
     it('answers 503 provider_disabled without calling a disabled provider', async () => {

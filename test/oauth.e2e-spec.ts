@@ -625,7 +625,7 @@ describe('OAuth 2.0: metadata, token endpoint, access tokens, bearer guard, keys
       expect(body).toMatchObject({ status: 401, code: 'invalid_token' });
       expect(res.headers.get('www-authenticate')).toBe(
         challenge ??
-          'Bearer realm="passerelle", error="invalid_token", error_description="The access token is invalid or expired."',
+          'Bearer realm="passerelle", error="invalid_token", error_description="The access token is not valid (signature, issuer, audience or client)."',
       );
     }
 
@@ -698,7 +698,22 @@ describe('OAuth 2.0: metadata, token endpoint, access tokens, bearer guard, keys
         { ...claims(), iat: t - 900, nbf: t - 900, exp: t - 60 },
         { typ: 'at+jwt' },
       );
-      await expectInvalidToken(`Bearer ${expired}`);
+      // Ours and past its lifetime: the client is told it expired (so it gets a new one).
+      await expectInvalidToken(
+        `Bearer ${expired}`,
+        'Bearer realm="passerelle", error="invalid_token", error_description="The access token has expired: request a new one at /oauth/token."',
+      );
+      // Expired AND signed by another key: "not valid", never "expired" (a forger learns nothing).
+      const { privateKey: otherKey } = await generateKeyPair('ES256');
+      const forgedExpired = await new SignJWT({
+        ...claims(),
+        iat: t - 900,
+        nbf: t - 900,
+        exp: t - 60,
+      })
+        .setProtectedHeader({ alg: 'ES256', kid: ourKid, typ: 'at+jwt' })
+        .sign(otherKey);
+      await expectInvalidToken(`Bearer ${forgedExpired}`);
       const early = await keys.sign({ ...claims(), nbf: t + 120 }, { typ: 'at+jwt' });
       await expectInvalidToken(`Bearer ${early}`);
       const elsewhere = await keys.sign(

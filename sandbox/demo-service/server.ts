@@ -8,6 +8,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { existsSync, readFileSync } from 'node:fs';
+import { extname, join, normalize, sep } from 'node:path';
+import { DEMO_CATALOG } from '../providers/catalog.js';
 
 export interface DemoServiceOptions {
   port?: number;
@@ -42,12 +45,83 @@ export interface DemoService {
 
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/** The DSFR's built files, served by this demo service itself (no CDN, same as the gateway). */
+const DSFR_DIR = join(process.cwd(), 'node_modules', '@gouvfr', 'dsfr', 'dist');
+const DSFR_TYPES: Record<string, string> = {
+  '.css': 'text/css',
+  '.woff2': 'font/woff2',
+  '.woff': 'font/woff',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
+
+/** The purpose this fictitious service states for its requests (within its habilitation's). */
+export const DEMO_PURPOSE = 'Instruction de votre demande d’aide au logement étudiant';
+
+/** What an integrator shows for each dataset it may ask: the title the citizen will read. */
+function datasetTitle(id: string): string {
+  return DEMO_CATALOG.datasets.find((d) => d.id === id)?.title ?? id;
+}
+function providerName(datasetId: string): string {
+  const providerId = DEMO_CATALOG.datasets.find((d) => d.id === datasetId)?.providerId;
+  return DEMO_CATALOG.providers.find((p) => p.id === providerId)?.name ?? '';
+}
+
 function page(title: string, body: string): string {
-  return `<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>${esc(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#161616}
-pre{background:#f6f6f6;padding:1rem;overflow:auto}button{background:#000091;color:#fff;border:0;padding:.6rem 1rem;font-size:1rem}
-label{display:block;margin:.3rem 0}</style></head><body><p><em>Service de démonstration (fournisseur de service fictif)</em></p>
-<h1>${esc(title)}</h1>${body}</body></html>`;
+  return `<!DOCTYPE html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)} — Aide au logement étudiant (démonstration)</title>
+<link rel="stylesheet" href="/dsfr/dsfr.min.css">
+<link rel="stylesheet" href="/dsfr/utility/icons/icons.min.css">
+<link rel="icon" href="/dsfr/favicon/favicon.svg" type="image/svg+xml">
+<link rel="shortcut icon" href="/favicon.ico" type="image/x-icon">
+</head>
+<body>
+<header role="banner" class="fr-header">
+  <div class="fr-header__body">
+    <div class="fr-container">
+      <div class="fr-header__body-row">
+        <div class="fr-header__brand">
+          <div class="fr-header__brand-top">
+            <div class="fr-header__logo"><p class="fr-logo">République<br>Française</p></div>
+          </div>
+          <div class="fr-header__service">
+            <a href="/" title="Accueil — Aide au logement étudiant"><p class="fr-header__service-title">Aide au logement étudiant</p></a>
+            <p class="fr-header__service-tagline">Service fictif de démonstration de Passerelle</p>
+          </div>
+        </div>
+      </div>
+    </div>
+  </div>
+</header>
+<main id="contenu" role="main">
+<div class="fr-container fr-my-6w">
+<div class="fr-notice fr-notice--info fr-mb-4w"><div class="fr-container"><div class="fr-notice__body"><p class="fr-notice__title">Démonstration : ce service est fictif. Il montre ce qu’une administration construit avec l’API de Passerelle.</p></div></div></div>
+<h1>${esc(title)}</h1>
+${body}
+</div>
+</main>
+<footer class="fr-footer" role="contentinfo">
+  <div class="fr-container">
+    <div class="fr-footer__bottom">
+      <div class="fr-footer__bottom-copy"><p>Service fictif de démonstration, sans valeur administrative.</p></div>
+    </div>
+  </div>
+</footer>
+</body>
+</html>`;
+}
+
+/** What the citizen reads on returning from Passerelle, per outcome. */
+function outcomeAlert(kind: 'success' | 'info' | 'warning' | 'error', title: string, text: string) {
+  return `<div class="fr-alert fr-alert--${kind} fr-mb-4w" data-outcome="${esc(kind)}">
+<h2 class="fr-alert__title">${esc(title)}</h2>
+<p>${esc(text)}</p>
+</div>`;
 }
 
 export async function startDemoService(opts: DemoServiceOptions): Promise<DemoService> {
@@ -115,30 +189,56 @@ export async function startDemoService(opts: DemoServiceOptions): Promise<DemoSe
       res.end(html);
     };
     try {
+      if (
+        req.method === 'GET' &&
+        (url.pathname === '/favicon.ico' || url.pathname.startsWith('/dsfr/'))
+      ) {
+        const rel = url.pathname === '/favicon.ico' ? 'favicon/favicon.ico' : url.pathname.slice(6);
+        const file = normalize(join(DSFR_DIR, rel));
+        if (!file.startsWith(DSFR_DIR + sep) || !existsSync(file))
+          return send(404, page('Page introuvable', ''));
+        res.writeHead(200, {
+          'content-type': DSFR_TYPES[extname(file)] ?? 'application/octet-stream',
+          'cache-control': 'public, max-age=86400',
+        });
+        return res.end(readFileSync(file));
+      }
       if (req.method === 'GET' && url.pathname === '/') {
         const boxes = opts.datasets
           .map(
-            (d) =>
-              `<label><input type="checkbox" name="datasets" value="${esc(d)}" checked> ${esc(d)}</label>`,
+            (d, i) => `<div class="fr-fieldset__element"><div class="fr-checkbox-group">
+<input type="checkbox" id="justificatif-${i}" name="datasets" value="${esc(d)}" checked>
+<label class="fr-label" for="justificatif-${i}">${esc(datasetTitle(d))}<span class="fr-hint-text">${esc(providerName(d))}</span></label>
+</div></div>`,
           )
-          .join('');
+          .join('\n');
         return send(
           200,
           page(
             'Demande d’aide au logement étudiant',
-            `<p>Pour instruire votre demande, ce service a besoin de justificatifs détenus par d’autres administrations.
-Passerelle vous demandera votre accord avant toute transmission.</p>
-<form method="post" action="/start">${boxes}
-<label>Finalité <input name="purpose" size="60" value="Instruction d’une demande d’aide au logement"></label>
-<label>Durée (jours) <input name="durationDays" type="number" value="30" min="1"></label>
-<button type="submit">Demander mon accord via Passerelle</button></form>
+            `<p class="fr-text--lead">Pour instruire votre demande, nous avons besoin de justificatifs que d’autres administrations détiennent déjà. Avec votre accord, Passerelle nous les transmet directement : vous n’avez rien à télécharger.</p>
+<form method="post" action="/start" data-start-form>
+<fieldset class="fr-fieldset" aria-describedby="justificatifs-aide">
+<legend class="fr-fieldset__legend">Justificatifs demandés</legend>
+<p class="fr-hint-text fr-fieldset__element" id="justificatifs-aide">Décochez ceux que vous préférez fournir autrement.</p>
+${boxes}
+</fieldset>
+<details class="fr-mb-3w"><summary>Paramètres de la demande (démonstration)</summary>
+<div class="fr-input-group fr-mt-2w"><label class="fr-label" for="finalite">Finalité indiquée à l’usager</label>
+<input class="fr-input" id="finalite" name="purpose" value="${esc(DEMO_PURPOSE)}"></div>
+<div class="fr-input-group"><label class="fr-label" for="duree">Durée de l’accord (jours)</label>
+<input class="fr-input" id="duree" name="durationDays" type="number" value="30" min="1"></div>
+</details>
+<ul class="fr-btns-group fr-btns-group--inline-md" data-start-buttons>
+<li><button class="fr-btn" type="submit">Transmettre mes justificatifs avec Passerelle</button></li>
 ${
   fc
-    ? `<h2>Ou : avec FranceConnect (API FranceConnectée)</h2>
-<p>Vous autorisez sur FranceConnect la transmission de vos justificatifs ; le service les lit ensuite auprès de Passerelle.</p>
-<form method="post" action="/fc/start"><button type="submit" data-franceconnect-button>Se connecter avec FranceConnect</button></form>`
+    ? `<li><button class="fr-btn fr-btn--secondary" type="submit" formaction="/fc/start" data-franceconnect-button>Se connecter avec FranceConnect</button></li>`
     : ''
-}`,
+}
+</ul>
+${fc ? '<p class="fr-hint-text">Avec FranceConnect (API FranceConnectée), vous autorisez la transmission sur FranceConnect ; le service lit ensuite vos justificatifs auprès de Passerelle.</p>' : ''}
+</form>`,
           ),
         );
       }
@@ -160,8 +260,10 @@ ${
           return send(
             502,
             page(
-              'La demande a été refusée par Passerelle',
-              `<pre>${esc(JSON.stringify(created.body, null, 2))}</pre>`,
+              'Demande impossible pour le moment',
+              `${outcomeAlert('error', 'Passerelle a refusé la demande', String(created.body?.detail ?? 'Réponse inattendue.'))}
+<p>Code renvoyé par l’API : <code>${esc(created.body?.code ?? created.status)}</code></p>
+<p><a class="fr-link" href="/">Revenir au formulaire</a></p>`,
             ),
           );
         }
@@ -248,35 +350,90 @@ Chaque justificatif est lu auprès de Passerelle avec votre jeton FranceConnect.
         const status = url.searchParams.get('status') ?? '';
         const state = url.searchParams.get('state') ?? '';
         const stateOk = states.delete(state);
+        let outcome = '';
         let details = '';
-        if (status === 'approved' && stateOk && /^[0-9a-f-]{36}$/.test(requestId)) {
+        if (!stateOk) {
+          outcome = outcomeAlert(
+            'warning',
+            'Réponse non reconnue',
+            'Cette réponse ne correspond à aucune demande en cours de ce service (lien déjà utilisé ou trop ancien) : elle est ignorée. Recommencez votre demande.',
+          );
+        } else if (status === 'denied') {
+          outcome = outcomeAlert(
+            'info',
+            'Vous avez refusé le partage',
+            'Aucun justificatif ne nous a été transmis. Vous pouvez poursuivre votre demande en nous envoyant vos justificatifs par un autre moyen.',
+          );
+        } else if (status === 'approved' && /^[0-9a-f-]{36}$/.test(requestId)) {
           const cr = await api(`/api/v1/consent-requests/${requestId}`);
           const consentId = cr.body?.consentId as string | undefined;
           if (consentId) {
             const consent = await api(`/api/v1/consents/${consentId}`);
             const datasets = (consent.body?.datasets as string[] | undefined) ?? [];
+            let received = 0;
             for (const ds of datasets) {
               const data = await api(
                 `/api/v1/consents/${consentId}/data/${encodeURIComponent(ds)}`,
               );
-              details += `<h2>${esc(ds)} (HTTP ${data.status})</h2><pre>${esc(JSON.stringify(data.body, null, 2))}</pre>`;
+              if (data.status === 200) received++;
+              const summary =
+                data.status === 200
+                  ? '<span class="fr-badge fr-badge--success fr-badge--sm">reçu</span>'
+                  : `<span class="fr-badge fr-badge--warning fr-badge--sm">non reçu</span> ${esc(data.body?.detail ?? '')}`;
+              details += `<section class="fr-mb-3w" data-dataset="${esc(ds)}">
+<h3 class="fr-h6">${esc(datasetTitle(ds))} ${summary}</h3>
+<details><summary>Réponse de l’API (HTTP ${data.status})</summary><pre>${esc(JSON.stringify(data.body, null, 2))}</pre></details>
+</section>`;
             }
-            details += `<h2>Reçu de consentement (JWS)</h2><pre>${esc(String(consent.body?.receipt ?? ''))}</pre>`;
+            outcome =
+              received === datasets.length
+                ? outcomeAlert(
+                    'success',
+                    'Merci, vos justificatifs ont été reçus',
+                    `Nous avons reçu ${received === 1 ? 'le justificatif' : `les ${received} justificatifs`} de votre demande. Vous pouvez retirer votre accord à tout moment dans votre espace Passerelle.`,
+                  )
+                : outcomeAlert(
+                    'warning',
+                    'Une partie de vos justificatifs n’a pas pu être reçue',
+                    `Nous avons reçu ${received} justificatif(s) sur ${datasets.length}. Pour les autres, l’administration qui les détient n’a pas pu répondre : vous pouvez les fournir autrement.`,
+                  );
+            details = `<h2 class="fr-h4">Ce que le service a reçu</h2>${details}
+<details><summary>Reçu de consentement signé (JWS)</summary><pre>${esc(String(consent.body?.receipt ?? ''))}</pre></details>`;
+          } else {
+            outcome = outcomeAlert(
+              'error',
+              'Accord introuvable',
+              'Passerelle ne retrouve pas d’accord pour cette demande.',
+            );
           }
+        } else {
+          outcome = outcomeAlert(
+            'warning',
+            'Demande non aboutie',
+            'La demande n’a pas abouti (délai dépassé ou réponse inattendue). Recommencez votre demande.',
+          );
         }
         return send(
           200,
           page(
             'Retour de Passerelle',
-            `<p>Reçu : <code>consent_request=${esc(requestId)}</code>, <code>status=${esc(status)}</code>,
-<code>state=${esc(state)}</code> (${stateOk ? 'state reconnu' : '<strong>state inconnu : réponse ignorée</strong>'}).</p>${details}
-<p><a href="/">Nouvelle demande</a></p>`,
+            `${outcome}${details}
+<details class="fr-mt-4w" data-callback-params><summary>Paramètres reçus (pour l’intégrateur)</summary>
+<p><code>consent_request=${esc(requestId)}</code>, <code>status=${esc(status)}</code>, <code>state=${esc(state)}</code> (${stateOk ? 'state reconnu' : 'state inconnu : réponse ignorée'})</p>
+</details>
+<p class="fr-mt-4w"><a class="fr-link" href="/">Faire une nouvelle demande</a></p>`,
           ),
         );
       }
       send(404, page('Page introuvable', ''));
     } catch (err) {
-      send(502, page('Erreur', `<p>${esc((err as Error).message)}</p>`));
+      send(
+        502,
+        page(
+          'Service momentanément indisponible',
+          outcomeAlert('error', 'Passerelle n’a pas pu être jointe', (err as Error).message),
+        ),
+      );
     }
   });
 

@@ -15,6 +15,9 @@ function schemaPaths(schema: JsonSchema, prefix = ''): string[] {
       out.push(p, ...schemaPaths(v, p));
     }
   }
+  // Array items share their array's path (`enfants.prenoms`), as the citizen pages read them.
+  if (s.items && typeof s.items === 'object')
+    out.push(...schemaPaths(s.items as JsonSchema, prefix));
   return out;
 }
 
@@ -66,6 +69,28 @@ describe('DEMO_CATALOG', () => {
         );
       for (const p of paths) expect([p, covered(p)]).toEqual([p, true]);
       for (const text of Object.values(d.fields)) expect(text.length).toBeGreaterThan(3);
+    },
+  );
+
+  it.each(DEMO_CATALOG.datasets.map((d) => [d.id, d] as const))(
+    '%s: every value a citizen can be shown has its own French description (never its key)',
+    (_id, d) => {
+      const described = new Set(Object.keys(d.fields));
+      const missing = new Set<string>();
+      const walk = (value: unknown, path: string): void => {
+        if (path && !described.has(path)) missing.add(path);
+        if (Array.isArray(value)) value.forEach((item) => walk(item, path));
+        else if (value !== null && typeof value === 'object') {
+          for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k);
+        }
+      };
+      // Arrays are transparent: their items share the array's path (`enfants.prenoms`).
+      for (const record of Object.values(PROVIDER_RECORDS[d.providerId])) walk(record, '');
+      // A parent path may be undescribed when all its children are (`quotient_familial`).
+      const stillMissing = [...missing].filter(
+        (p) => ![...described].some((f) => f.startsWith(`${p}.`)),
+      );
+      expect(stillMissing).toEqual([]);
     },
   );
 

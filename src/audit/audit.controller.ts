@@ -18,7 +18,11 @@ export class AuditController {
 
   @Get()
   @AdminAction('audit', 'list')
-  @ApiOperation({ summary: 'Browse the audit log, newest first (filters combine)' })
+  @ApiOperation({
+    summary: 'Browse the audit log, newest first (filters combine)',
+    description:
+      'Every event the gateway recorded (consent requests, decisions, fetches, previews, admin actions), newest first, 100 per page by default. Filters combine with AND; page with `before` = the previous page’s `nextBefore`.',
+  })
   @ApiOkResponse({ type: AuditPageDto })
   @ApiProblems(400)
   async list(@Query() q: AuditQueryDto): Promise<AuditPageDto> {
@@ -53,7 +57,11 @@ export class AuditController {
   @Post('verify')
   @HttpCode(200)
   @AdminAction('audit', 'verify')
-  @ApiOperation({ summary: 'Recompute the hash chain end to end; reports the first broken link' })
+  @ApiOperation({
+    summary: 'Recompute the hash chain end to end; reports the first broken link',
+    description:
+      'Reads every audit event in order and recomputes each hash from the previous one. `valid: false` names the first row that was edited, removed or reordered. Also available offline as `npm run audit:verify`.',
+  })
   @ApiOkResponse({ type: AuditVerificationDto })
   async verify(): Promise<AuditVerificationDto> {
     const started = Date.now();

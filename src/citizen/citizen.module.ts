@@ -6,6 +6,7 @@ import { RegistryModule } from '../registry/registry.module.js';
 import { AccessLogService } from './access-log.service.js';
 import { ConsentPageController } from './consent-page.controller.js';
 import { ConsentPagesService } from './consent-pages.service.js';
+import { InfoPagesController } from './info-pages.controller.js';
 import { MeApiController } from './me-api.controller.js';
 import { MeController } from './me.controller.js';
 import { MeService } from './me.service.js';
@@ -17,7 +18,7 @@ import { MeService } from './me.service.js';
  */
 @Module({
   imports: [ConsentModule, ExchangeModule, IdentityModule, RegistryModule],
-  controllers: [ConsentPageController, MeController, MeApiController],
+  controllers: [ConsentPageController, MeController, MeApiController, InfoPagesController],
   providers: [ConsentPagesService, MeService, AccessLogService],
 })
 export class CitizenModule {}

@@ -184,7 +184,10 @@ export class ConsentPagesService {
         httpStatus: error?.getStatus() ?? 500,
         code,
       });
-      if (citizenUnknown) return shown({ kind: 'citizen_unknown', message: error?.detail ?? '' });
+      if (citizenUnknown) {
+        const said = error?.extras.providerMessage;
+        return shown({ kind: 'citizen_unknown', message: typeof said === 'string' ? said : '' });
+      }
       return shown({ kind: UNAVAILABLE_CODES.has(code) ? 'unavailable' : 'error' });
     }
     // No audit, no data: shown only once its audit record is written.

@@ -1,4 +1,4 @@
-import { escapeHtml, renderPage } from './layout.js';
+import { escapeHtml, franceConnectButton, renderPage } from './layout.js';
 
 describe('citizen page layout', () => {
   it('escapes every HTML-significant character', () => {
@@ -27,9 +27,38 @@ describe('citizen page layout', () => {
     expect(html).not.toContain('Se déconnecter');
   });
 
-  it('offers logout in the header when a citizen is logged in', () => {
-    expect(renderPage({ title: 't', body: '', loggedIn: true })).toContain(
-      'href="/auth/logout">Se déconnecter</a>',
+  it('offers logout in the header when a citizen is logged in, on a desktop and on a phone', () => {
+    const html = renderPage({ title: 't', body: '', loggedIn: true });
+    // The desktop tools and the phone's navbar (DSFR mobile header, no JavaScript needed).
+    expect(html).toMatch(/<div class="fr-header__tools-links">[\s\S]*data-logout="tools"/);
+    expect(html).toMatch(
+      /<div class="fr-header__navbar">\s*<a [^>]*href="\/auth\/logout"[^>]*data-logout="navbar"/,
+    );
+  });
+
+  it('links the footer’s mandatory pages and states the licence', () => {
+    const html = renderPage({ title: 't', body: '' });
+    for (const [href, text] of [
+      ['/accessibilite', 'Accessibilité : partiellement conforme'],
+      ['/mentions-legales', 'Mentions légales'],
+      ['/donnees-personnelles', 'Données personnelles'],
+      ['/cookies', 'Gestion des cookies'],
+    ]) {
+      expect(html).toContain(`<a class="fr-footer__bottom-link" href="${href}">${text}</a>`);
+    }
+    expect(html).toContain('licence etalab-2.0');
+    expect(html).toMatch(
+      /<link rel="stylesheet" href="\/assets\/passerelle\.css\?v=[0-9a-f]{12}">/,
+    );
+  });
+
+  it('renders FranceConnect’s official button with its explanation link, href escaped', () => {
+    const html = franceConnectButton('/auth/login?returnTo=%2Fme&x="');
+    expect(html).toContain('<a class="fr-connect" href="/auth/login?returnTo=%2Fme&amp;x=&quot;">');
+    expect(html).toContain('<span class="fr-connect__login">S’identifier avec</span>');
+    expect(html).toContain('<span class="fr-connect__brand">FranceConnect</span>');
+    expect(html).toMatch(
+      /<a href="https:\/\/franceconnect\.gouv\.fr\/"[^>]*>Qu’est-ce que FranceConnect \?<\/a>/,
     );
   });
 });

@@ -10,7 +10,11 @@
 import type { INestApplication } from '@nestjs/common';
 import express from 'express';
 import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { PAGE_CSS } from './pages/styles.js';
+
+const PAGE_CSS_VERSION = createHash('sha256').update(PAGE_CSS).digest('hex').slice(0, 12);
 
 /** URL prefix of the DSFR assets (CSS, fonts, icons, favicons). */
 export const DSFR_PATH = '/dsfr';
@@ -56,6 +60,10 @@ export function mountDsfrAssets(app: INestApplication): void {
       fallthrough: true,
     }),
   );
+  app.use(PAGE_CSS_PATH, (req: express.Request, res: express.Response, next: () => void) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    res.type('text/css').set('Cache-Control', 'public, max-age=31536000, immutable').send(PAGE_CSS);
+  });
 }
 
 const HTML_ESCAPES: Record<string, string> = {
@@ -79,37 +87,61 @@ export interface PageOptions {
   /** The content of `<main>`, already-escaped HTML. */
   body: string;
   lang?: 'fr';
-  /** Shows "Se déconnecter" in the header's tools when a citizen is logged in. */
+  /** Shows "Se déconnecter" in the header (at every width) when a citizen is logged in. */
   loggedIn?: boolean;
 }
 
 const SERVICE_NAME = 'Passerelle';
 const SERVICE_TAGLINE = 'Vos justificatifs partagés entre administrations, avec votre accord';
 
+/** Our own small style sheet (what the DSFR has no class for), served from our origin. */
+export const PAGE_CSS_PATH = '/assets/passerelle.css';
+
 function asset(path: string): string {
   return `${DSFR_PATH}/${path}?v=${encodeURIComponent(dsfrVersion())}`;
 }
 
+/**
+ * The citizen's way out. One place renders it, for both spots of the header: the desktop
+ * tools and the phone's navbar (DSFR's mobile header pattern without its JavaScript: the
+ * control is shown as an icon button beside the logo below the large breakpoint, instead of
+ * hiding inside a menu that needs a script to open).
+ */
+export function logoutControl(placement: 'tools' | 'navbar'): string {
+  if (placement === 'navbar') {
+    return `<a class="fr-btn fr-icon-logout-box-r-line" href="/auth/logout" title="Se déconnecter" data-logout="navbar">Se déconnecter</a>`;
+  }
+  return `<a class="fr-btn fr-icon-logout-box-r-line" href="/auth/logout" data-logout="tools">Se déconnecter</a>`;
+}
+
+// The brand block is not `fr-enlarge-link`: that pattern stretches its links' ::before over the
+// whole brand, which would swallow the navbar's logout control on a phone.
 function header(loggedIn: boolean): string {
   const tools = loggedIn
     ? `
         <div class="fr-header__tools">
           <div class="fr-header__tools-links">
             <ul class="fr-btns-group">
-              <li><a class="fr-btn fr-icon-logout-box-r-line" href="/auth/logout">Se déconnecter</a></li>
+              <li>${logoutControl('tools')}</li>
             </ul>
           </div>
         </div>`
+    : '';
+  const navbar = loggedIn
+    ? `
+            <div class="fr-header__navbar">
+              ${logoutControl('navbar')}
+            </div>`
     : '';
   return `<header role="banner" class="fr-header">
   <div class="fr-header__body">
     <div class="fr-container">
       <div class="fr-header__body-row">
-        <div class="fr-header__brand fr-enlarge-link">
+        <div class="fr-header__brand">
           <div class="fr-header__brand-top">
             <div class="fr-header__logo">
               <p class="fr-logo">République<br>Française</p>
-            </div>
+            </div>${navbar}
           </div>
           <div class="fr-header__service">
             <a href="/me" title="Accueil — ${SERVICE_NAME}">
@@ -123,6 +155,14 @@ function header(loggedIn: boolean): string {
   </div>
 </header>`;
 }
+
+/** The footer's mandatory pages (DSFR): path and link text. Served by `InfoPagesController`. */
+export const FOOTER_PAGES = [
+  { path: '/accessibilite', text: 'Accessibilité : partiellement conforme' },
+  { path: '/mentions-legales', text: 'Mentions légales' },
+  { path: '/donnees-personnelles', text: 'Données personnelles' },
+  { path: '/cookies', text: 'Gestion des cookies' },
+] as const;
 
 const FOOTER = `<footer class="fr-footer" role="contentinfo" id="pied-de-page">
   <div class="fr-container">
@@ -143,12 +183,30 @@ const FOOTER = `<footer class="fr-footer" role="contentinfo" id="pied-de-page">
       </div>
     </div>
     <div class="fr-footer__bottom">
-      <ul class="fr-footer__bottom-list">
-        <li class="fr-footer__bottom-item"><span class="fr-footer__bottom-link">Accessibilité : partiellement conforme</span></li>
+      <ul class="fr-footer__bottom-list" data-footer-pages>
+${FOOTER_PAGES.map((p) => `        <li class="fr-footer__bottom-item"><a class="fr-footer__bottom-link" href="${p.path}">${p.text}</a></li>`).join('\n')}
       </ul>
+      <div class="fr-footer__bottom-copy">
+        <p data-licence>Sauf mention contraire, les contenus de ce site sont proposés sous <a href="https://github.com/etalab/licence-ouverte/blob/master/LO.md" rel="noopener noreferrer">licence etalab-2.0</a> ; le code de ${SERVICE_NAME} est un logiciel libre sous licence EUPL-1.2.</p>
+      </div>
     </div>
   </div>
 </footer>`;
+
+/**
+ * FranceConnect's official button (DSFR `fr-connect`: "S’identifier avec FranceConnect", and
+ * "Qu’est-ce que FranceConnect ?" opening franceconnect.gouv.fr), leading to `href`. Every
+ * page that logs a citizen in shows this one, as FranceConnect's integration rules ask.
+ */
+export function franceConnectButton(href: string): string {
+  return `<div class="fr-connect-group" data-franceconnect>
+<a class="fr-connect" href="${escapeHtml(href)}">
+<span class="fr-connect__login">S’identifier avec</span>
+<span class="fr-connect__brand">FranceConnect</span>
+</a>
+<p><a href="https://franceconnect.gouv.fr/" target="_blank" rel="noopener" title="Qu’est-ce que FranceConnect ? - nouvelle fenêtre">Qu’est-ce que FranceConnect ?</a></p>
+</div>`;
+}
 
 /** A complete HTML document in the DSFR shell. */
 export function renderPage({ title, body, lang = 'fr', loggedIn = false }: PageOptions): string {
@@ -156,12 +214,13 @@ export function renderPage({ title, body, lang = 'fr', loggedIn = false }: PageO
 <html lang="${escapeHtml(lang)}">
 <head>
 <meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1, shrink-to-fit=no">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="format-detection" content="telephone=no">
 <meta name="theme-color" content="#000091">
 <title>${escapeHtml(title)} — ${SERVICE_NAME}</title>
 <link rel="stylesheet" href="${asset('dsfr.min.css')}">
 <link rel="stylesheet" href="${asset('utility/icons/icons.min.css')}">
+<link rel="stylesheet" href="${PAGE_CSS_PATH}?v=${PAGE_CSS_VERSION}">
 <link rel="icon" href="${asset('favicon/favicon.svg')}" type="image/svg+xml">
 <link rel="shortcut icon" href="${asset('favicon/favicon.ico')}" type="image/x-icon">
 <link rel="apple-touch-icon" href="${asset('favicon/apple-touch-icon.png')}">

@@ -15,6 +15,7 @@ import {
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
@@ -50,7 +51,11 @@ export class MeApiController {
 
   @Get('csrf')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'The session’s CSRF token, for the X-CSRF-Token header' })
+  @ApiOperation({
+    summary: 'The session’s CSRF token, for the X-CSRF-Token header',
+    description:
+      'A session-authenticated app sends this token in `X-CSRF-Token` with every state-changing call (e.g. a revocation).',
+  })
   @ApiOkResponse({ type: CsrfTokenDto })
   csrf(@Req() req: Request): CsrfTokenDto {
     return { csrfToken: csrfToken(req) };
@@ -58,7 +63,11 @@ export class MeApiController {
 
   @Get('consents')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'My consents, newest first, with their status' })
+  @ApiOperation({
+    summary: 'My consents, newest first, with their status',
+    description:
+      'The logged-in citizen’s consents: service, datasets, purpose and legal basis, dates, status (`active`, `revoked`, `expired`).',
+  })
   @ApiOkResponse({ type: CitizenConsentListDto })
   async consents(@CurrentCitizen() citizen: CitizenPrincipal): Promise<CitizenConsentListDto> {
     const items = await this.me.listConsents(citizen.citizenId);
@@ -74,6 +83,7 @@ export class MeApiController {
       'Effective at once; idempotent on an already revoked consent. Another citizen’s consent is 404.',
   })
   @ApiHeader({ name: CSRF_HEADER, required: true, description: 'From GET /api/v1/me/csrf' })
+  @ApiParam({ name: 'consentId', description: 'Consent id (uuid)' })
   @ApiNoContentResponse({ description: 'Revoked' })
   @ApiProblems(403, 404)
   async revoke(

@@ -12,7 +12,7 @@ import {
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { CitizenSessionGuard, CurrentCitizen, csrfToken } from '../identity/index.js';
+import { CitizenSessionGuard, CurrentCitizen, citizenOf, csrfToken } from '../identity/index.js';
 import type { CitizenPrincipal } from '../identity/index.js';
 import { CitizenPageFilter } from './citizen-page.filter.js';
 import { FormCsrfGuard } from './csrf.guard.js';
@@ -20,11 +20,14 @@ import { RevokeFormDto } from './dto/decision.dto.js';
 import { ConsentIdPipe, sendHtml } from './http.js';
 import { MeService } from './me.service.js';
 import { mePage } from './pages/me.page.js';
+import { welcomePage } from './pages/welcome.page.js';
 
-/** The citizen's home (HTML): consents, revocation, access log. */
+/**
+ * The citizen's home (HTML): consents, revocation, access log. Without a session, `/me` is a
+ * landing page with FranceConnect's button (no silent jump to FranceConnect).
+ */
 @ApiExcludeController()
 @Controller('me')
-@UseGuards(CitizenSessionGuard)
 @UseFilters(CitizenPageFilter)
 export class MeController {
   constructor(private readonly me: MeService) {}
@@ -35,12 +38,16 @@ export class MeController {
    */
   @Get()
   async home(
-    @CurrentCitizen() citizen: CitizenPrincipal,
     @Query('avant') before: unknown,
     @Query('revoque') revoked: unknown,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
+    const citizen = citizenOf(req);
+    if (!citizen) {
+      sendHtml(res, welcomePage(`/auth/login?returnTo=${encodeURIComponent('/me')}`));
+      return;
+    }
     const view = await this.me.home(citizen.citizenId, {
       before: typeof before === 'string' ? before : undefined,
       revokedId: typeof revoked === 'string' ? revoked : undefined,
@@ -49,7 +56,7 @@ export class MeController {
   }
 
   @Post('consents/:consentId/revoke')
-  @UseGuards(FormCsrfGuard)
+  @UseGuards(CitizenSessionGuard, FormCsrfGuard)
   async revoke(
     @Param('consentId', ConsentIdPipe) consentId: string,
     @Body() _body: RevokeFormDto,

@@ -8,18 +8,33 @@ export const CONSENT_PAGE = {
   title: 'Demande de partage de vos justificatifs',
   intro: (service: string) =>
     `${service} demande à récupérer directement auprès des administrations concernées les justificatifs ci-dessous. Rien ne sera transmis sans votre accord.`,
+  summaryHeading: 'La demande en bref',
+  summaryWho: 'Qui demande',
+  summaryWhy: 'Pour quoi',
+  summaryWhat: 'Quels justificatifs',
+  summaryHowLong: 'Jusqu’à quand',
+  withinFrame: 'dans le cadre suivant :',
+  detailsHeading: 'Le détail de la demande',
   whoHeading: 'Qui demande ?',
   siret: 'SIRET',
   whyHeading: 'Pourquoi ?',
-  purpose: 'Finalité',
+  habilitationPurpose: 'Cadre autorisé',
+  habilitationPurposeHint:
+    'Ce que la loi permet à ce service de demander, et pourquoi (son habilitation).',
+  purpose: 'Votre démarche',
+  purposeHint: 'Le cas précis pour lequel le service vous demande ces justificatifs.',
   legalBasis: 'Cadre juridique',
   legalBasisLink: 'Lire le texte',
   whatHeading: 'Quelles données ?',
   providedBy: 'Fourni par',
   fieldsCaption: (title: string) => `Informations contenues dans « ${title} »`,
+  moreFields: (n: number) =>
+    n === 1 ? 'Voir 1 autre information' : `Voir les ${n} autres informations`,
   noFields: 'Le fournisseur n’a pas détaillé les informations de ce justificatif.',
   howLongHeading: 'Pour combien de temps ?',
   until: (date: string) => `Jusqu’au ${date}`,
+  onceShort: 'accès unique',
+  periodicShort: 'accès répété',
   once: 'Accès unique : chaque justificatif ne pourra être consulté qu’une seule fois.',
   periodic:
     'Accès répété : le service pourra consulter à nouveau ces justificatifs tant que votre accord est valable, pour tenir son dossier à jour.',
@@ -46,9 +61,8 @@ export const PREVIEW_PAGE = {
     'Cette administration a répondu de façon inattendue : l’aperçu de ce justificatif n’est pas disponible.',
   datasetUnavailable: 'Ce justificatif n’est plus proposé par le fournisseur pour le moment.',
   empty: 'Non renseigné',
-  yes: 'Oui',
-  no: 'Non',
   item: (n: number) => `Élément ${n}`,
+  tooDeep: 'Détail non affiché',
   none: 'Aucun',
   back: 'Revenir à la demande pour donner ma réponse',
 } as const;
@@ -61,17 +75,34 @@ export const ME_PAGE = {
     `Votre accord donné à ${service} est retiré. Plus aucun justificatif ne lui sera transmis à ce titre.`,
   noConsent: 'Vous n’avez donné aucun accord pour le moment.',
   consentsHeading: 'Mes accords',
-  status: { active: 'Actif', revoked: 'Retiré', expired: 'Expiré' },
+  status: { active: 'Actif', used: 'Utilisé', revoked: 'Retiré', expired: 'Expiré' },
   datasets: 'Justificatifs',
-  purpose: 'Finalité',
+  habilitationPurpose: 'Cadre autorisé',
+  purpose: 'Votre démarche',
   legalBasis: 'Cadre juridique',
   givenOn: 'Accordé le',
   validUntil: 'Valable jusqu’au',
   revokedOn: 'Retiré le',
   expiredOn: 'Expiré le',
-  mode: { once: 'Accès unique', periodic: 'Accès répété' },
-  fetchCount: (n: number) =>
-    n === 0 ? 'Aucune consultation' : n === 1 ? '1 consultation' : `${n} consultations`,
+  /** What the consent allows and what was done with it, without ambiguity. */
+  usage: {
+    once: (served: number, total: number) =>
+      served === 0
+        ? total === 1
+          ? 'Accès unique : le justificatif n’a pas encore été transmis.'
+          : `Accès unique : aucun des ${total} justificatifs n’a encore été transmis.`
+        : served >= total
+          ? total === 1
+            ? 'Accès unique : le justificatif a été transmis ; l’accord est utilisé.'
+            : `Accès unique : les ${total} justificatifs ont été transmis ; l’accord est utilisé.`
+          : `Accès unique : ${served} justificatif${served > 1 ? 's' : ''} sur ${total} transmis.`,
+    periodic: (count: number) =>
+      count === 0
+        ? 'Accès répété : aucune transmission pour le moment.'
+        : count === 1
+          ? 'Accès répété : transmis 1 fois jusqu’ici.'
+          : `Accès répété : transmis ${count} fois jusqu’ici.`,
+  },
   revoke: 'Retirer mon accord',
   revokeContext: (service: string, date: string) => `donné à ${service} le ${date}`,
   accessesHeading: 'Qui a consulté mes données',
@@ -91,6 +122,21 @@ export const ME_PAGE = {
   franceConnectScopes: 'Données autorisées sur FranceConnect',
   olderAccesses: 'Consultations plus anciennes',
   newestAccesses: 'Revenir aux consultations les plus récentes',
+} as const;
+
+/** The logged-out landing of /me: what the space is, and FranceConnect's button. */
+export const WELCOME_PAGE = {
+  title: 'Mes accords de partage',
+  lead: 'Passerelle permet à une administration de récupérer, avec votre accord, les justificatifs qu’une autre administration détient déjà sur vous : vous n’avez plus à les fournir vous-même.',
+  whatHeading: 'Dans votre espace, vous pouvez',
+  what: [
+    'voir chaque accord que vous avez donné : à quel service, pour quels justificatifs, pourquoi et jusqu’à quand ;',
+    'retirer un accord à tout moment : il cesse aussitôt de permettre la transmission ;',
+    'voir qui a consulté vos données, quand, et avec quel résultat.',
+  ],
+  loginHeading: 'Accéder à mon espace',
+  loginHint:
+    'Vous vous identifiez avec FranceConnect, avec un compte que vous avez déjà (impots.gouv.fr, ameli.fr, l’Identité Numérique La Poste…). Passerelle ne crée pas de compte et ne conserve pas votre mot de passe.',
 } as const;
 
 /** What an access-log row says happened, in plain French (keyed by the audit outcome/code). */
@@ -212,3 +258,119 @@ export const ERROR_PAGE = {
     },
   } as Record<number, { title: string; message: string }>,
 } as const;
+
+/**
+ * The footer's mandatory pages (DSFR). Each statement is true of the code: the cookies page is
+ * checked by the browser journey (only the session cookie), the retention of identity by the
+ * consent tests (shredded on revocation and expiry).
+ */
+export const INFO_PAGES: Record<
+  'accessibilite' | 'mentions-legales' | 'donnees-personnelles' | 'cookies',
+  { title: string; sections: Array<{ heading: string; paragraphs: string[] }> }
+> = {
+  'mentions-legales': {
+    title: 'Mentions légales',
+    sections: [
+      {
+        heading: 'Éditeur',
+        paragraphs: [
+          'Ce service est édité et exploité par l’administration qui l’a mis en place (l’opérateur). Passerelle est un logiciel libre, publié sous licence EUPL-1.2 : son code peut être lu, réutilisé et vérifié par chacun.',
+        ],
+      },
+      {
+        heading: 'Hébergement',
+        paragraphs: [
+          'Le service est hébergé par l’opérateur ou par l’hébergeur qu’il a choisi. Les pages et leurs ressources (feuilles de style, icônes, polices) sont servies par le service lui-même : aucun tiers n’apprend que vous le consultez.',
+        ],
+      },
+      {
+        heading: 'Propriété intellectuelle',
+        paragraphs: [
+          'Sauf mention contraire, les contenus de ce site sont proposés sous licence etalab-2.0. Le système de design de l’État (DSFR) et la Marianne sont utilisés selon leurs conditions d’usage.',
+        ],
+      },
+    ],
+  },
+  'donnees-personnelles': {
+    title: 'Données personnelles',
+    sections: [
+      {
+        heading: 'Ce que fait Passerelle',
+        paragraphs: [
+          'Quand un service vous demande des justificatifs, Passerelle vous montre qui les demande, pourquoi et jusqu’à quand, puis, si vous l’acceptez, les récupère auprès de l’administration qui les détient et les transmet au service. Sans votre accord, rien n’est transmis.',
+        ],
+      },
+      {
+        heading: 'Données traitées',
+        paragraphs: [
+          'Votre identité transmise par FranceConnect (noms, prénoms, date et lieu de naissance, sexe, et votre adresse électronique si FranceConnect la transmet), pour que l’administration qui détient vos justificatifs vous retrouve ; et l’identifiant que FranceConnect attribue pour vous à Passerelle, pour retrouver vos accords.',
+          'Vos accords : le service, les justificatifs, la finalité, les dates et leur état.',
+          'Le journal des accès : qui a consulté quel justificatif, quand, pourquoi et avec quel résultat. Le contenu des justificatifs n’y est jamais conservé, seulement une empreinte qui permet de vérifier ce qui a été transmis.',
+        ],
+      },
+      {
+        heading: 'Base légale',
+        paragraphs: [
+          'Chaque service ne peut demander que les justificatifs prévus par son habilitation, pour la finalité et sur le fondement juridique que la page de demande vous indique. La transmission repose sur votre accord, que vous pouvez retirer à tout moment.',
+        ],
+      },
+      {
+        heading: 'Durées de conservation',
+        paragraphs: [
+          'Votre identité n’est conservée, chiffrée, que pendant la durée de chaque accord : elle est rendue illisible dès que vous retirez l’accord ou qu’il expire.',
+          'Les justificatifs eux-mêmes ne sont pas conservés par Passerelle.',
+          'Vos accords et le journal des accès sont conservés pour que vous et l’opérateur puissiez vérifier chaque accès ; l’opérateur en fixe la durée de conservation.',
+        ],
+      },
+      {
+        heading: 'Vos droits',
+        paragraphs: [
+          'Vous pouvez consulter vos accords et le journal des accès dans votre espace, et retirer un accord à tout moment. Vous disposez aussi des droits d’accès, de rectification, de limitation et d’opposition prévus par le règlement général sur la protection des données (RGPD).',
+          'Pour les exercer, ou pour toute question, contactez le délégué à la protection des données de l’opérateur du service. Si vous estimez, après l’avoir contacté, que vos droits ne sont pas respectés, vous pouvez adresser une réclamation à la CNIL (cnil.fr).',
+        ],
+      },
+    ],
+  },
+  cookies: {
+    title: 'Gestion des cookies',
+    sections: [
+      {
+        heading: 'Un seul cookie, strictement nécessaire',
+        paragraphs: [
+          'Passerelle ne dépose qu’un cookie, « passerelle.sid », et seulement quand vous commencez à vous identifier : il maintient votre session. Il expire après 30 minutes d’inactivité ; à votre déconnexion, la session qu’il désigne est supprimée.',
+          'Ce cookie est indispensable au service : il est exempté de consentement. Aucun cookie de mesure d’audience, de publicité ou de réseau social n’est déposé, et aucune ressource n’est chargée depuis un autre site.',
+        ],
+      },
+    ],
+  },
+  accessibilite: {
+    title: 'Déclaration d’accessibilité',
+    sections: [
+      {
+        heading: 'État de conformité',
+        paragraphs: [
+          'Passerelle est partiellement conforme avec le référentiel général d’amélioration de l’accessibilité (RGAA), version 4.1 : aucun audit complet n’a encore été réalisé.',
+        ],
+      },
+      {
+        heading: 'Ce qui est vérifié',
+        paragraphs: [
+          'Chaque page du parcours est vérifiée automatiquement, sur ordinateur (1280 pixels) et sur téléphone (375 pixels), avec l’outil axe-core : aucune erreur grave ou critique n’est acceptée. Les pages fonctionnent sans JavaScript et au clavier, et utilisent le système de design de l’État.',
+        ],
+      },
+      {
+        heading: 'Contenus non accessibles',
+        paragraphs: [
+          'Un contrôle automatique ne couvre pas tous les critères du RGAA : certains défauts peuvent subsister jusqu’à l’audit.',
+        ],
+      },
+      {
+        heading: 'Retour d’information et contact',
+        paragraphs: [
+          'Si vous n’arrivez pas à accéder à un contenu ou à un service, contactez l’opérateur du service pour être orienté vers une alternative accessible.',
+          'Si, après l’avoir contacté, vous n’avez pas obtenu de réponse satisfaisante, vous pouvez écrire au Défenseur des droits (defenseurdesdroits.fr).',
+        ],
+      },
+    ],
+  },
+};

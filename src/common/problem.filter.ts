@@ -4,7 +4,9 @@ import {
   ExceptionFilter,
   HttpException,
   HttpStatus,
+  Inject,
   Logger,
+  Optional,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ApiError, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE } from './problem.js';
@@ -103,9 +105,37 @@ export function toProblem(
   };
 }
 
+/**
+ * Renders a problem as an HTML page for a person's browser (provided by the composition root,
+ * so that `common` depends on no page module). Optional: without it every answer is JSON.
+ */
+export const PROBLEM_HTML_PAGE = Symbol('PROBLEM_HTML_PAGE');
+export type ProblemHtmlPage = (problem: Problem) => string;
+
+/** Paths of machine-facing APIs: they answer problem+json whatever `Accept` says. */
+const API_PATH = /^\/(api|oauth|\.well-known|health|metrics|docs)(\/|$|-)/;
+
+/** A GET (or HEAD) outside the machine-facing APIs: a URL a person may type or follow. */
+function isPageRequest(req: Request): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && !API_PATH.test(req.path);
+}
+
+/**
+ * Whether this request comes from a person's browser on a page URL: a GET (or HEAD) outside the
+ * APIs whose `Accept` prefers HTML to JSON (browsers send `text/html` first; API clients send
+ * JSON or `*\/*`, which picks JSON).
+ */
+export function wantsHtmlPage(req: Request): boolean {
+  if (!isPageRequest(req)) return false;
+  if (!req.headers.accept) return false;
+  return req.accepts(['application/json', PROBLEM_CONTENT_TYPE, 'text/html']) === 'text/html';
+}
+
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemFilter');
+
+  constructor(@Optional() @Inject(PROBLEM_HTML_PAGE) private readonly htmlPage?: ProblemHtmlPage) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
@@ -117,6 +147,18 @@ export class ProblemFilter implements ExceptionFilter {
       return;
     }
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    if (this.htmlPage && isPageRequest(req)) {
+      // The same URL answers HTML or JSON by `Accept`: caches must key on it.
+      res.vary('Accept');
+      if (wantsHtmlPage(req) && !(problem.status >= 300 && problem.status < 400)) {
+        res
+          .status(problem.status)
+          .set('Cache-Control', 'no-store')
+          .type('html')
+          .send(this.htmlPage(problem));
+        return;
+      }
+    }
     res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
   }
 }

@@ -56,17 +56,25 @@ export class ApiError extends HttpException {
 
 interface ValidationErrorLike {
   property: string;
+  value?: unknown;
   constraints?: Record<string, string>;
   children?: ValidationErrorLike[];
 }
 
-/** Flattens class-validator errors into `{field: 'a.b', messages}` (nested paths kept). */
+/**
+ * Flattens class-validator errors into `{field: 'a.b', messages}` (nested paths kept). A field
+ * that is simply missing gets one message, "<field> is required", not every rule it would
+ * also break (length, pattern…).
+ */
 export function validationProblem(errors: ValidationErrorLike[]): ApiError {
   const out: ProblemFieldError[] = [];
   const walk = (list: ValidationErrorLike[], prefix: string) => {
     for (const e of list) {
       const field = prefix ? `${prefix}.${e.property}` : e.property;
-      if (e.constraints) out.push({ field, messages: Object.values(e.constraints) });
+      const missing =
+        (e.value === undefined || e.value === null) && !e.children?.length && e.constraints;
+      if (missing) out.push({ field, messages: [`${field} is required`] });
+      else if (e.constraints) out.push({ field, messages: Object.values(e.constraints) });
       if (e.children?.length) walk(e.children, field);
     }
   };

@@ -16,6 +16,7 @@ import {
   ApiOAuth2,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
@@ -68,6 +69,7 @@ export class ConsentRequestsController {
   }
 
   @Get('consent-requests/:id')
+  @ApiParam({ name: 'id', description: 'Consent request id, from the creation’s answer (uuid)' })
   @ApiOperation({
     summary: 'Follow a consent request',
     description:
@@ -83,6 +85,7 @@ export class ConsentRequestsController {
   }
 
   @Get('consents/:id')
+  @ApiParam({ name: 'id', description: 'Consent id, from the request’s `consentId` (uuid)' })
   @ApiOperation({
     summary: 'Read a consent artefact and its signed receipt',
     description:

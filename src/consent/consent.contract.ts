@@ -12,7 +12,10 @@ export interface ConsentRequestView {
   id: string;
   status: 'pending' | 'approved' | 'denied' | 'expired';
   client: { clientId: string; name: string; siret: string };
+  /** The request's own purpose: the specific case, within the habilitation's. */
   purpose: string;
+  /** The habilitation's purpose: what the service is legally allowed to ask for, and why. */
+  habilitationPurpose: string;
   legalBasis: string;
   legalBasisUrl: string | null;
   datasets: Array<{
@@ -39,9 +42,13 @@ export interface CitizenConsentView {
   client: { name: string; siret: string };
   datasets: Array<{ id: string; title: string; providerName: string }>;
   purpose: string;
+  /** The habilitation's purpose (the legal frame of `purpose`). */
+  habilitationPurpose: string;
   legalBasis: string;
   fetchMode: FetchMode;
   fetchCount: number;
+  /** Datasets served at least once under this consent. */
+  servedDatasets: string[];
   createdAt: Date;
   expiresAt: Date;
   status: 'active' | 'revoked' | 'expired';

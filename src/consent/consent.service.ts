@@ -99,6 +99,7 @@ export class ConsentService implements ConsentServiceContract {
       status,
       client: { clientId: row.client.clientId, name: row.client.name, siret: row.client.siret },
       purpose: row.purpose,
+      habilitationPurpose: row.habilitation.purpose,
       legalBasis: row.habilitation.legalBasis,
       legalBasisUrl: row.habilitation.legalBasisUrl,
       datasets: row.datasets.map((id) => {
@@ -211,7 +212,10 @@ export class ConsentService implements ConsentServiceContract {
     const now = new Date();
     const rows = await this.prisma.consent.findMany({
       where: { citizenId },
-      include: { client: { select: { name: true, siret: true } } },
+      include: {
+        client: { select: { name: true, siret: true } },
+        habilitation: { select: { purpose: true } },
+      },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     });
     const datasets = await this.describeDatasets([...new Set(rows.flatMap((r) => r.datasets))]);
@@ -224,9 +228,11 @@ export class ConsentService implements ConsentServiceContract {
         providerName: datasets.get(id)?.providerName ?? '',
       })),
       purpose: r.purpose,
+      habilitationPurpose: r.habilitation.purpose,
       legalBasis: r.legalBasis,
       fetchMode: r.fetchMode as FetchMode,
       fetchCount: r.fetchCount,
+      servedDatasets: servedDatasets(r.lastFetches),
       createdAt: r.createdAt,
       expiresAt: r.expiresAt,
       status: consentStatusAt(r, now),
@@ -458,6 +464,7 @@ export class ConsentService implements ConsentServiceContract {
       citizen: citizenPseudonym(this.config.masterKey, row.clientId, citizenId),
       datasets: row.datasets,
       purpose: row.purpose,
+      habilitation_purpose: hab.purpose,
       legal_basis: hab.legalBasis,
       valid_from: now.toISOString(),
       expires_at: expiresAt.toISOString(),
@@ -536,4 +543,12 @@ export class ConsentService implements ConsentServiceContract {
         this.logger.error({ err, kind: input.kind }, 'audit event could not be written'),
       );
   }
+}
+
+/** The datasets a consent's `last_fetches` (jsonb dataset -> time) says were served. */
+function servedDatasets(lastFetches: unknown): string[] {
+  if (lastFetches === null || typeof lastFetches !== 'object' || Array.isArray(lastFetches)) {
+    return [];
+  }
+  return Object.keys(lastFetches);
 }

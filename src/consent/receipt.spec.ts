@@ -27,6 +27,7 @@ describe('receipt', () => {
       citizen: 'p',
       datasets: ['b.x', 'a.y'],
       purpose: 'p',
+      habilitation_purpose: 'h',
       legal_basis: 'l',
       valid_from: '2026-01-01T00:00:00.000Z',
       expires_at: '2026-02-01T00:00:00.000Z',

@@ -24,7 +24,10 @@ export interface ReceiptClaims {
   /** Pairwise pseudonym of the citizen for this client (see citizenPseudonym). */
   citizen: string;
   datasets: string[];
+  /** The request's purpose: the specific case. */
   purpose: string;
+  /** The habilitation's purpose: the legal purpose the case falls within. */
+  habilitation_purpose: string;
   legal_basis: string;
   /** ISO 8601 */
   valid_from: string;

@@ -137,8 +137,12 @@ export class ConsentedFetchService {
     // it names nothing that exists.
     if (!isUuid(consentId)) throw FetchErrors.consentNotFound();
     if (!DATASET_ID.test(datasetId)) throw FetchErrors.datasetNotFound();
-    // RFC 6750 §3.1: a token narrowed at issuance (`scope`) does not reach other datasets.
+    // RFC 6750 §3.1: a token narrowed at issuance (`scope`) does not reach other datasets. A
+    // dataset nobody registered is "not found" instead (the lookup is on this refusal path only).
     if (!client.scopes.includes(datasetId)) {
+      if (!(await this.registry.datasetExists(datasetId))) {
+        return this.refuse(req, FetchErrors.datasetNotFound(), null);
+      }
       return this.refuse(req, FetchErrors.insufficientScope(datasetId), null);
     }
 

@@ -11,7 +11,10 @@ export const ExchangeErrors = {
       404,
       'citizen_unknown_to_provider',
       'Citizen unknown to the provider',
-      providerMessage,
+      'The provider has no record of this citizen; its own words are in `providerMessage`.',
+      // The provider's message is French (its audience is the citizen): kept apart from the
+      // English detail, so that one answer speaks one language.
+      { providerMessage },
     ),
   providerDisabled: (providerId: string) =>
     new ApiError(

@@ -22,14 +22,22 @@ export class HealthController {
   ) {}
 
   @Get('health/live')
-  @ApiOperation({ summary: 'Liveness: the process answers' })
+  @ApiOperation({
+    summary: 'Liveness: the process answers',
+    description:
+      'Answers 200 as long as the process runs; checks nothing else. For a container’s liveness probe. Never rate-limited.',
+  })
   @HealthCheck()
   live() {
     return this.health.check([]);
   }
 
   @Get('health/ready')
-  @ApiOperation({ summary: 'Readiness: the database answers' })
+  @ApiOperation({
+    summary: 'Readiness: the database answers',
+    description:
+      'Answers 200 when this instance can serve (its database answers), 503 otherwise. For a load balancer’s readiness probe. Never rate-limited.',
+  })
   @ApiOkResponse({ description: 'Ready' })
   @ApiServiceUnavailableResponse({ description: 'Not ready' })
   @HealthCheck()

@@ -2,17 +2,13 @@
  * The identity module's HTML pages (French, DSFR shell, no JavaScript). User-facing text of
  * login errors lives in errors.ts (LOGIN_ERROR_TEXT); the rest is here.
  */
-import { escapeHtml, renderPage } from '../citizen/layout.js';
+import { escapeHtml, franceConnectButton, renderPage } from '../citizen/layout.js';
 import { LOGIN_ERROR_TEXT, type LoginErrorCode } from './errors.js';
 import type { CitizenPrincipal } from './identity.types.js';
 
 export function loginErrorPage(code: LoginErrorCode, requestId: string): string {
   const text = LOGIN_ERROR_TEXT[code];
-  const retry = code.startsWith('logout_')
-    ? ''
-    : `<ul class="fr-btns-group fr-btns-group--inline-md">
-  <li><a class="fr-btn" href="/auth/login">Se connecter avec FranceConnect</a></li>
-</ul>`;
+  const retry = code.startsWith('logout_') ? '' : franceConnectButton('/auth/login');
   return renderPage({
     title: text.title,
     body: `<div class="fr-alert fr-alert--error fr-mb-4w" role="alert">
@@ -34,9 +30,7 @@ export function loggedOutPage(providerReached: boolean): string {
     title: 'Vous êtes déconnecté',
     body: `<p>Vous êtes déconnecté de Passerelle${providerReached ? ' et de FranceConnect' : ''}.</p>
 ${note}
-<ul class="fr-btns-group fr-btns-group--inline-md">
-  <li><a class="fr-btn fr-btn--secondary" href="/auth/login">Se reconnecter</a></li>
-</ul>`,
+${franceConnectButton('/auth/login')}`,
   });
 }
 

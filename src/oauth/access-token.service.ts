@@ -33,6 +33,9 @@ export interface IssuedToken {
 }
 
 /** Issues and checks client access tokens (RFC 9068 profile, ES256, signed by our keys). */
+/** One answer for a bad signature, algorithm, audience, type, or a suspended client. */
+const TOKEN_INVALID = 'The access token is not valid (signature, issuer, audience or client).';
+
 @Injectable()
 export class AccessTokenService {
   /**
@@ -71,15 +74,24 @@ export class AccessTokenService {
 
   /**
    * Verifies a bearer token and that its client is still active. Throws a 401 `invalid_token`
-   * problem on any failure, with the same detail whatever the cause (signature, algorithm,
-   * expiry, audience, suspended client): the caller learns only that the token is not good.
+   * problem on any failure: "expired" for a token of ours past its lifetime (the client should
+   * get a new one), else one detail whatever the cause (signature, algorithm, audience,
+   * suspended client): the caller learns only that the token is not good.
    */
   async authenticate(token: string): Promise<AuthenticatedClient> {
     let payload;
     try {
       payload = await this.verify(token);
-    } catch {
-      throw invalidToken('The access token is invalid or expired.', true);
+    } catch (err) {
+      // jose checks the signature before the claims: "expired" is said only of a token we
+      // signed, so it tells a forger nothing. Anything else stays one undifferentiated answer.
+      if ((err as { code?: unknown })?.code === 'ERR_JWT_EXPIRED') {
+        throw invalidToken(
+          'The access token has expired: request a new one at /oauth/token.',
+          true,
+        );
+      }
+      throw invalidToken(TOKEN_INVALID, true);
     }
     const clientId = payload.client_id;
     if (
@@ -87,11 +99,11 @@ export class AccessTokenService {
       payload.sub !== clientId ||
       typeof payload.jti !== 'string'
     ) {
-      throw invalidToken('The access token is invalid or expired.', true);
+      throw invalidToken(TOKEN_INVALID, true);
     }
     const client = await this.clients.get(clientId);
     if (!client || client.status !== 'active') {
-      throw invalidToken('The access token is invalid or expired.', true);
+      throw invalidToken(TOKEN_INVALID, true);
     }
     const scope = typeof payload.scope === 'string' ? payload.scope : '';
     return { ...client, scopes: scope.split(' ').filter(Boolean), tokenId: payload.jti };

@@ -25,7 +25,11 @@ export class OAuthController {
 
   @Get('.well-known/oauth-authorization-server')
   @Header('Cache-Control', 'public, max-age=300')
-  @ApiOperation({ summary: 'Authorization server metadata (RFC 8414)' })
+  @ApiOperation({
+    summary: 'Authorization server metadata (RFC 8414)',
+    description:
+      'Issuer, token endpoint, supported client authentication methods and signing algorithms, JWKS URI. Clients may configure themselves from it.',
+  })
   @ApiOkResponse({ type: AuthorizationServerMetadataDto })
   metadata(): Promise<AuthorizationServerMetadataDto> {
     return this.oauth.metadata();

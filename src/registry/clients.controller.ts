@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
 import { ApiProblems } from '../common/api-problems.decorator.js';
 import { AdminApi } from './admin-api.decorator.js';
 import { AdminAction } from './admin-audit.interceptor.js';
@@ -36,7 +36,11 @@ export class ClientsController {
 
   @Get()
   @AdminAction('client', 'list')
-  @ApiOperation({ summary: 'List clients (keyset pagination, oldest first)' })
+  @ApiOperation({
+    summary: 'List clients (keyset pagination, oldest first)',
+    description:
+      'Registered requesting services, oldest first, without their secrets. Page with `cursor` = the previous page’s `nextCursor`.',
+  })
   @ApiOkResponse({ type: ClientPageDto })
   @ApiProblems(400)
   list(@Query() query: ClientListQueryDto): Promise<ClientPageDto> {
@@ -44,6 +48,11 @@ export class ClientsController {
   }
 
   @Get(':id')
+  @ApiOperation({
+    summary: 'Read a client',
+    description: 'One requesting service by its internal id, without its secret.',
+  })
+  @ApiParam({ name: 'id', description: 'Client’s internal id (uuid)' })
   @AdminAction('client', 'read')
   @ApiOkResponse({ type: ClientDto })
   @ApiProblems(404)
@@ -53,7 +62,12 @@ export class ClientsController {
 
   @Patch(':id')
   @AdminAction('client', 'update')
-  @ApiOperation({ summary: 'Change a client; `status: "suspended"` takes effect at once' })
+  @ApiOperation({
+    summary: 'Change a client; `status: "suspended"` takes effect at once',
+    description:
+      'Only the fields given change. A suspended client’s tokens and fetches are refused at its next request, on every instance.',
+  })
+  @ApiParam({ name: 'id', description: 'Client’s internal id (uuid)' })
   @ApiOkResponse({ type: ClientDto })
   @ApiProblems(400, 404)
   update(@Param('id') clientId: string, @Body() body: UpdateClientDto): Promise<ClientDto> {
@@ -64,7 +78,12 @@ export class ClientsController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @AdminAction('client', 'rotate_secret')
-  @ApiOperation({ summary: 'Replace a client’s secret; the new one is shown this once' })
+  @ApiOperation({
+    summary: 'Replace a client’s secret; the new one is shown this once',
+    description:
+      'The previous secret stops working at once. The new secret is in this answer only: it is stored hashed.',
+  })
+  @ApiParam({ name: 'id', description: 'Client’s internal id (uuid)' })
   @ApiOkResponse({ type: ClientSecretDto })
   @ApiProblems(404, 409)
   rotateSecret(@Param('id') clientId: string): Promise<ClientSecretDto> {

@@ -4,6 +4,7 @@ import {
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
 } from '@nestjs/swagger';
 import { ApiProblems } from '../common/api-problems.decorator.js';
 import { AdminApi } from './admin-api.decorator.js';
@@ -24,7 +25,11 @@ export class DatasetsController {
 
   @Post()
   @AdminAction('dataset', 'create')
-  @ApiOperation({ summary: 'Register a dataset of an existing provider' })
+  @ApiOperation({
+    summary: 'Register a dataset of an existing provider',
+    description:
+      'A dataset is one kind of proof a provider serves: its path, the identity parameters it needs, the JSON Schema every answer must match, and the French descriptions of its fields that citizens read (conventions: a description ending with `(en euros)` shows the value as an amount; one ending with `[F = femme ; M = homme]` explains codes).',
+  })
   @ApiCreatedResponse({ type: DatasetDto })
   @ApiProblems(400, 409)
   create(@Body() body: CreateDatasetDto): Promise<DatasetDto> {
@@ -33,7 +38,11 @@ export class DatasetsController {
 
   @Get()
   @AdminAction('dataset', 'list')
-  @ApiOperation({ summary: 'List datasets (keyset pagination, oldest first)' })
+  @ApiOperation({
+    summary: 'List datasets (keyset pagination, oldest first)',
+    description:
+      'Registered datasets, oldest first, optionally of one provider or one status. Page with `cursor` = the previous page’s `nextCursor`.',
+  })
   @ApiOkResponse({ type: DatasetPageDto })
   @ApiProblems(400)
   list(@Query() query: DatasetListQueryDto): Promise<DatasetPageDto> {
@@ -42,6 +51,11 @@ export class DatasetsController {
 
   @Get(':id')
   @AdminAction('dataset', 'read')
+  @ApiOperation({
+    summary: 'Read a dataset',
+    description: 'One dataset by its id, with its response schema and field descriptions.',
+  })
+  @ApiParam({ name: 'id', description: 'Dataset id', example: 'cnaf.quotient_familial' })
   @ApiOkResponse({ type: DatasetDto })
   @ApiProblems(404)
   get(@Param('id') id: string): Promise<DatasetDto> {
@@ -50,6 +64,12 @@ export class DatasetsController {
 
   @Patch(':id')
   @AdminAction('dataset', 'update')
+  @ApiOperation({
+    summary: 'Change a dataset',
+    description:
+      'Only the fields given change. A new response schema applies to the next fetch; disabling a dataset refuses its fetches at once.',
+  })
+  @ApiParam({ name: 'id', description: 'Dataset id', example: 'cnaf.quotient_familial' })
   @ApiOkResponse({ type: DatasetDto })
   @ApiProblems(400, 404)
   update(@Param('id') id: string, @Body() body: UpdateDatasetDto): Promise<DatasetDto> {
@@ -59,7 +79,12 @@ export class DatasetsController {
   @Delete(':id')
   @HttpCode(204)
   @AdminAction('dataset', 'delete')
-  @ApiOperation({ summary: 'Delete a dataset nothing refers to (else 409: disable it instead)' })
+  @ApiOperation({
+    summary: 'Delete a dataset nothing refers to (else 409: disable it instead)',
+    description:
+      'Deletion is refused (409) while a habilitation or a consent refers to the dataset. Disable it instead.',
+  })
+  @ApiParam({ name: 'id', description: 'Dataset id', example: 'cnaf.quotient_familial' })
   @ApiNoContentResponse()
   @ApiProblems(404, 409)
   remove(@Param('id') id: string): Promise<void> {

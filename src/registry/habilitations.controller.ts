@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
 import { ApiProblems } from '../common/api-problems.decorator.js';
 import { AdminApi } from './admin-api.decorator.js';
 import { AdminAction } from './admin-audit.interceptor.js';
@@ -28,6 +28,8 @@ export class HabilitationsController {
   @AdminAction('habilitation', 'create')
   @ApiOperation({
     summary: 'Grant a client the right to ask for datasets, for a purpose, on a legal basis',
+    description:
+      'The habilitation’s purpose and legal basis are what citizens read as the legal frame of every request made under it; a request’s own purpose is the specific case within it. Consents may last at most `maxDurationDays`.',
   })
   @ApiCreatedResponse({ type: HabilitationDto })
   @ApiProblems(400)
@@ -37,7 +39,11 @@ export class HabilitationsController {
 
   @Get()
   @AdminAction('habilitation', 'list')
-  @ApiOperation({ summary: 'List habilitations (keyset pagination, oldest first)' })
+  @ApiOperation({
+    summary: 'List habilitations (keyset pagination, oldest first)',
+    description:
+      'Habilitations, oldest first. Page with `cursor` = the previous page’s `nextCursor`.',
+  })
   @ApiOkResponse({ type: HabilitationPageDto })
   @ApiProblems(400)
   list(@Query() query: HabilitationListQueryDto): Promise<HabilitationPageDto> {
@@ -45,6 +51,12 @@ export class HabilitationsController {
   }
 
   @Get(':id')
+  @ApiOperation({
+    summary: 'Read a habilitation',
+    description:
+      'One habilitation by its id: client, datasets, purpose, legal basis, maximum duration, validity.',
+  })
+  @ApiParam({ name: 'id', description: 'Habilitation id (uuid)' })
   @AdminAction('habilitation', 'read')
   @ApiOkResponse({ type: HabilitationDto })
   @ApiProblems(404)
@@ -59,6 +71,7 @@ export class HabilitationsController {
     description:
       '`status: "revoked"` stops every fetch under it at once and is final (later changes: 409).',
   })
+  @ApiParam({ name: 'id', description: 'Habilitation id (uuid)' })
   @ApiOkResponse({ type: HabilitationDto })
   @ApiProblems(400, 404, 409)
   update(

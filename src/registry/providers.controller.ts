@@ -4,6 +4,7 @@ import {
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
 } from '@nestjs/swagger';
 import { ApiProblems } from '../common/api-problems.decorator.js';
 import { AdminApi } from './admin-api.decorator.js';
@@ -24,7 +25,11 @@ export class ProvidersController {
 
   @Post()
   @AdminAction('provider', 'create')
-  @ApiOperation({ summary: 'Register a data provider (its secret is encrypted, never returned)' })
+  @ApiOperation({
+    summary: 'Register a data provider (its secret is encrypted, never returned)',
+    description:
+      'A data provider is an administration’s HTTP API (base URL, authentication, timeout, concurrency cap). Its credentials are encrypted with AES-256-GCM under MASTER_KEY and never returned by any call.',
+  })
   @ApiCreatedResponse({ type: ProviderDto })
   @ApiProblems(400, 409)
   create(@Body() body: CreateProviderDto): Promise<ProviderDto> {
@@ -33,7 +38,11 @@ export class ProvidersController {
 
   @Get()
   @AdminAction('provider', 'list')
-  @ApiOperation({ summary: 'List providers (keyset pagination, oldest first)' })
+  @ApiOperation({
+    summary: 'List providers (keyset pagination, oldest first)',
+    description:
+      'Registered providers, oldest first, without their secrets. Page with `cursor` = the previous page’s `nextCursor`.',
+  })
   @ApiOkResponse({ type: ProviderPageDto })
   @ApiProblems(400)
   list(@Query() query: ProviderListQueryDto): Promise<ProviderPageDto> {
@@ -42,6 +51,11 @@ export class ProvidersController {
 
   @Get(':id')
   @AdminAction('provider', 'read')
+  @ApiOperation({
+    summary: 'Read a provider',
+    description: 'One provider by its id, without its secret.',
+  })
+  @ApiParam({ name: 'id', description: 'Provider id', example: 'cnaf' })
   @ApiOkResponse({ type: ProviderDto })
   @ApiProblems(404)
   get(@Param('id') id: string): Promise<ProviderDto> {
@@ -52,7 +66,10 @@ export class ProvidersController {
   @AdminAction('provider', 'update')
   @ApiOperation({
     summary: 'Change a provider; `auth`, when given, replaces the whole authentication',
+    description:
+      'Only the fields given change. Disabling a provider (`status: "disabled"`) makes its datasets answer 503 `provider_disabled` at once.',
   })
+  @ApiParam({ name: 'id', description: 'Provider id', example: 'cnaf' })
   @ApiOkResponse({ type: ProviderDto })
   @ApiProblems(400, 404)
   update(@Param('id') id: string, @Body() body: UpdateProviderDto): Promise<ProviderDto> {
@@ -64,7 +81,10 @@ export class ProvidersController {
   @AdminAction('provider', 'delete')
   @ApiOperation({
     summary: 'Delete a provider no dataset refers to (else 409: disable it instead)',
+    description:
+      'Deletion is refused (409) while a dataset refers to the provider: the audit log must keep naming it. Disable it instead.',
   })
+  @ApiParam({ name: 'id', description: 'Provider id', example: 'cnaf' })
   @ApiNoContentResponse()
   @ApiProblems(404, 409)
   remove(@Param('id') id: string): Promise<void> {

@@ -27,6 +27,15 @@ export class RegistryService {
   ) {}
 
   /**
+   * Whether a dataset of this id is registered, whatever its status. Index: primary key.
+   * For answers that must tell "no such dataset" from "not yours to ask".
+   */
+  async datasetExists(id: string): Promise<boolean> {
+    const row = await this.prisma.dataset.findUnique({ where: { id }, select: { id: true } });
+    return row !== null;
+  }
+
+  /**
    * The dataset and its provider, when both are active; else null.
    * Index: dataset primary key, then provider primary key (one join).
    */

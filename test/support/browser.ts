@@ -1,15 +1,15 @@
 /**
  * What the citizen-facing tests need: a real headless Chromium (playwright-core driving
- * Debian's `/usr/bin/chromium`; playwright never downloads a browser here), and the whole stack
+ * Debian's Chromium, see `findChromium`; playwright never downloads a browser here), and the whole stack
  * of a consent journey: FranceConnect sandbox, demo providers checking the gateway's signed
  * assertions, the gateway, a seeded registry, and a requesting service's redirect URI served by
  * a tiny local server that records what it receives.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import {
   startFranceConnectSandbox,
   type FranceConnectSandbox,
@@ -21,10 +21,49 @@ import { freePort, startGateway, type TestGateway } from './gateway.js';
 import { seedDemoRegistry, type ClientInput, type DemoRegistry } from './operator.js';
 import { randomBytes } from 'node:crypto';
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+/**
+ * Where a Chromium is: `CHROMIUM_PATH` when set, else the first of Debian's and other usual
+ * install paths that exists, else null (the browser tests are then skipped, saying how to get
+ * one). `.ci/run` installs Debian's, so CI always runs them.
+ */
+export function findChromium(
+  candidates: Array<string | undefined> = [
+    process.env.CHROMIUM_PATH,
+    '/usr/bin/chromium',
+    '/usr/bin/chromium-browser',
+    '/usr/bin/google-chrome',
+    '/usr/bin/google-chrome-stable',
+  ],
+): string | null {
+  return (
+    candidates
+      .filter((p): p is string => typeof p === 'string' && p.length > 0)
+      .find((p) => existsSync(p)) ?? null
+  );
+}
 
-/** Headless Debian Chromium with the flags a sandboxed CI machine needs. */
+export const CHROMIUM_PATH = findChromium();
+
+/** The one line printed when no browser is found. */
+export const NO_CHROMIUM_MESSAGE =
+  'browser tests skipped: no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)';
+
+/**
+ * `describe` when a Chromium is installed, else `describe.skip` after one visible line saying
+ * how to get the browser tests (jest also lists them as skipped).
+ */
+export function describeWithBrowser(name: string, fn: () => void): void {
+  if (CHROMIUM_PATH) {
+    describe(name, fn);
+    return;
+  }
+  process.stderr.write(`\n${NO_CHROMIUM_MESSAGE}\n`);
+  describe.skip(name, fn);
+}
+
+/** Headless Chromium with the flags a sandboxed CI machine needs. */
 export function launchChromium(): Promise<Browser> {
+  if (!CHROMIUM_PATH) throw new Error(NO_CHROMIUM_MESSAGE);
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -38,6 +77,67 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/** The two widths every page is checked at: a desktop and a small phone. */
+export const WIDTHS = [
+  { name: 'desktop', width: 1280, height: 900 },
+  { name: 'phone', width: 375, height: 740 },
+] as const;
+
+const AXE_SOURCE = readFileSync(
+  join(process.cwd(), 'node_modules', 'axe-core', 'axe.min.js'),
+  'utf8',
+);
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: Array<{ target: unknown; failureSummary?: string }>;
+}
+
+/** Runs axe-core (WCAG 2.x A/AA rules) in the page; returns its violations. */
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run: (...a: unknown[]) => Promise<unknown> } })
+      .axe;
+    const result = (await axe.run(document, {
+      runOnly: {
+        type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'],
+      },
+    })) as { violations: AxeViolation[] };
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })),
+    }));
+  });
+}
+
+/**
+ * Checks the page as it is at each width: axe-core finds no serious or critical violation, and
+ * a full-page screenshot goes to `test/artifacts/<name>-<width>.png`. Leaves the page at the
+ * desktop width. Returns every violation (minor and moderate included) for a closer look.
+ */
+export async function checkPage(page: Page, name: string): Promise<AxeViolation[]> {
+  const all: AxeViolation[] = [];
+  for (const w of [...WIDTHS].reverse()) {
+    await page.setViewportSize({ width: w.width, height: w.height });
+    const violations = await axeViolations(page);
+    all.push(...violations);
+    await page.screenshot({ path: artifactPath(`${name}-${w.width}.png`), fullPage: true });
+    const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    if (serious.length > 0) {
+      throw new Error(
+        `axe: ${serious.length} serious/critical violation(s) on ${name} at ${w.width} px: ${JSON.stringify(serious, null, 2)}`,
+      );
+    }
+  }
+  return all;
 }
 
 /** `test/artifacts/<name>` (git-ignored), the folder created if needed. */

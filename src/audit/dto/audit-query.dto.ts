@@ -33,30 +33,41 @@ export class AuditQueryDto {
   @IsUUID()
   citizenId?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'Consent id' })
   @IsOptional()
   @IsUUID()
   consentId?: string;
 
-  @ApiPropertyOptional({ example: 'cnaf.quotient_familial' })
+  @ApiPropertyOptional({ description: 'Dataset id', example: 'cnaf.quotient_familial' })
   @IsOptional()
   @IsString()
   @MaxLength(100)
   datasetId?: string;
 
-  @ApiPropertyOptional({ example: 'ok' })
+  @ApiPropertyOptional({
+    description: 'Outcome: `success`, `refused` or `error`',
+    example: 'success',
+  })
   @IsOptional()
   @IsString()
   @Matches(/^[a-z0-9_]{1,64}$/)
   outcome?: string;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    description: 'Events at or after this instant',
+  })
   @IsOptional()
   @Type(() => Date)
   @IsDate()
   from?: Date;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    description: 'Events before this instant',
+  })
   @IsOptional()
   @Type(() => Date)
   @IsDate()
@@ -70,7 +81,12 @@ export class AuditQueryDto {
   @Matches(/^\d{1,19}$/)
   before?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 500,
+    default: 100,
+    description: 'Events per page',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -86,7 +86,12 @@ export class AccessQueryDto {
   @Matches(/^\d{1,19}$/, { message: 'before must be a cursor given by this API' })
   before?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_ACCESS_PAGE_SIZE, default: ACCESS_PAGE_SIZE })
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_ACCESS_PAGE_SIZE,
+    default: ACCESS_PAGE_SIZE,
+    description: 'Accesses per page',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -11,6 +11,7 @@ function requestView(overrides: Partial<ConsentRequestView> = {}): ConsentReques
       siret: '21690123100011',
     },
     purpose: 'Calcul du tarif de la restauration scolaire',
+    habilitationPurpose: 'Tarification sociale des services périscolaires',
     legalBasis: 'Article L. 114-8 du CRPA',
     legalBasisUrl: 'https://www.legifrance.gouv.fr/codes/article_lc/LEGIARTI000031367412',
     datasets: [
@@ -50,8 +51,12 @@ describe('consent page', () => {
     );
     expect(html).toContain('Quotient familial CAF &amp; MSA');
     expect(html).toContain('Caisse nationale des allocations familiales (CNAF)');
-    expect(html).toContain('Montant du quotient familial (en euros)');
+    expect(html).toContain('Montant du quotient familial');
     expect(html).toContain('Enfants à charge');
+    // The legal purpose (habilitation) and the specific case (request), both.
+    expect(html).toContain(
+      '<span data-habilitation-purpose>Tarification sociale des services périscolaires</span>',
+    );
     expect(html).toContain(
       'Jusqu’au <time datetime="2027-03-14T10:00:00.000Z">14 mars 2027</time>',
     );
@@ -105,6 +110,33 @@ describe('consent page', () => {
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).toContain('&lt;script&gt;alert(&quot;purpose&quot;)&lt;/script&gt;');
     expect(html).toContain('data-dataset="d&quot;1"');
+  });
+
+  it('keeps the decision within reach: summary and buttons before the details, long lists collapsed', () => {
+    const fields: Record<string, string> = {};
+    for (let i = 1; i <= 17; i++) fields[`f${i}`] = `Information ${i}`;
+    fields.montant = 'Montant de l’impôt (en euros)';
+    fields.mention = 'Mention de situation partielle, le cas échéant';
+    const html = consentPage({
+      request: requestView({
+        datasets: [{ ...requestView().datasets[0], fields }],
+      }),
+      csrf: 't',
+    });
+    const form = html.indexOf('data-decision-form');
+    expect(html.indexOf('data-summary')).toBeLessThan(form);
+    expect(form).toBeLessThan(html.indexOf('id="quelles-donnees"'));
+    // 19 fields: the 5 first shown (the amount first, the "le cas échéant" mention last), 14 folded.
+    expect(html).toContain('<summary>Voir les 14 autres informations</summary>');
+    const shown = html.slice(
+      html.indexOf('aria-label="Informations contenues'),
+      html.indexOf('data-more-fields'),
+    );
+    expect(shown).toContain('Montant de l’impôt');
+    expect(shown).not.toContain('Mention de situation partielle');
+    expect(html.indexOf('Mention de situation partielle')).toBeGreaterThan(
+      html.indexOf('Information 17'),
+    );
   });
 
   it('leaves the legal basis link out when there is none', () => {

@@ -8,9 +8,11 @@ function consent(overrides: Partial<CitizenConsentView> = {}): CitizenConsentVie
     client: { name: 'Ville de Démo', siret: '21690123100011' },
     datasets: [{ id: 'cnaf.quotient_familial', title: 'Quotient familial', providerName: 'CNAF' }],
     purpose: 'Tarif de la cantine',
+    habilitationPurpose: 'Tarification sociale des services municipaux',
     legalBasis: 'CRPA L. 114-8',
     fetchMode: 'once',
-    fetchCount: 1,
+    fetchCount: 0,
+    servedDatasets: [],
     createdAt: new Date('2026-11-28T09:05:00Z'),
     expiresAt: new Date('2026-12-28T09:05:00Z'),
     status: 'active',
@@ -82,13 +84,65 @@ describe('/me page', () => {
       revokedService: 'Ville <de> Démo',
     });
     expect(html).toContain('Qui a consulté mes données');
-    expect(html).toContain('28 novembre 2026 à 10:06');
+    expect(html).toContain('28 novembre 2026 à 10 h 06');
     expect(html).toContain('transmis');
     expect(html).toContain('refusé : consentement révoqué');
     expect(html).toContain('href="/me?avant=41#consultations"');
     expect(html).toContain('href="/me#consultations"');
     expect(html).toContain('Votre accord donné à Ville &lt;de&gt; Démo est retiré');
     expect(html).toContain('<th scope="col">Date et heure</th>');
+    // On a phone each cell names its column (the row becomes a card).
+    expect(html).toContain('data-label="Résultat">refusé : consentement révoqué</td>');
+    expect(html).toContain('class="fr-table fr-table--no-caption pa-access-log"');
+  });
+
+  it('says plainly what a consent allows and what was done with it', () => {
+    const two = [
+      { id: 'a', title: 'A', providerName: 'P' },
+      { id: 'b', title: 'B', providerName: 'P' },
+    ];
+    const html = (c: Partial<CitizenConsentView>) =>
+      mePage({
+        consents: [consent(c)],
+        accesses: [],
+        olderCursor: null,
+        laterPage: false,
+        csrf: 't',
+      });
+    const none = html({ datasets: two });
+    expect(none).toContain('Accès unique : aucun des 2 justificatifs n’a encore été transmis.');
+    expect(none).toContain('data-display-status="active"');
+    const half = html({ datasets: two, servedDatasets: ['a'], fetchCount: 1 });
+    expect(half).toContain('Accès unique : 1 justificatif sur 2 transmis.');
+    expect(half).toContain('>Actif</p>');
+    const used = html({ datasets: two, servedDatasets: ['b', 'a'], fetchCount: 2 });
+    expect(used).toContain('les 2 justificatifs ont été transmis ; l’accord est utilisé.');
+    expect(used).toContain('>Utilisé</p>');
+    expect(used).toContain('data-status="active" data-display-status="used"');
+    // A used consent can still be withdrawn (it stops nothing more, but closes it).
+    expect(used).toContain('data-revoke-form');
+    const periodic = html({ fetchMode: 'periodic', fetchCount: 4, servedDatasets: ['a'] });
+    expect(periodic).toContain('Accès répété : transmis 4 fois jusqu’ici.');
+    // The legal purpose and the specific case, both.
+    expect(none).toContain('Votre démarche :</strong> Tarif de la cantine');
+    expect(none).toContain(
+      'Cadre autorisé :</strong> Tarification sociale des services municipaux',
+    );
+  });
+
+  it('adds extra access-log columns where a caller gives them', () => {
+    const html = mePage({
+      consents: [],
+      accesses: [access()],
+      olderCursor: null,
+      laterPage: false,
+      csrf: 't',
+      accessColumns: [{ header: 'Preuve', cell: (a) => `<a href="/x/${a.id}">télécharger</a>` }],
+    });
+    expect(html).toContain('<th scope="col">Preuve</th>');
+    expect(html).toContain(
+      'data-label="Preuve"><a href="/x/22222222-2222-4222-8222-222222222222">télécharger</a></td>',
+    );
   });
 
   it('marks accesses made via FranceConnect, with the scopes agreed there (escaped)', () => {

@@ -19,15 +19,40 @@ export interface MePageModel {
   csrf: string;
   /** Set right after a revocation: the service whose consent was just withdrawn. */
   revokedService?: string;
+  /** Extra columns of the access log, after the five standard ones. */
+  accessColumns?: AccessColumn[];
 }
 
-const BADGE: Record<CitizenConsentView['status'], string> = {
+/** What the citizen reads as the consent's state: a `once` consent fully served is "used". */
+export type DisplayStatus = CitizenConsentView['status'] | 'used';
+
+export function displayStatus(c: CitizenConsentView): DisplayStatus {
+  if (
+    c.status === 'active' &&
+    c.fetchMode === 'once' &&
+    c.datasets.length > 0 &&
+    c.datasets.every((d) => c.servedDatasets.includes(d.id))
+  ) {
+    return 'used';
+  }
+  return c.status;
+}
+
+const BADGE: Record<DisplayStatus, string> = {
   active: 'fr-badge--success',
+  used: 'fr-badge--info',
   revoked: 'fr-badge--error',
   expired: 'fr-badge--warning',
 };
 
+function usage(c: CitizenConsentView): string {
+  if (c.fetchMode === 'periodic') return T.usage.periodic(c.fetchCount);
+  const served = c.datasets.filter((d) => c.servedDatasets.includes(d.id)).length;
+  return T.usage.once(served, c.datasets.length);
+}
+
 function consentItem(c: CitizenConsentView, csrf: string): string {
+  const shown = displayStatus(c);
   const datasets = c.datasets
     .map((d) => `<li>${escapeHtml(d.title)} (${escapeHtml(d.providerName)})</li>`)
     .join('');
@@ -44,23 +69,35 @@ ${csrfField(csrf)}
 <button class="fr-btn fr-btn--secondary fr-btn--sm fr-icon-close-circle-line fr-btn--icon-left" type="submit">${escapeHtml(T.revoke)}<span class="fr-sr-only"> ${escapeHtml(T.revokeContext(c.client.name, frenchDate(c.createdAt)))}</span></button>
 </form>`
       : '';
-  return `<li class="fr-mb-5w" data-consent="${escapeHtml(c.id)}" data-status="${escapeHtml(c.status)}">
+  return `<li class="fr-mb-5w" data-consent="${escapeHtml(c.id)}" data-status="${escapeHtml(c.status)}" data-display-status="${escapeHtml(shown)}">
 <h3 class="fr-h5 fr-mb-1w">${escapeHtml(c.client.name)}</h3>
-<p class="fr-badge fr-badge--sm ${BADGE[c.status]} fr-mb-1w">${escapeHtml(T.status[c.status])}</p>
+<p class="fr-badge fr-badge--sm ${BADGE[shown]} fr-mb-1w">${escapeHtml(T.status[shown])}</p>
 <p class="fr-mb-1w"><strong>${escapeHtml(T.purpose)} :</strong> ${escapeHtml(c.purpose)}</p>
+<p class="fr-mb-1w"><strong>${escapeHtml(T.habilitationPurpose)} :</strong> ${escapeHtml(c.habilitationPurpose)}</p>
 <p class="fr-mb-1w"><strong>${escapeHtml(T.legalBasis)} :</strong> ${escapeHtml(c.legalBasis)}</p>
 <p class="fr-mb-0"><strong>${escapeHtml(T.datasets)} :</strong></p>
 <ul class="fr-mb-1w">${datasets}</ul>
 <ul class="fr-text--sm fr-mb-0">
 <li>${escapeHtml(T.givenOn)} ${timeTag(c.createdAt, frenchDateTime(c.createdAt))}</li>
 ${ending}
-<li>${escapeHtml(T.mode[c.fetchMode])} — ${escapeHtml(T.fetchCount(c.fetchCount))}</li>
+<li data-usage>${escapeHtml(usage(c))}</li>
 </ul>
 ${revoke}
 </li>`;
 }
 
-function accessRow(a: AccessEntry): string {
+/**
+ * An extra column of the access log (e.g. a download link per access): its header and its
+ * cell, already-escaped HTML. Each cell is labelled by its header on a phone.
+ */
+export interface AccessColumn {
+  header: string;
+  cell: (a: AccessEntry) => string;
+}
+
+function accessRow(a: AccessEntry, extra: AccessColumn[]): string {
+  const td = (label: string, html: string, multiline = true) =>
+    `<td${multiline ? ' class="fr-cell--multiline"' : ''} data-label="${escapeHtml(label)}">${html}</td>`;
   // API FranceConnectée: marked, with the scopes the citizen agreed to at FranceConnect.
   const via = a.viaFranceConnect
     ? `<br><span class="fr-badge fr-badge--sm fr-badge--info" data-via-franceconnect>${escapeHtml(T.viaFranceConnect)}</span>` +
@@ -69,15 +106,17 @@ function accessRow(a: AccessEntry): string {
         : '')
     : '';
   return `<tr data-access="${escapeHtml(a.id)}" data-outcome="${escapeHtml(a.outcome)}"${a.viaFranceConnect ? ' data-via="franceconnect"' : ''}>
-<td>${timeTag(a.occurredAt, frenchDateTime(a.occurredAt))}</td>
-<td class="fr-cell--multiline">${escapeHtml(a.serviceName)}${via}</td>
-<td class="fr-cell--multiline">${escapeHtml(a.datasetTitle)}</td>
-<td class="fr-cell--multiline">${escapeHtml(a.purpose ?? '')}</td>
-<td class="fr-cell--multiline">${escapeHtml(a.outcomeText)}</td>
+${td(T.columns.when, timeTag(a.occurredAt, frenchDateTime(a.occurredAt)), false)}
+${td(T.columns.service, escapeHtml(a.serviceName) + via)}
+${td(T.columns.dataset, escapeHtml(a.datasetTitle))}
+${td(T.columns.purpose, escapeHtml(a.purpose ?? ''))}
+${td(T.columns.outcome, escapeHtml(a.outcomeText))}
+${extra.map((c) => td(c.header, c.cell(a))).join('\n')}
 </tr>`;
 }
 
 function accessLog(model: MePageModel): string {
+  const extra = model.accessColumns ?? [];
   const nav: string[] = [];
   if (model.olderCursor) {
     nav.push(
@@ -92,7 +131,7 @@ function accessLog(model: MePageModel): string {
   const table =
     model.accesses.length === 0
       ? `<p>${escapeHtml(T.noAccess)}</p>`
-      : `<div class="fr-table fr-table--no-caption" data-access-log>
+      : `<div class="fr-table fr-table--no-caption pa-access-log" data-access-log>
 <div class="fr-table__wrapper">
 <div class="fr-table__container">
 <div class="fr-table__content">
@@ -104,9 +143,10 @@ function accessLog(model: MePageModel): string {
 <th scope="col">${escapeHtml(T.columns.dataset)}</th>
 <th scope="col">${escapeHtml(T.columns.purpose)}</th>
 <th scope="col">${escapeHtml(T.columns.outcome)}</th>
+${extra.map((c) => `<th scope="col">${escapeHtml(c.header)}</th>`).join('\n')}
 </tr></thead>
 <tbody>
-${model.accesses.map(accessRow).join('\n')}
+${model.accesses.map((a) => accessRow(a, extra)).join('\n')}
 </tbody>
 </table>
 </div>

@@ -3,7 +3,13 @@
  * shown as definition lists labelled with the registry's field descriptions. A dataset that
  * could not be fetched shows its own French message; the others still show.
  */
-import { frenchDate } from '../format.js';
+import {
+  type FieldFormat,
+  formatScalar,
+  GENERIC_LABEL,
+  parseFieldDescription,
+  topFields,
+} from '../fields.js';
 import { escapeHtml, renderPage } from '../layout.js';
 import { PREVIEW_PAGE as T } from '../texts.js';
 import { seg } from './html.js';
@@ -34,7 +40,6 @@ export interface PreviewPageModel {
   datasets: PreviewDataset[];
 }
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const MAX_DEPTH = 6;
 
 /** The value at a dotted path (`a.b.c`) of the provider's answer. */
@@ -48,43 +53,55 @@ export function valueAt(data: unknown, path: string): unknown {
   return current;
 }
 
-/** `nom_naissance` -> "Nom naissance": a readable label for keys below a described field. */
-export function humanizeKey(key: string): string {
-  const words = key.replace(/[_-]+/g, ' ').trim();
-  return words ? words.charAt(0).toUpperCase() + words.slice(1) : key;
+/** The label and format of the value at `path`, from the dataset's descriptions. */
+function formatOf(fields: Record<string, string>, path: string): FieldFormat | null {
+  const description = fields[path];
+  return description === undefined ? null : parseFieldDescription(description);
 }
 
-/** One value as escaped HTML: scalars as text, objects as nested lists, arrays as ordered lists. */
-export function renderValue(value: unknown, depth = 0): string {
+/**
+ * One value as escaped HTML: scalars in French (amounts, dates, yes/no, explained codes),
+ * objects as definition lists labelled by the descriptions of their own paths, arrays as
+ * ordered lists. `path` is the value's dotted path in the answer (array items keep their
+ * array's path), `fields` the dataset's descriptions.
+ */
+export function renderValue(
+  value: unknown,
+  path = '',
+  fields: Record<string, string> = {},
+  depth = 0,
+): string {
   if (value === null || value === undefined || value === '') {
     return `<span class="fr-text--sm">${escapeHtml(T.empty)}</span>`;
   }
-  if (typeof value === 'boolean') return escapeHtml(value ? T.yes : T.no);
-  if (typeof value === 'number') return escapeHtml(String(value).replace('.', ','));
-  if (typeof value === 'string') {
-    if (ISO_DATE.test(value)) {
-      const date = new Date(`${value}T12:00:00Z`);
-      if (!Number.isNaN(date.getTime())) {
-        return `<time datetime="${escapeHtml(value)}">${escapeHtml(frenchDate(date))}</time>`;
-      }
-    }
-    return escapeHtml(value);
+  if (typeof value === 'boolean' || typeof value === 'number' || typeof value === 'string') {
+    const { text, isoDate } = formatScalar(value, formatOf(fields, path));
+    return isoDate
+      ? `<time datetime="${escapeHtml(isoDate)}">${escapeHtml(text)}</time>`
+      : escapeHtml(text);
   }
-  if (depth >= MAX_DEPTH) return escapeHtml(JSON.stringify(value));
+  if (depth >= MAX_DEPTH) return escapeHtml(T.tooDeep);
   if (Array.isArray(value)) {
     if (value.length === 0) return escapeHtml(T.none);
+    if (value.length === 1) return renderValue(value[0], path, fields, depth + 1);
     return `<ol>
-${value.map((item, i) => `<li>${isComposite(item) ? `<span class="fr-sr-only">${escapeHtml(T.item(i + 1))}</span>` : ''}${renderValue(item, depth + 1)}</li>`).join('\n')}
+${value.map((item, i) => `<li>${isComposite(item) ? `<span class="fr-sr-only">${escapeHtml(T.item(i + 1))}</span>` : ''}${renderValue(item, path, fields, depth + 1)}</li>`).join('\n')}
 </ol>`;
   }
   if (typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>);
     if (entries.length === 0) return escapeHtml(T.empty);
     return `<dl class="fr-ml-2w">
-${entries.map(([k, v]) => `<dt class="fr-text--bold fr-mt-1w">${escapeHtml(humanizeKey(k))}</dt><dd class="fr-ml-0">${renderValue(v, depth + 1)}</dd>`).join('\n')}
+${entries
+  .map(([k, v]) => {
+    const childPath = path ? `${path}.${k}` : k;
+    const label = formatOf(fields, childPath)?.label ?? GENERIC_LABEL;
+    return `<dt class="fr-text--bold fr-mt-1w">${escapeHtml(label)}</dt><dd class="fr-ml-0">${renderValue(v, childPath, fields, depth + 1)}</dd>`;
+  })
+  .join('\n')}
 </dl>`;
   }
-  return escapeHtml(String(value));
+  return escapeHtml(T.empty);
 }
 
 function isComposite(value: unknown): boolean {
@@ -99,13 +116,13 @@ function outcomeHtml(d: PreviewDataset): string {
   switch (d.outcome.kind) {
     case 'ok': {
       const data = d.outcome.data;
-      const fields = Object.entries(d.fields ?? {});
+      const fields = d.fields ?? {};
       return `<dl data-preview-data>
-${fields
+${topFields(fields)
   .map(
-    ([path, label]) =>
-      `<dt class="fr-text--bold fr-mt-2w" data-field="${escapeHtml(path)}">${escapeHtml(label)}</dt>
-<dd class="fr-ml-0">${renderValue(valueAt(data, path))}</dd>`,
+    ({ path, description }) =>
+      `<dt class="fr-text--bold fr-mt-2w" data-field="${escapeHtml(path)}">${escapeHtml(parseFieldDescription(description).label)}</dt>
+<dd class="fr-ml-0">${renderValue(valueAt(data, path), path, fields)}</dd>`,
   )
   .join('\n')}
 </dl>`;

@@ -193,7 +193,7 @@ export class UpdateClientDto {
 }
 
 export class ClientListQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ enum: CLIENT_STATUSES })
+  @ApiPropertyOptional({ enum: CLIENT_STATUSES, description: 'Only clients with this status' })
   @IsOptional()
   @IsIn(CLIENT_STATUSES)
   status?: (typeof CLIENT_STATUSES)[number];

@@ -44,9 +44,12 @@ const IsDatasetIdOfProvider = () =>
 export const FRANCE_CONNECT_SCOPE = /^[a-z][a-z0-9_]{1,63}$/;
 
 export class CreateDatasetDto {
+  // A real pattern (not a placeholder): generated clients check it. That the prefix is this
+  // dataset's own providerId is said in words and checked by the validator.
   @ApiProperty({
     example: 'cnaf.quotient_familial',
-    pattern: '^<providerId>\\.[a-z][a-z0-9_]{1,63}$',
+    pattern: '^[a-z][a-z0-9_]{1,31}\\.[a-z][a-z0-9_]{1,63}$',
+    description: '`<providerId>.<name>`: starts with this dataset’s `providerId` and a dot',
   })
   @IsDatasetIdOfProvider()
   id: string;
@@ -137,12 +140,12 @@ export class UpdateDatasetDto extends PartialType(
 ) {}
 
 export class DatasetListQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ enum: DATASET_STATUSES })
+  @ApiPropertyOptional({ enum: DATASET_STATUSES, description: 'Only datasets with this status' })
   @IsOptional()
   @IsIn(DATASET_STATUSES)
   status?: (typeof DATASET_STATUSES)[number];
 
-  @ApiPropertyOptional({ example: 'cnaf' })
+  @ApiPropertyOptional({ example: 'cnaf', description: 'Only this provider’s datasets' })
   @IsOptional()
   @Matches(PROVIDER_ID, { message: 'providerId must match ^[a-z][a-z0-9_]{1,31}$' })
   providerId?: string;

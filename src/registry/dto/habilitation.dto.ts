@@ -170,7 +170,10 @@ export class UpdateHabilitationDto {
 }
 
 export class HabilitationListQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ enum: HABILITATION_STATUSES })
+  @ApiPropertyOptional({
+    enum: HABILITATION_STATUSES,
+    description: 'Only habilitations with this status',
+  })
   @IsOptional()
   @IsIn(HABILITATION_STATUSES)
   status?: (typeof HABILITATION_STATUSES)[number];

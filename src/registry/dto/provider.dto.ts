@@ -198,7 +198,7 @@ export class CreateProviderDto {
 export class UpdateProviderDto extends PartialType(OmitType(CreateProviderDto, ['id'] as const)) {}
 
 export class ProviderListQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ enum: PROVIDER_STATUSES })
+  @ApiPropertyOptional({ enum: PROVIDER_STATUSES, description: 'Only providers with this status' })
   @IsOptional()
   @IsIn(PROVIDER_STATUSES)
   status?: (typeof PROVIDER_STATUSES)[number];
