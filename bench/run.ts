@@ -293,6 +293,9 @@ async function main(): Promise<void> {
       HOST: '127.0.0.1',
       PORT: String(gatewayPort),
       PUBLIC_URL: gatewayUrl,
+      // Plain http on the loopback, as behind a TLS-terminating proxy.
+      ALLOW_HTTP_BEHIND_TLS_PROXY: 'true',
+      TRUST_PROXY: 'true',
       MASTER_KEY: randomBytes(32).toString('base64'),
       OPERATOR_TOKEN: operatorToken,
       SESSION_SECRET: randomBytes(32).toString('base64url'),

@@ -30,6 +30,15 @@ export async function createApp(
     { bodyParser: false, bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(Logger));
+  if (config.allowHttpBehindTlsProxy) {
+    app
+      .get(Logger)
+      .warn(
+        'ALLOW_HTTP_BEHIND_TLS_PROXY=true: PUBLIC_URL or FC_ISSUER is plain http; session cookies lose ' +
+          'their Secure flag and there is no HSTS unless the TLS proxy in front adds them',
+        'Security',
+      );
+  }
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
 

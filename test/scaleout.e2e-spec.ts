@@ -134,6 +134,9 @@ function csrfOf(page: { body: string }): string {
         LOG_LEVEL: 'warn',
         HOST: '127.0.0.1',
         PUBLIC_URL: publicUrl,
+        // Plain http on the loopback, as behind a TLS-terminating proxy.
+        ALLOW_HTTP_BEHIND_TLS_PROXY: 'true',
+        TRUST_PROXY: 'true',
         DATABASE_URL: db.url!,
         REDIS_URL: REDIS_URL!,
         REDIS_KEY_PREFIX: prefix,

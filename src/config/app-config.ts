@@ -37,6 +37,11 @@ export interface AppConfig {
   bodyLimit: string;
   corsOrigins: string[];
   trustProxy: boolean;
+  /**
+   * Production only: http:// accepted for PUBLIC_URL and FC_ISSUER because a TLS-terminating
+   * proxy faces the internet (ALLOW_HTTP_BEHIND_TLS_PROXY, needs TRUST_PROXY; logged at start).
+   */
+  allowHttpBehindTlsProxy: boolean;
   consentRequestTtlMinutes: number;
   /** First retry delay of consent notifications (doubled at each attempt, with jitter). */
   notificationRetryBaseMs: number;
@@ -52,9 +57,10 @@ export interface AppConfig {
   };
   /**
    * Requests per minute: `perMinute` per requesting service on the client API (per IP where no
-   * valid bearer token is sent), `tokenPerMinute` per IP and client_id on `POST /oauth/token`.
+   * valid bearer token is sent), `tokenPerMinute` per IP and client_id on `POST /oauth/token`,
+   * `tokenPerAddressPerMinute` per IP on `POST /oauth/token` whatever the client_id.
    */
-  rateLimit: { perMinute: number; tokenPerMinute: number };
+  rateLimit: { perMinute: number; tokenPerMinute: number; tokenPerAddressPerMinute: number };
   /** Prefix of every Redis key and channel (several deployments may share one Redis). */
   redisKeyPrefix: string;
   /** Calls to data providers (src/exchange): breaker, queueing and answer size. */
@@ -192,6 +198,29 @@ export function loadConfig(env: Env): AppConfig {
       throw new ConfigError('FC_SCOPES', `must ask for the identity pivot (${claim} missing)`);
     }
   }
+  // Production over plain http: no Secure cookie, no HSTS, FranceConnect's tokens in clear. Only
+  // a deliberate, logged setting allows it, for a gateway behind a TLS-terminating proxy.
+  const trustProxy = env.TRUST_PROXY === 'true';
+  const allowHttpBehindTlsProxy = !demo && env.ALLOW_HTTP_BEHIND_TLS_PROXY === 'true';
+  if (allowHttpBehindTlsProxy && !trustProxy) {
+    throw new ConfigError(
+      'ALLOW_HTTP_BEHIND_TLS_PROXY',
+      'needs TRUST_PROXY=true (the TLS-terminating proxy in front of the gateway)',
+    );
+  }
+  if (!demo && !allowHttpBehindTlsProxy) {
+    for (const [name, value] of [
+      ['PUBLIC_URL', publicUrl],
+      ['FC_ISSUER', fcIssuer],
+    ]) {
+      if (value.startsWith('http:')) {
+        throw new ConfigError(
+          name,
+          'must use https in production (behind a TLS-terminating proxy: ALLOW_HTTP_BEHIND_TLS_PROXY=true and TRUST_PROXY=true)',
+        );
+      }
+    }
+  }
   const fcAcr = str(env, 'FC_ACR', 'eidas1');
   if (!/^[A-Za-z0-9._:-]+$/.test(fcAcr))
     throw new ConfigError('FC_ACR', 'must be one acr value, e.g. eidas1');
@@ -224,7 +253,8 @@ export function loadConfig(env: Env): AppConfig {
       .split(',')
       .map((o) => o.trim())
       .filter(Boolean),
-    trustProxy: env.TRUST_PROXY === 'true',
+    trustProxy,
+    allowHttpBehindTlsProxy,
     consentRequestTtlMinutes: int(env, 'CONSENT_REQUEST_TTL_MINUTES', 15, 1, 1440),
     notificationRetryBaseMs: int(env, 'NOTIFICATION_RETRY_BASE_MS', 2000, 1, 60_000),
     accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 300, 30, 600),
@@ -244,6 +274,13 @@ export function loadConfig(env: Env): AppConfig {
     rateLimit: {
       perMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 1200, 1, 10_000_000),
       tokenPerMinute: int(env, 'RATE_LIMIT_TOKEN_PER_MINUTE', 60, 1, 10_000_000),
+      tokenPerAddressPerMinute: int(
+        env,
+        'RATE_LIMIT_TOKEN_PER_ADDRESS_PER_MINUTE',
+        300,
+        1,
+        10_000_000,
+      ),
     },
     redisKeyPrefix: redisKeyPrefix(env),
     exchange: {

@@ -26,6 +26,11 @@ const CLOCK_TOLERANCE_S = 5;
 /** Verified secrets are remembered this long (see VerifiedSecrets). */
 const VERIFIED_SECRET_TTL_MS = 60_000;
 const VERIFIED_SECRET_MAX = 1_000;
+/**
+ * Decoy scrypt runs at once at most (see bySecret): unknown ids cost as much as known ones,
+ * but a flood of them (each id a fresh rate-limit key) cannot take libuv's whole thread pool.
+ */
+const DECOY_MAX_CONCURRENT = 2;
 /** Expired replay-guard rows are purged this often. */
 const PURGE_INTERVAL_MS = 10 * 60_000;
 
@@ -92,6 +97,7 @@ export class ClientAuthenticationService implements OnModuleDestroy {
   private readonly verifying = new Map<string, Promise<boolean>>();
   /** A hash no secret matches, verified for unknown clients so they cost as much as known ones. */
   private readonly decoyHash: Promise<string> = hashSecret(randomBytes(32).toString('base64url'));
+  private decoysRunning = 0;
   private readonly localKeySets = new Map<
     string,
     { source: string; keySet: ReturnType<typeof createLocalJWKSet> }
@@ -198,8 +204,17 @@ export class ClientAuthenticationService implements OnModuleDestroy {
     if (stored) {
       valid = await this.secretMatches(clientId, stored, secret);
     } else {
-      // Unknown client, or one without a secret: spend the same scrypt time, then refuse.
-      await verifySecret(secret, await this.decoyHash);
+      // Unknown client, or one without a secret: spend the same scrypt time, then refuse; but
+      // never more than DECOY_MAX_CONCURRENT at once (past that, under a flood of unknown ids,
+      // the refusal comes at once: the timing tells only that the gateway is busy).
+      if (this.decoysRunning < DECOY_MAX_CONCURRENT) {
+        this.decoysRunning += 1;
+        try {
+          await verifySecret(secret, await this.decoyHash);
+        } finally {
+          this.decoysRunning -= 1;
+        }
+      }
       valid = false;
     }
     if (!client || !valid) return this.fail(clientId, client ? 'wrong secret' : 'unknown client');
