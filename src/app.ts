@@ -11,6 +11,7 @@ import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
+import { refuseDeepJson, refuseForbiddenCharacters } from './common/input-guard.js';
 import { requestIdMiddleware } from './common/request-id.js';
 import { buildOpenApiDocument } from './common/swagger.js';
 import { MetricsService } from './health/metrics.service.js';
@@ -64,8 +65,10 @@ export async function createApp(
   if (config.corsOrigins.length > 0) {
     app.enableCors({ origin: config.corsOrigins, credentials: false, maxAge: 600 });
   }
-  app.use(express.json({ limit: config.bodyLimit, strict: true }));
+  app.use(express.json({ limit: config.bodyLimit, strict: true, verify: refuseDeepJson }));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimit, parameterLimit: 100 }));
+  // No control or invisible formatting character reaches the API's validation or database.
+  app.use('/api', refuseForbiddenCharacters);
   // DSFR assets for the citizen pages, from our own origin; citizen sessions only where a
   // citizen browses (the client API stays cookie-free).
   mountDsfrAssets(app);

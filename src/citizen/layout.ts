@@ -9,6 +9,7 @@
  */
 import type { INestApplication } from '@nestjs/common';
 import express from 'express';
+import { withoutInvisibleCharacters } from '../common/input-guard.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -70,7 +71,9 @@ const HTML_ESCAPES: Record<string, string> = {
 /** Escapes a value for an HTML text node or a quoted attribute. `null`/`undefined` give ''. */
 export function escapeHtml(value: unknown): string {
   if (value === null || value === undefined) return '';
-  return String(value).replace(/[&<>"'`]/g, (c) => HTML_ESCAPES[c]);
+  // Invisible formatting characters (bidi overrides, zero-width…) are dropped: whatever was
+  // stored before the API refused them, a page reads as what it says.
+  return withoutInvisibleCharacters(String(value)).replace(/[&<>"'`]/g, (c) => HTML_ESCAPES[c]);
 }
 
 export interface PageOptions {
