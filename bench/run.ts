@@ -296,6 +296,8 @@ async function main(): Promise<void> {
       // Plain http on the loopback, as behind a TLS-terminating proxy.
       ALLOW_HTTP_BEHIND_TLS_PROXY: 'true',
       TRUST_PROXY: 'true',
+      // The sandboxes listen on this machine.
+      OUTBOUND_ALLOW_LIST: 'localhost,127.0.0.1',
       MASTER_KEY: randomBytes(32).toString('base64'),
       OPERATOR_TOKEN: operatorToken,
       SESSION_SECRET: randomBytes(32).toString('base64url'),

@@ -55,7 +55,15 @@ function must(call: AdminCall, what: string): Record<string, unknown> {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const config = loadConfig({ LOG_LEVEL: 'error', ...process.env, PASSERELLE_MODE: 'demo' });
+  const config = loadConfig({
+    LOG_LEVEL: 'error',
+    // The demo providers listen on localhost: the only internal targets the gateway may call.
+    OUTBOUND_ALLOW_LIST: Object.values(DEMO_PORTS)
+      .map((port) => `localhost:${port}`)
+      .join(','),
+    ...process.env,
+    PASSERELLE_MODE: 'demo',
+  });
   const fcUrl = new URL(config.franceConnect.issuer);
 
   const franceConnect = await startFranceConnectSandbox({

@@ -156,6 +156,8 @@ describe('exchange: ProviderClient against the demo providers', () => {
     const client = new ProviderClient(schemas, health, {
       breakerResetMs: 300,
       retryBaseMs: 10,
+      // The test providers listen on this machine.
+      outboundAllowList: parseAllowList('localhost,127.0.0.1,::1'),
       ...options,
     });
     clients.push(client);

@@ -137,6 +137,8 @@ function csrfOf(page: { body: string }): string {
         // Plain http on the loopback, as behind a TLS-terminating proxy.
         ALLOW_HTTP_BEHIND_TLS_PROXY: 'true',
         TRUST_PROXY: 'true',
+        // The sandboxes listen on this machine.
+        OUTBOUND_ALLOW_LIST: 'localhost,127.0.0.1',
         DATABASE_URL: db.url!,
         REDIS_URL: REDIS_URL!,
         REDIS_KEY_PREFIX: prefix,

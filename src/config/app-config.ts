@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { type AllowList, parseAllowList } from '../common/outbound-guard.js';
 
 export type Mode = 'demo' | 'production';
 
@@ -63,6 +64,12 @@ export interface AppConfig {
   rateLimit: { perMinute: number; tokenPerMinute: number; tokenPerAddressPerMinute: number };
   /** Prefix of every Redis key and channel (several deployments may share one Redis). */
   redisKeyPrefix: string;
+  /**
+   * Internal hosts the gateway may call although they are loopback, private or link-local
+   * (OUTBOUND_ALLOW_LIST): every other such target of a provider, token, JWKS or notification
+   * URL is refused (SSRF), at registration and at connection time.
+   */
+  outboundAllowList: AllowList;
   /** Calls to data providers (src/exchange): breaker, queueing and answer size. */
   exchange: { breakerResetMs: number; queueWaitMs: number; maxResponseBytes: number };
 }
@@ -121,6 +128,14 @@ function redisKeyPrefix(env: Env): string {
     throw new ConfigError('REDIS_KEY_PREFIX', 'must be 1 to 64 of A-Z a-z 0-9 _ . : -');
   }
   return value;
+}
+
+function outboundAllowList(env: Env): AllowList {
+  try {
+    return parseAllowList(env.OUTBOUND_ALLOW_LIST ?? '');
+  } catch (err) {
+    throw new ConfigError('OUTBOUND_ALLOW_LIST', (err as Error).message);
+  }
 }
 
 export function loadConfig(env: Env): AppConfig {
@@ -283,6 +298,7 @@ export function loadConfig(env: Env): AppConfig {
       ),
     },
     redisKeyPrefix: redisKeyPrefix(env),
+    outboundAllowList: outboundAllowList(env),
     exchange: {
       breakerResetMs: int(env, 'PROVIDER_BREAKER_RESET_MS', 5000, 100, 600_000),
       queueWaitMs: int(env, 'PROVIDER_QUEUE_WAIT_MS', 1000, 0, 60_000),

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../audit/canonical-json.js';
 import { AuditService } from '../audit/audit.service.js';
+import { assertOutboundTarget } from '../common/outbound-guard.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { PrismaService } from '../database/prisma.service.js';
 import { Prisma, type ConsentRequest, type Habilitation } from '../generated/prisma/client.js';
@@ -82,6 +83,8 @@ export class ConsentRequestsService {
     if (this.config.mode === 'production' && body.notificationUrl?.startsWith('http:')) {
       throw ConsentErrors.notificationUrlRefused('notificationUrl must use https');
     }
+    // SSRF: the gateway POSTs there on decision, expiry and revocation.
+    assertOutboundTarget('notificationUrl', body.notificationUrl, this.config.outboundAllowList);
     const active = await this.registry.getActiveDatasets(body.datasets);
     if (active.length !== body.datasets.length) {
       const known = new Set(active.map((d) => d.id));

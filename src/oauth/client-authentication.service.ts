@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import axios from 'axios';
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
+  customFetch,
   decodeJwt,
   errors as joseErrors,
   JSONWebKeySet,
@@ -12,6 +14,7 @@ import {
 import { APP_CONFIG } from '../config/app-config.js';
 import type { AppConfig } from '../config/app-config.js';
 import { hashSecret, verifySecret } from '../common/crypto.js';
+import { outboundRequestOptions } from '../common/outbound-guard.js';
 import { PrismaService } from '../database/prisma.service.js';
 import { JWT_BEARER_ASSERTION_TYPE, TokenRequestDto } from './dto/token.dto.js';
 import { CLIENT_AUTH_FAILED, OAuthErrorCode, oauthError } from './errors.js';
@@ -374,10 +377,38 @@ export class ClientAuthenticationService implements OnModuleDestroy {
         timeoutDuration: 5_000,
         cooldownDuration: 30_000,
         cacheMaxAge: 10 * 60_000,
+        [customFetch]: (url, options) => this.fetchJwks(url, options),
       });
       this.remoteKeySets.set(uri, remote);
     }
     return remote;
+  }
+
+  /**
+   * jose's fetch of a client's jwks_uri, through the SSRF guard: the URL as written, then every
+   * address DNS answers, are checked before connecting; no redirect, no proxy, 64 KB at most.
+   */
+  private async fetchJwks(
+    url: string,
+    options: { headers: Headers; signal: AbortSignal },
+  ): Promise<Response> {
+    const { lookup } = outboundRequestOptions(url, this.config.outboundAllowList);
+    const res = await axios.get<string>(url, {
+      headers: Object.fromEntries(options.headers.entries()),
+      signal: options.signal,
+      lookup: lookup as never,
+      proxy: false,
+      maxRedirects: 0,
+      maxContentLength: 64 * 1024,
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      validateStatus: () => true,
+    });
+    const contentType = res.headers['content-type'];
+    return new Response([204, 205, 304].includes(res.status) ? null : res.data, {
+      status: res.status,
+      headers: typeof contentType === 'string' ? { 'content-type': contentType } : {},
+    });
   }
 
   /**

@@ -76,6 +76,8 @@ export async function startGateway(env: Env = {}, database?: TestDatabase): Prom
     OPERATOR_TOKEN: randomBytes(24).toString('base64url'),
     SESSION_SECRET: randomBytes(32).toString('base64url'),
     LOG_LEVEL: 'info',
+    // Test providers, JWKS and notification receivers listen on this machine, on random ports.
+    OUTBOUND_ALLOW_LIST: 'localhost,127.0.0.1,::1',
     ...env,
   });
   const logs = new LogCapture();
