@@ -78,7 +78,7 @@ describe('security: SSRF', () => {
   let gw: TestGateway;
   let c: ConsentClient;
   let allowedPort: number;
-  let traps: Awaited<ReturnType<typeof trap>>[] = [];
+  const traps: Awaited<ReturnType<typeof trap>>[] = [];
   const admin = () => operatorApi(gw);
 
   beforeAll(async () => {
