@@ -51,7 +51,8 @@ export async function createApp(
         directives: {
           // Consent decisions redirect to the requesting service: browsers apply form-action
           // to that redirect too. Pages that need it set their own header.
-          'form-action': ["'self'"],
+          // The logout form's answer redirects to FranceConnect's end-session endpoint.
+          'form-action': ["'self'", new URL(config.franceConnect.issuer).origin],
           'img-src': ["'self'", 'data:'],
           // Demo mode runs on plain http://localhost: do not make browsers upgrade it.
           'upgrade-insecure-requests': config.publicUrl.startsWith('https:') ? [] : null,

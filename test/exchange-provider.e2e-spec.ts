@@ -23,6 +23,7 @@ import {
   type ProviderId,
 } from '../sandbox/providers/server.js';
 import { canonicalJson } from '../src/audit/canonical-json.js';
+import { parseAllowList } from '../src/common/outbound-guard.js';
 import { ApiError } from '../src/common/problem.js';
 import { DatasetSchemas } from '../src/exchange/dataset-schemas.service.js';
 import type {

@@ -84,6 +84,11 @@ export interface PageOptions {
   lang?: 'fr';
   /** Shows "Se déconnecter" in the header's tools when a citizen is logged in. */
   loggedIn?: boolean;
+  /**
+   * The session's CSRF token: logout is then a POST form in the header. Without it, the header
+   * links to GET /auth/logout, a confirmation page with that form (a GET never logs out).
+   */
+  csrf?: string;
 }
 
 const SERVICE_NAME = 'Passerelle';
@@ -93,13 +98,16 @@ function asset(path: string): string {
   return `${DSFR_PATH}/${path}?v=${encodeURIComponent(dsfrVersion())}`;
 }
 
-function header(loggedIn: boolean): string {
+function header(loggedIn: boolean, csrf?: string): string {
+  const logout = csrf
+    ? `<form method="post" action="/auth/logout"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><button class="fr-btn fr-icon-logout-box-r-line" type="submit">Se déconnecter</button></form>`
+    : `<a class="fr-btn fr-icon-logout-box-r-line" href="/auth/logout">Se déconnecter</a>`;
   const tools = loggedIn
     ? `
         <div class="fr-header__tools">
           <div class="fr-header__tools-links">
             <ul class="fr-btns-group">
-              <li><a class="fr-btn fr-icon-logout-box-r-line" href="/auth/logout">Se déconnecter</a></li>
+              <li>${logout}</li>
             </ul>
           </div>
         </div>`
@@ -154,7 +162,13 @@ const FOOTER = `<footer class="fr-footer" role="contentinfo" id="pied-de-page">
 </footer>`;
 
 /** A complete HTML document in the DSFR shell. */
-export function renderPage({ title, body, lang = 'fr', loggedIn = false }: PageOptions): string {
+export function renderPage({
+  title,
+  body,
+  lang = 'fr',
+  loggedIn = false,
+  csrf,
+}: PageOptions): string {
   return `<!DOCTYPE html>
 <html lang="${escapeHtml(lang)}">
 <head>
@@ -178,7 +192,7 @@ export function renderPage({ title, body, lang = 'fr', loggedIn = false }: PageO
     </ul>
   </nav>
 </div>
-${header(loggedIn)}
+${header(loggedIn, csrf)}
 <main id="contenu" role="main" tabindex="-1">
 <div class="fr-container fr-my-6w">
 <h1>${escapeHtml(title)}</h1>

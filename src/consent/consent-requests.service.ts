@@ -66,11 +66,6 @@ export class ConsentRequestsService {
     };
     // Defaults applied first: omitting fetchMode and sending "once" are the same request.
     const bodyDigest = createHash('sha256').update(canonicalJson(body)).digest('base64url');
-    // RFC 6750 §3.1, as the fetch does: a token narrowed at issuance (`scope`) cannot ask
-    // consent for datasets outside it (the habilitation alone is not enough).
-    const outside = body.datasets.filter((d) => !client.scopes.includes(d));
-    if (outside.length > 0) throw ConsentErrors.insufficientScope(outside);
-
     if (idempotencyKey !== undefined) {
       const earlier = await this.findByIdempotencyKey(client.id, idempotencyKey);
       if (earlier) return this.replay(earlier, bodyDigest);
@@ -97,6 +92,11 @@ export class ConsentRequestsService {
       body.fetchMode,
       now,
     );
+    // RFC 6750 §3.1, as the fetch does: a token narrowed at issuance (`scope`) cannot ask
+    // consent for datasets outside it, even habilitated ones. Checked after the habilitation so
+    // that datasets the client may not have at all still answer datasets_not_habilitated.
+    const outside = body.datasets.filter((d) => !client.scopes.includes(d));
+    if (outside.length > 0) throw ConsentErrors.insufficientScope(outside);
 
     let row: ConsentRequest;
     try {

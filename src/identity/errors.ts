@@ -18,6 +18,7 @@ export type LoginErrorCode =
   | 'login_userinfo_invalid'
   | 'login_internal_error'
   | 'login_rate_limited'
+  | 'logout_csrf_invalid'
   | 'logout_state_mismatch';
 
 interface LoginErrorText {
@@ -102,6 +103,12 @@ export const LOGIN_ERROR_TEXT: Record<LoginErrorCode, LoginErrorText> = {
     title: 'Trop de tentatives de connexion',
     message:
       'Trop de connexions ont été lancées depuis votre adresse en peu de temps. Patientez une minute avant de réessayer.',
+  },
+  logout_csrf_invalid: {
+    status: 403,
+    title: 'Déconnexion non confirmée',
+    message:
+      'La demande de déconnexion ne vient pas d’une page de Passerelle ouverte dans ce navigateur. Utilisez le bouton « Se déconnecter ».',
   },
   logout_state_mismatch: {
     status: 400,

@@ -83,5 +83,5 @@ ${csrfField(csrf)}
 </div>
 </fieldset>
 </form>`;
-  return renderPage({ title: T.title, body, loggedIn: true });
+  return renderPage({ title: T.title, body, loggedIn: true, csrf });
 }
