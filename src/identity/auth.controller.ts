@@ -1,6 +1,7 @@
 import { Controller, Get, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { RefusalAuditService } from '../audit/refusal-audit.service.js';
 import { CitizenSessionGuard, CurrentCitizen } from './citizen-session.guard.js';
 import { FranceConnectCallbackGuard, FranceConnectLoginGuard } from './franceconnect.guard.js';
 import type { FranceConnectLogin } from './franceconnect.strategy.js';
@@ -25,7 +26,10 @@ function sendPage(res: Response, status: number, html: string): void {
 @Controller('auth')
 @UseFilters(LoginErrorFilter)
 export class AuthController {
-  constructor(private readonly identity: IdentityService) {}
+  constructor(
+    private readonly identity: IdentityService,
+    private readonly refusals: RefusalAuditService,
+  ) {}
 
   /** Reached only when already logged in: the guard otherwise redirects to FranceConnect. */
   @Get('login')
@@ -52,6 +56,20 @@ export class AuthController {
   async logout(@Req() req: Request, @Res() res: Response): Promise<void> {
     const body = req.body as Record<string, unknown> | undefined;
     if (!verifyCsrf(req, body && typeof body === 'object' ? body.csrf : undefined)) {
+      const citizenId = req.session?.citizenId;
+      if (citizenId) {
+        this.refusals.authenticated(
+          {
+            actor: `citizen:${citizenId}`,
+            reason: 'csrf_token_invalid',
+            httpStatus: 403,
+            citizenId,
+          },
+          req,
+        );
+      } else {
+        this.refusals.unauthenticated(req, 'csrf_token_invalid');
+      }
       throw new LoginError('logout_csrf_invalid', 'logout without a valid CSRF token');
     }
     const outcome = await this.identity.logout(req);
