@@ -2,6 +2,7 @@
  * Builds the HTTP application: one place that says which middleware runs, in which order.
  * Used by main.ts, the demo launcher, the benchmark and the end-to-end tests alike.
  */
+import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -31,15 +32,6 @@ export async function createApp(
     { bodyParser: false, bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(Logger));
-  if (config.allowHttpBehindTlsProxy) {
-    app
-      .get(Logger)
-      .warn(
-        'ALLOW_HTTP_BEHIND_TLS_PROXY=true: PUBLIC_URL or FC_ISSUER is plain http; session cookies lose ' +
-          'their Secure flag and there is no HSTS unless the TLS proxy in front adds them',
-        'Security',
-      );
-  }
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
 
@@ -82,5 +74,12 @@ export async function createApp(
   });
 
   await app.init();
+  // After init: nestjs-pino binds its logger to this app's destination there.
+  if (config.allowHttpBehindTlsProxy) {
+    new NestLogger('Security').warn(
+      'ALLOW_HTTP_BEHIND_TLS_PROXY=true: PUBLIC_URL or FC_ISSUER may be plain http; session cookies ' +
+        'lose their Secure flag and there is no HSTS unless the TLS proxy in front adds them',
+    );
+  }
   return app;
 }
