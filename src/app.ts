@@ -16,7 +16,9 @@ import { refuseDeepJson, refuseForbiddenCharacters } from './common/input-guard.
 import { requestIdMiddleware } from './common/request-id.js';
 import { buildOpenApiDocument } from './common/swagger.js';
 import { MetricsService } from './health/metrics.service.js';
+import { refuseMalformedPagePath } from './citizen/http.js';
 import { mountDsfrAssets } from './citizen/layout.js';
+import { tokenEndpointBodyErrors } from './oauth/oauth-error.filter.js';
 import { CITIZEN_SESSION_PATHS, CitizenSessionMiddleware } from './identity/index.js';
 
 export interface CreateAppOptions {
@@ -60,6 +62,10 @@ export async function createApp(
   }
   app.use(express.json({ limit: config.bodyLimit, strict: true, verify: refuseDeepJson }));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimit, parameterLimit: 100 }));
+  // Refusals before any route, in the shape of the routes concerned: RFC 6749 errors on the
+  // token endpoint, French HTML on the citizen pages.
+  app.use('/oauth/token', tokenEndpointBodyErrors);
+  app.use(['/consent', '/me', '/auth'], refuseMalformedPagePath);
   // No control or invisible formatting character reaches the API's validation or database.
   app.use('/api', refuseForbiddenCharacters);
   // DSFR assets for the citizen pages, from our own origin; citizen sessions only where a

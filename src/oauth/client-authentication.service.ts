@@ -34,6 +34,9 @@ const VERIFIED_SECRET_MAX = 1_000;
  * but a flood of them (each id a fresh rate-limit key) cannot take libuv's whole thread pool.
  */
 const DECOY_MAX_CONCURRENT = 2;
+/** A client id with these never reaches the database (PostgreSQL refuses NUL in text). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 /** Expired replay-guard rows are purged this often. */
 const PURGE_INTERVAL_MS = 10 * 60_000;
 
@@ -193,6 +196,7 @@ export class ClientAuthenticationService implements OnModuleDestroy {
     if (
       clientId.length === 0 ||
       clientId.length > 255 ||
+      CONTROL_CHARACTERS.test(clientId) ||
       secret.length === 0 ||
       secret.length > 512
     ) {
@@ -273,7 +277,12 @@ export class ClientAuthenticationService implements OnModuleDestroy {
       throw oauthError(401, OAuthErrorCode.invalidClient, 'The client assertion is not a JWT.');
     }
     const clientId = unverified.iss;
-    if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 255) {
+    if (
+      typeof clientId !== 'string' ||
+      clientId.length === 0 ||
+      clientId.length > 255 ||
+      CONTROL_CHARACTERS.test(clientId)
+    ) {
       return this.fail(undefined, 'assertion without iss');
     }
     if (form.client_id !== undefined && form.client_id !== clientId) {
