@@ -307,6 +307,7 @@ async function main(): Promise<void> {
       // Measure the gateway, not its rate limiter's refusals (the guard still runs).
       RATE_LIMIT_PER_MINUTE: '10000000',
       RATE_LIMIT_TOKEN_PER_MINUTE: '10000000',
+      RATE_LIMIT_TOKEN_PER_ADDRESS_PER_MINUTE: '10000000',
       ACCESS_TOKEN_TTL_SECONDS: '600',
     };
     if (db.url) gatewayEnv.DATABASE_URL = db.url;

@@ -151,6 +151,7 @@ function csrfOf(page: { body: string }): string {
         RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT),
         // The audit test below asks for many tokens at once.
         RATE_LIMIT_TOKEN_PER_MINUTE: '1000',
+        RATE_LIMIT_TOKEN_PER_ADDRESS_PER_MINUTE: '1000',
       };
       // One after the other: A applies the migrations, B finds them applied.
       a = startInstance('A', portA, env);

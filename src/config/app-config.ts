@@ -292,7 +292,7 @@ export function loadConfig(env: Env): AppConfig {
       tokenPerAddressPerMinute: int(
         env,
         'RATE_LIMIT_TOKEN_PER_ADDRESS_PER_MINUTE',
-        300,
+        60,
         1,
         10_000_000,
       ),

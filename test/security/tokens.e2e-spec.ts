@@ -92,6 +92,29 @@ describe('security: tokens', () => {
     });
   });
 
+  describe('the campaign’s replay, with the default settings (item 1)', () => {
+    let gw: TestGateway;
+    beforeAll(async () => {
+      // undefined: the product's default budget, not the test helpers' raised one.
+      gw = await startGateway({ RATE_LIMIT_TOKEN_PER_ADDRESS_PER_MINUTE: undefined });
+    });
+    afterAll(async () => {
+      await gw?.close();
+    });
+
+    it('70 distinct unknown client ids from one address: 60 answered, then 429', async () => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 70; i++) {
+        const res = await postToken(gw, FORM, {
+          authorization: basicAuthorization(`unknown-${i}-${randomUUID()}`, 'guess'),
+        });
+        statuses.push(res.status);
+      }
+      expect(statuses.slice(0, 60).every((s) => s === 401)).toBe(true);
+      expect(statuses.slice(60)).toEqual(Array(10).fill(429));
+    });
+  });
+
   describe('forged credentials (attacks that held)', () => {
     let gw: TestGateway;
     let client: SecretClient;

@@ -78,6 +78,8 @@ export async function startGateway(env: Env = {}, database?: TestDatabase): Prom
     LOG_LEVEL: 'info',
     // Test providers, JWKS and notification receivers listen on this machine, on random ports.
     OUTBOUND_ALLOW_LIST: 'localhost,127.0.0.1,::1',
+    // Every test client calls from 127.0.0.1: one address standing for many services.
+    RATE_LIMIT_TOKEN_PER_ADDRESS_PER_MINUTE: '100000',
     ...env,
   });
   const logs = new LogCapture();
