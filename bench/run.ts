@@ -293,6 +293,11 @@ async function main(): Promise<void> {
       HOST: '127.0.0.1',
       PORT: String(gatewayPort),
       PUBLIC_URL: gatewayUrl,
+      // Plain http on the loopback, as behind a TLS-terminating proxy.
+      ALLOW_HTTP_BEHIND_TLS_PROXY: 'true',
+      TRUST_PROXY: 'true',
+      // The sandboxes listen on this machine.
+      OUTBOUND_ALLOW_LIST: 'localhost,127.0.0.1',
       MASTER_KEY: randomBytes(32).toString('base64'),
       OPERATOR_TOKEN: operatorToken,
       SESSION_SECRET: randomBytes(32).toString('base64url'),
@@ -302,6 +307,7 @@ async function main(): Promise<void> {
       // Measure the gateway, not its rate limiter's refusals (the guard still runs).
       RATE_LIMIT_PER_MINUTE: '10000000',
       RATE_LIMIT_TOKEN_PER_MINUTE: '10000000',
+      RATE_LIMIT_TOKEN_PER_ADDRESS_PER_MINUTE: '10000000',
       ACCESS_TOKEN_TTL_SECONDS: '600',
     };
     if (db.url) gatewayEnv.DATABASE_URL = db.url;

@@ -79,7 +79,15 @@ function demoServiceProvider(dataDir: string): { client_id: string; client_secre
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const config = loadConfig({ LOG_LEVEL: 'error', ...process.env, PASSERELLE_MODE: 'demo' });
+  const config = loadConfig({
+    LOG_LEVEL: 'error',
+    // The demo providers listen on localhost: the only internal targets the gateway may call.
+    OUTBOUND_ALLOW_LIST: Object.values(DEMO_PORTS)
+      .map((port) => `localhost:${port}`)
+      .join(','),
+    ...process.env,
+    PASSERELLE_MODE: 'demo',
+  });
   const fcUrl = new URL(config.franceConnect.issuer);
   const fcService = demoServiceProvider(config.dataDir);
   const fcServiceRedirectUri = `http://localhost:${DEMO_SERVICE_PORT}/fc-callback`;

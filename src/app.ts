@@ -2,6 +2,7 @@
  * Builds the HTTP application: one place that says which middleware runs, in which order.
  * Used by main.ts, the demo launcher, the benchmark and the end-to-end tests alike.
  */
+import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -11,10 +12,13 @@ import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
+import { refuseDeepJson, refuseForbiddenCharacters } from './common/input-guard.js';
 import { requestIdMiddleware } from './common/request-id.js';
 import { buildOpenApiDocument } from './common/swagger.js';
 import { MetricsService } from './health/metrics.service.js';
+import { refuseMalformedPagePath } from './citizen/http.js';
 import { mountDsfrAssets } from './citizen/layout.js';
+import { tokenEndpointBodyErrors } from './oauth/oauth-error.filter.js';
 import { CITIZEN_SESSION_PATHS, CitizenSessionMiddleware } from './identity/index.js';
 
 export interface CreateAppOptions {
@@ -41,7 +45,8 @@ export async function createApp(
         directives: {
           // Consent decisions redirect to the requesting service: browsers apply form-action
           // to that redirect too. Pages that need it set their own header.
-          'form-action': ["'self'"],
+          // The logout form's answer redirects to FranceConnect's end-session endpoint.
+          'form-action': ["'self'", new URL(config.franceConnect.issuer).origin],
           'img-src': ["'self'", 'data:'],
           // Demo mode runs on plain http://localhost: do not make browsers upgrade it.
           'upgrade-insecure-requests': config.publicUrl.startsWith('https:') ? [] : null,
@@ -55,8 +60,14 @@ export async function createApp(
   if (config.corsOrigins.length > 0) {
     app.enableCors({ origin: config.corsOrigins, credentials: false, maxAge: 600 });
   }
-  app.use(express.json({ limit: config.bodyLimit, strict: true }));
+  app.use(express.json({ limit: config.bodyLimit, strict: true, verify: refuseDeepJson }));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimit, parameterLimit: 100 }));
+  // Refusals before any route, in the shape of the routes concerned: RFC 6749 errors on the
+  // token endpoint, French HTML on the citizen pages.
+  app.use('/oauth/token', tokenEndpointBodyErrors);
+  app.use(['/consent', '/me', '/auth'], refuseMalformedPagePath);
+  // No control or invisible formatting character reaches the API's validation or database.
+  app.use('/api', refuseForbiddenCharacters);
   // DSFR assets for the citizen pages, from our own origin; citizen sessions only where a
   // citizen browses (the client API stays cookie-free).
   mountDsfrAssets(app);
@@ -69,5 +80,12 @@ export async function createApp(
   });
 
   await app.init();
+  // After init: nestjs-pino binds its logger to this app's destination there.
+  if (config.allowHttpBehindTlsProxy) {
+    new NestLogger('Security').warn(
+      'ALLOW_HTTP_BEHIND_TLS_PROXY=true: PUBLIC_URL or FC_ISSUER may be plain http; session cookies ' +
+        'lose their Secure flag and there is no HSTS unless the TLS proxy in front adds them',
+    );
+  }
   return app;
 }

@@ -54,6 +54,8 @@ const PAYLOAD_NEEDLES: Array<{ what: string; pattern: string }> = [
 interface ServiceClient {
   clientId: string;
   token: string;
+  /** A token with the client's whole scope (the same as `token` unless a scope was asked). */
+  fullToken: string;
   redirectUri: string;
   habilitationId: string;
 }
@@ -132,17 +134,21 @@ describe('consented fetch: GET /api/v1/consents/{id}/data/{datasetId}', () => {
       minFetchIntervalSeconds: 0,
       ...habilitation,
     });
-    const token = await clientToken(
-      gw,
-      {
-        id: seeded.id,
-        clientId: seeded.clientId,
-        clientSecret: seeded.clientSecret!,
-        authMethod: 'client_secret_basic',
-      },
-      scope,
-    );
-    return { clientId: seeded.clientId, token, redirectUri, habilitationId: hab.id as string };
+    const credentials = {
+      id: seeded.id,
+      clientId: seeded.clientId,
+      clientSecret: seeded.clientSecret!,
+      authMethod: 'client_secret_basic' as const,
+    };
+    const token = await clientToken(gw, credentials, scope);
+    const fullToken = scope === undefined ? token : await clientToken(gw, credentials);
+    return {
+      clientId: seeded.clientId,
+      token,
+      fullToken,
+      redirectUri,
+      habilitationId: hab.id as string,
+    };
   }
 
   /** The client asks, `login` approves in the browser; returns the consent id and the session. */
@@ -466,7 +472,9 @@ describe('consented fetch: GET /api/v1/consents/{id}/data/{datasetId}', () => {
 
     // A token narrowed to another dataset at issuance, on the client's own consent.
     const narrow = await serviceClient({}, DGFIP);
-    const own = await approved(narrow, 'angela');
+    // Asked with the full token: the narrowed one may not even ask for CNAF (403
+    // insufficient_scope, test/security/authorization.e2e-spec.ts).
+    const own = await approved({ ...narrow, token: narrow.fullToken }, 'angela');
     const scoped = await get(narrow.token, dataPath(own.consentId, CNAF));
     expect(scoped.status).toBe(403);
     expect(scoped.body.code).toBe('insufficient_scope');

@@ -23,6 +23,7 @@ import {
   type ProviderId,
 } from '../sandbox/providers/server.js';
 import { canonicalJson } from '../src/audit/canonical-json.js';
+import { parseAllowList } from '../src/common/outbound-guard.js';
 import { ApiError } from '../src/common/problem.js';
 import { DatasetSchemas } from '../src/exchange/dataset-schemas.service.js';
 import type {
@@ -156,6 +157,8 @@ describe('exchange: ProviderClient against the demo providers', () => {
     const client = new ProviderClient(schemas, health, {
       breakerResetMs: 300,
       retryBaseMs: 10,
+      // The test providers listen on this machine.
+      outboundAllowList: parseAllowList('localhost,127.0.0.1,::1'),
       ...options,
     });
     clients.push(client);

@@ -384,7 +384,7 @@ describe('identity: citizen login through FranceConnect', () => {
       .split('.')[0];
     expect(await gw.prisma.session.findUnique({ where: { sid } })).not.toBeNull();
 
-    const out = await navigate(jar, `${gw.url}/auth/logout`);
+    const out = await logOut(jar, gw.url);
     const endSession = out.hops.find((h) => h.url.startsWith(`${env.fc.issuer}/session/end`));
     expect(endSession).toBeDefined();
     const q = new URL(endSession!.url).searchParams;
@@ -561,7 +561,7 @@ const redisUp = await redisReachable();
     expect(ttl).toBeLessThanOrEqual(30 * 60_000);
     expect(await gw.prisma.session.count()).toBe(0);
 
-    const out = await navigate(jar, `${gw.url}/auth/logout`);
+    const out = await logOut(jar, gw.url);
     expect(out.status).toBe(200);
     expect(await redis.exists(key)).toBe(0);
     const res = await request(jar, `${gw.url}${WHOAMI}`);
@@ -584,3 +584,11 @@ const redisUp = await redisReachable();
     expect((await fetch(`${gw.url}/health/live`)).status).toBe(200);
   });
 });
+
+/** The citizen's logout as a browser does it: the confirmation page, then its POST form. */
+async function logOut(jar: CookieJar, gatewayUrl: string) {
+  const page = await request(jar, `${gatewayUrl}/auth/logout`);
+  const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)?.[1];
+  if (!csrf) throw new Error('no CSRF token on the logout page');
+  return navigate(jar, `${gatewayUrl}/auth/logout`, { body: new URLSearchParams({ csrf }) });
+}

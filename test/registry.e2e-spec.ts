@@ -73,7 +73,8 @@ describe('registry: operator API', () => {
   };
 
   beforeAll(async () => {
-    gw = await startGateway();
+    // The operator's internal provider below (10.1.2.3:8080) is allow-listed, as in production.
+    gw = await startGateway({ OUTBOUND_ALLOW_LIST: 'localhost,127.0.0.1,::1,10.1.2.3:8080' });
     api = operatorApi(gw);
     registry = gw.app.get(RegistryService);
   });

@@ -134,6 +134,11 @@ function csrfOf(page: { body: string }): string {
         LOG_LEVEL: 'warn',
         HOST: '127.0.0.1',
         PUBLIC_URL: publicUrl,
+        // Plain http on the loopback, as behind a TLS-terminating proxy.
+        ALLOW_HTTP_BEHIND_TLS_PROXY: 'true',
+        TRUST_PROXY: 'true',
+        // The sandboxes listen on this machine.
+        OUTBOUND_ALLOW_LIST: 'localhost,127.0.0.1',
         DATABASE_URL: db.url!,
         REDIS_URL: REDIS_URL!,
         REDIS_KEY_PREFIX: prefix,
@@ -146,6 +151,7 @@ function csrfOf(page: { body: string }): string {
         RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT),
         // The audit test below asks for many tokens at once.
         RATE_LIMIT_TOKEN_PER_MINUTE: '1000',
+        RATE_LIMIT_TOKEN_PER_ADDRESS_PER_MINUTE: '1000',
       };
       // One after the other: A applies the migrations, B finds them applied.
       a = startInstance('A', portA, env);

@@ -5,17 +5,41 @@
  */
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
+import { RefusalAuditService } from '../audit/refusal-audit.service.js';
 import { assertCsrf } from '../identity/index.js';
+
+/**
+ * assertCsrf, audited on failure: with a logged-in session it is an attempt against a known
+ * citizen (one audit event); without one, unauthenticated noise (metrics, per-minute summary).
+ */
+function checkCsrf(req: Request, token: unknown, refusals: RefusalAuditService): void {
+  try {
+    assertCsrf(req, token);
+  } catch (err) {
+    const citizenId = req.session?.citizenId;
+    if (citizenId) {
+      refusals.authenticated(
+        { actor: `citizen:${citizenId}`, reason: 'csrf_token_invalid', httpStatus: 403, citizenId },
+        req,
+      );
+    } else {
+      refusals.unauthenticated(req, 'csrf_token_invalid');
+    }
+    throw err;
+  }
+}
 
 export const CSRF_HEADER = 'X-CSRF-Token';
 
 /** HTML forms: the hidden field `csrf` of an urlencoded body. */
 @Injectable()
 export class FormCsrfGuard implements CanActivate {
+  constructor(private readonly refusals: RefusalAuditService) {}
+
   canActivate(context: ExecutionContext): boolean {
     const req = context.switchToHttp().getRequest<Request>();
     const body = req.body as Record<string, unknown> | undefined;
-    assertCsrf(req, body && typeof body === 'object' ? body.csrf : undefined);
+    checkCsrf(req, body && typeof body === 'object' ? body.csrf : undefined, this.refusals);
     return true;
   }
 }
@@ -27,9 +51,11 @@ export class FormCsrfGuard implements CanActivate {
  */
 @Injectable()
 export class HeaderCsrfGuard implements CanActivate {
+  constructor(private readonly refusals: RefusalAuditService) {}
+
   canActivate(context: ExecutionContext): boolean {
     const req = context.switchToHttp().getRequest<Request>();
-    assertCsrf(req, req.get(CSRF_HEADER));
+    checkCsrf(req, req.get(CSRF_HEADER), this.refusals);
     return true;
   }
 }

@@ -1,7 +1,9 @@
 /** HTTP plumbing shared by the citizen controllers. */
 import { ParseUUIDPipe } from '@nestjs/common';
-import type { Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import { characterProblem } from '../common/input-guard.js';
 import { CitizenErrors } from './errors.js';
+import { errorPage } from './pages/error.page.js';
 
 /** A malformed request id is simply an unknown request (404), not a validation error. */
 export const RequestIdPipe = new ParseUUIDPipe({
@@ -16,4 +18,29 @@ export const ConsentIdPipe = new ParseUUIDPipe({
 /** A citizen page: personal, so never cached. */
 export function sendHtml(res: Response, html: string, status = 200): void {
   res.status(status).set('Cache-Control', 'no-store').type('html').send(html);
+}
+
+/**
+ * Middleware on the citizen pages' paths: a path that is not valid percent-encoded UTF-8, or
+ * carries control or invisible characters, gets the French 400 page here (the router would
+ * otherwise refuse it before any page filter, as problem+json).
+ */
+export function refuseMalformedPagePath(req: Request, res: Response, next: NextFunction): void {
+  try {
+    if (req.path.split('/').every((s) => characterProblem(decodeURIComponent(s), true) === null)) {
+      return next();
+    }
+  } catch {
+    // Not UTF-8: refused below.
+  }
+  sendHtml(
+    res,
+    errorPage({
+      status: 400,
+      code: 'malformed_path',
+      requestId: req.id ?? 'unknown',
+      loggedIn: false,
+    }),
+    400,
+  );
 }

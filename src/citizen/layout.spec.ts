@@ -27,6 +27,13 @@ describe('citizen page layout', () => {
     expect(html).not.toContain('Se déconnecter');
   });
 
+  it('makes the header logout a POST form carrying the CSRF token when the page has one', () => {
+    const html = renderPage({ title: 't', body: '', loggedIn: true, csrf: 'tok"en' });
+    expect(html).toContain('<form method="post" action="/auth/logout">');
+    expect(html).toContain('name="csrf" value="tok&quot;en"');
+    expect(html).not.toContain('href="/auth/logout"');
+  });
+
   it('offers logout in the header when a citizen is logged in, on a desktop and on a phone', () => {
     const html = renderPage({ title: 't', body: '', loggedIn: true });
     // The desktop tools and the phone's navbar (DSFR mobile header, no JavaScript needed).

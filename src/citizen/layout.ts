@@ -9,6 +9,7 @@
  */
 import type { INestApplication } from '@nestjs/common';
 import express from 'express';
+import { withoutInvisibleCharacters } from '../common/input-guard.js';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -78,7 +79,9 @@ const HTML_ESCAPES: Record<string, string> = {
 /** Escapes a value for an HTML text node or a quoted attribute. `null`/`undefined` give ''. */
 export function escapeHtml(value: unknown): string {
   if (value === null || value === undefined) return '';
-  return String(value).replace(/[&<>"'`]/g, (c) => HTML_ESCAPES[c]);
+  // Invisible formatting characters (bidi overrides, zero-width…) are dropped: whatever was
+  // stored before the API refused them, a page reads as what it says.
+  return withoutInvisibleCharacters(String(value)).replace(/[&<>"'`]/g, (c) => HTML_ESCAPES[c]);
 }
 
 export interface PageOptions {
@@ -89,6 +92,11 @@ export interface PageOptions {
   lang?: 'fr';
   /** Shows "Se déconnecter" in the header (at every width) when a citizen is logged in. */
   loggedIn?: boolean;
+  /**
+   * The session's CSRF token: logout is then a POST form in the header. Without it, the header
+   * links to GET /auth/logout, a confirmation page with that form (a GET never logs out).
+   */
+  csrf?: string;
 }
 
 const SERVICE_NAME = 'Passerelle';
@@ -107,22 +115,25 @@ function asset(path: string): string {
  * control is shown as an icon button beside the logo below the large breakpoint, instead of
  * hiding inside a menu that needs a script to open).
  */
-export function logoutControl(placement: 'tools' | 'navbar'): string {
-  if (placement === 'navbar') {
-    return `<a class="fr-btn fr-icon-logout-box-r-line" href="/auth/logout" title="Se déconnecter" data-logout="navbar">Se déconnecter</a>`;
+export function logoutControl(placement: 'tools' | 'navbar', csrf?: string): string {
+  const title = placement === 'navbar' ? ' title="Se déconnecter"' : '';
+  // With the session's CSRF token, logout is a POST form (a GET never logs out: any page could
+  // trigger it). Without one, the link leads to GET /auth/logout, a confirmation page with that form.
+  if (csrf) {
+    return `<form method="post" action="/auth/logout"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><button class="fr-btn fr-icon-logout-box-r-line" type="submit"${title} data-logout="${placement}">Se déconnecter</button></form>`;
   }
-  return `<a class="fr-btn fr-icon-logout-box-r-line" href="/auth/logout" data-logout="tools">Se déconnecter</a>`;
+  return `<a class="fr-btn fr-icon-logout-box-r-line" href="/auth/logout"${title} data-logout="${placement}">Se déconnecter</a>`;
 }
 
 // The brand block is not `fr-enlarge-link`: that pattern stretches its links' ::before over the
 // whole brand, which would swallow the navbar's logout control on a phone.
-function header(loggedIn: boolean): string {
+function header(loggedIn: boolean, csrf?: string): string {
   const tools = loggedIn
     ? `
         <div class="fr-header__tools">
           <div class="fr-header__tools-links">
             <ul class="fr-btns-group">
-              <li>${logoutControl('tools')}</li>
+              <li>${logoutControl('tools', csrf)}</li>
             </ul>
           </div>
         </div>`
@@ -130,7 +141,7 @@ function header(loggedIn: boolean): string {
   const navbar = loggedIn
     ? `
             <div class="fr-header__navbar">
-              ${logoutControl('navbar')}
+              ${logoutControl('navbar', csrf)}
             </div>`
     : '';
   return `<header role="banner" class="fr-header">
@@ -209,7 +220,13 @@ export function franceConnectButton(href: string): string {
 }
 
 /** A complete HTML document in the DSFR shell. */
-export function renderPage({ title, body, lang = 'fr', loggedIn = false }: PageOptions): string {
+export function renderPage({
+  title,
+  body,
+  lang = 'fr',
+  loggedIn = false,
+  csrf,
+}: PageOptions): string {
   return `<!DOCTYPE html>
 <html lang="${escapeHtml(lang)}">
 <head>
@@ -234,7 +251,7 @@ export function renderPage({ title, body, lang = 'fr', loggedIn = false }: PageO
     </ul>
   </nav>
 </div>
-${header(loggedIn)}
+${header(loggedIn, csrf)}
 <main id="contenu" role="main" tabindex="-1">
 <div class="fr-container fr-my-6w">
 <h1>${escapeHtml(title)}</h1>

@@ -59,11 +59,14 @@ export function toProblem(
   // Nest maps body-parser's errors to HttpExceptions and keeps the original as `cause`.
   const cause = exception instanceof HttpException ? exception.cause : undefined;
   const bodyParserError = (cause ?? exception) as { type?: string; status?: number };
-  if (exception instanceof ApiError) {
-    status = exception.getStatus();
-    ({ code, title, detail } = exception);
-    extras = exception.extras;
-    headers = exception.headers;
+  // An ApiError thrown by a body-parser `verify` hook (input-guard) arrives as the cause.
+  const apiError =
+    exception instanceof ApiError ? exception : cause instanceof ApiError ? cause : undefined;
+  if (apiError) {
+    status = apiError.getStatus();
+    ({ code, title, detail } = apiError);
+    extras = apiError.extras;
+    headers = apiError.headers;
   } else if (bodyParserError?.type === 'entity.too.large') {
     status = 413;
     ({ code, title } = GENERIC[413]);
@@ -96,7 +99,7 @@ export function toProblem(
       detail = title;
     }
   }
-  if (status >= 500 && !(exception instanceof ApiError)) {
+  if (status >= 500 && !apiError) {
     logger?.error({ err: exception, requestId }, 'unhandled error');
   }
   return {

@@ -87,4 +87,31 @@ describe('loadConfig', () => {
       expect(config.franceConnectData?.encryptionKey).toMatchObject({ kty: 'EC', crv: 'P-256' });
     });
   });
+
+  it.each([
+    ['PUBLIC_URL', { PUBLIC_URL: 'http://passerelle.example.gouv.fr' }],
+    ['FC_ISSUER', { FC_ISSUER: 'http://fcp-low.integ01.dev-franceconnect.fr/api/v2' }],
+    // The escape hatch alone is not enough: it needs the proxy that terminates TLS.
+    [
+      'ALLOW_HTTP_BEHIND_TLS_PROXY',
+      { PUBLIC_URL: 'http://passerelle.example.gouv.fr', ALLOW_HTTP_BEHIND_TLS_PROXY: 'true' },
+    ],
+  ])('refuses plain http for %s in production, in one line', (setting, patch) => {
+    const err = errorOf({ ...PROD, ...patch });
+    expect(err.setting).toBe(setting);
+    expect(err.message).not.toContain('\n');
+    expect(err.message).toMatch(/https|TRUST_PROXY/);
+  });
+
+  it('accepts http in production only with ALLOW_HTTP_BEHIND_TLS_PROXY and TRUST_PROXY', () => {
+    const config = loadConfig({
+      ...PROD,
+      PUBLIC_URL: 'http://passerelle.internal',
+      FC_ISSUER: 'http://franceconnect:3100/api/v2',
+      ALLOW_HTTP_BEHIND_TLS_PROXY: 'true',
+      TRUST_PROXY: 'true',
+    });
+    expect(config.allowHttpBehindTlsProxy).toBe(true);
+    expect(loadConfig(PROD).allowHttpBehindTlsProxy).toBe(false);
+  });
 });

@@ -6,6 +6,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { type AllowList, parseAllowList } from '../common/outbound-guard.js';
 
 export type Mode = 'demo' | 'production';
 
@@ -37,6 +38,11 @@ export interface AppConfig {
   bodyLimit: string;
   corsOrigins: string[];
   trustProxy: boolean;
+  /**
+   * Production only: http:// accepted for PUBLIC_URL and FC_ISSUER because a TLS-terminating
+   * proxy faces the internet (ALLOW_HTTP_BEHIND_TLS_PROXY, needs TRUST_PROXY; logged at start).
+   */
+  allowHttpBehindTlsProxy: boolean;
   consentRequestTtlMinutes: number;
   /** First retry delay of consent notifications (doubled at each attempt, with jitter). */
   notificationRetryBaseMs: number;
@@ -64,11 +70,18 @@ export interface AppConfig {
   } | null;
   /**
    * Requests per minute: `perMinute` per requesting service on the client API (per IP where no
-   * valid bearer token is sent), `tokenPerMinute` per IP and client_id on `POST /oauth/token`.
+   * valid bearer token is sent), `tokenPerMinute` per IP and client_id on `POST /oauth/token`,
+   * `tokenPerAddressPerMinute` per IP on `POST /oauth/token` whatever the client_id.
    */
-  rateLimit: { perMinute: number; tokenPerMinute: number };
+  rateLimit: { perMinute: number; tokenPerMinute: number; tokenPerAddressPerMinute: number };
   /** Prefix of every Redis key and channel (several deployments may share one Redis). */
   redisKeyPrefix: string;
+  /**
+   * Internal hosts the gateway may call although they are loopback, private or link-local
+   * (OUTBOUND_ALLOW_LIST): every other such target of a provider, token, JWKS or notification
+   * URL is refused (SSRF), at registration and at connection time.
+   */
+  outboundAllowList: AllowList;
   /** Calls to data providers (src/exchange): breaker, queueing and answer size. */
   exchange: { breakerResetMs: number; queueWaitMs: number; maxResponseBytes: number };
 }
@@ -150,6 +163,14 @@ function redisKeyPrefix(env: Env): string {
   return value;
 }
 
+function outboundAllowList(env: Env): AllowList {
+  try {
+    return parseAllowList(env.OUTBOUND_ALLOW_LIST ?? '');
+  } catch (err) {
+    throw new ConfigError('OUTBOUND_ALLOW_LIST', (err as Error).message);
+  }
+}
+
 export function loadConfig(env: Env): AppConfig {
   const modeRaw = env.PASSERELLE_MODE ?? (env.NODE_ENV === 'production' ? 'production' : 'demo');
   if (modeRaw !== 'demo' && modeRaw !== 'production') {
@@ -225,6 +246,29 @@ export function loadConfig(env: Env): AppConfig {
       throw new ConfigError('FC_SCOPES', `must ask for the identity pivot (${claim} missing)`);
     }
   }
+  // Production over plain http: no Secure cookie, no HSTS, FranceConnect's tokens in clear. Only
+  // a deliberate, logged setting allows it, for a gateway behind a TLS-terminating proxy.
+  const trustProxy = env.TRUST_PROXY === 'true';
+  const allowHttpBehindTlsProxy = !demo && env.ALLOW_HTTP_BEHIND_TLS_PROXY === 'true';
+  if (allowHttpBehindTlsProxy && !trustProxy) {
+    throw new ConfigError(
+      'ALLOW_HTTP_BEHIND_TLS_PROXY',
+      'needs TRUST_PROXY=true (the TLS-terminating proxy in front of the gateway)',
+    );
+  }
+  if (!demo && !allowHttpBehindTlsProxy) {
+    for (const [name, value] of [
+      ['PUBLIC_URL', publicUrl],
+      ['FC_ISSUER', fcIssuer],
+    ]) {
+      if (value.startsWith('http:')) {
+        throw new ConfigError(
+          name,
+          'must use https in production (behind a TLS-terminating proxy: ALLOW_HTTP_BEHIND_TLS_PROXY=true and TRUST_PROXY=true)',
+        );
+      }
+    }
+  }
   const fcAcr = str(env, 'FC_ACR', 'eidas1');
   if (!/^[A-Za-z0-9._:-]+$/.test(fcAcr))
     throw new ConfigError('FC_ACR', 'must be one acr value, e.g. eidas1');
@@ -280,7 +324,8 @@ export function loadConfig(env: Env): AppConfig {
       .split(',')
       .map((o) => o.trim())
       .filter(Boolean),
-    trustProxy: env.TRUST_PROXY === 'true',
+    trustProxy,
+    allowHttpBehindTlsProxy,
     consentRequestTtlMinutes: int(env, 'CONSENT_REQUEST_TTL_MINUTES', 15, 1, 1440),
     notificationRetryBaseMs: int(env, 'NOTIFICATION_RETRY_BASE_MS', 2000, 1, 60_000),
     accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 300, 30, 600),
@@ -301,8 +346,16 @@ export function loadConfig(env: Env): AppConfig {
     rateLimit: {
       perMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 1200, 1, 10_000_000),
       tokenPerMinute: int(env, 'RATE_LIMIT_TOKEN_PER_MINUTE', 60, 1, 10_000_000),
+      tokenPerAddressPerMinute: int(
+        env,
+        'RATE_LIMIT_TOKEN_PER_ADDRESS_PER_MINUTE',
+        60,
+        1,
+        10_000_000,
+      ),
     },
     redisKeyPrefix: redisKeyPrefix(env),
+    outboundAllowList: outboundAllowList(env),
     exchange: {
       breakerResetMs: int(env, 'PROVIDER_BREAKER_RESET_MS', 5000, 100, 600_000),
       queueWaitMs: int(env, 'PROVIDER_QUEUE_WAIT_MS', 1000, 0, 60_000),

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import axios, { AxiosError } from 'axios';
+import { isOutboundRefusal, outboundRequestOptions } from '../common/outbound-guard.js';
 import { randomUUID } from 'node:crypto';
 import { canonicalJson } from '../audit/canonical-json.js';
 import { AuditService, type AuditInput } from '../audit/audit.service.js';
@@ -158,15 +159,21 @@ export class ConsentNotifier implements OnModuleDestroy {
     signature: string,
   ): Promise<{ ok: boolean; retryable: boolean; error: string }> {
     try {
+      // SSRF, at connection time: the URL as written, then every address DNS answers.
+      const { lookup } = outboundRequestOptions(url, this.config.outboundAllowList);
       const res = await this.http.post(url, body, {
         headers: { 'Content-Type': 'application/json', [SIGNATURE_HEADER]: signature },
         signal: this.abort.signal,
+        lookup: lookup as never,
       });
       if (res.status >= 200 && res.status < 300) return { ok: true, retryable: false, error: '' };
       // A 4xx says the receiver will refuse the same bytes again, except these transient ones.
       const retryable = res.status >= 500 || [408, 425, 429].includes(res.status);
       return { ok: false, retryable, error: `HTTP ${res.status}` };
     } catch (err) {
+      if (isOutboundRefusal(err)) {
+        return { ok: false, retryable: false, error: 'internal address refused' };
+      }
       const code = err instanceof AxiosError ? (err.code ?? err.message) : String(err);
       return { ok: false, retryable: true, error: code };
     }

@@ -80,8 +80,9 @@ export class ConsentRequestsController {
   getRequest(
     @CurrentClient() client: AuthenticatedClient,
     @Param('id') id: string,
+    @Req() req: Request,
   ): Promise<ConsentRequestStatusDto> {
-    return this.requests.getRequest(client, id);
+    return this.requests.getRequest(client, id, req.id);
   }
 
   @Get('consents/:id')
@@ -97,7 +98,8 @@ export class ConsentRequestsController {
   getConsent(
     @CurrentClient() client: AuthenticatedClient,
     @Param('id') id: string,
+    @Req() req: Request,
   ): Promise<ConsentDto> {
-    return this.requests.getConsent(client, id);
+    return this.requests.getConsent(client, id, req.id);
   }
 }

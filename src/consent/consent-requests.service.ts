@@ -2,6 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../audit/canonical-json.js';
 import { AuditService } from '../audit/audit.service.js';
+import { RefusalAuditService } from '../audit/refusal-audit.service.js';
+import { assertOutboundTarget } from '../common/outbound-guard.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { PrismaService } from '../database/prisma.service.js';
 import { Prisma, type ConsentRequest, type Habilitation } from '../generated/prisma/client.js';
@@ -42,6 +44,7 @@ export class ConsentRequestsService {
     private readonly prisma: PrismaService,
     private readonly registry: RegistryService,
     private readonly audit: AuditService,
+    private readonly refusals: RefusalAuditService,
     private readonly lifecycle: ConsentLifecycleService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -77,6 +80,8 @@ export class ConsentRequestsService {
     if (this.config.mode === 'production' && body.notificationUrl?.startsWith('http:')) {
       throw ConsentErrors.notificationUrlRefused('notificationUrl must use https');
     }
+    // SSRF: the gateway POSTs there on decision, expiry and revocation.
+    assertOutboundTarget('notificationUrl', body.notificationUrl, this.config.outboundAllowList);
     const active = await this.registry.getActiveDatasets(body.datasets);
     if (active.length !== body.datasets.length) {
       const known = new Set(active.map((d) => d.id));
@@ -89,6 +94,11 @@ export class ConsentRequestsService {
       body.fetchMode,
       now,
     );
+    // RFC 6750 §3.1, as the fetch does: a token narrowed at issuance (`scope`) cannot ask
+    // consent for datasets outside it, even habilitated ones. Checked after the habilitation so
+    // that datasets the client may not have at all still answer datasets_not_habilitated.
+    const outside = body.datasets.filter((d) => !client.scopes.includes(d));
+    if (outside.length > 0) throw ConsentErrors.insufficientScope(outside);
 
     let row: ConsentRequest;
     try {
@@ -137,13 +147,29 @@ export class ConsentRequestsService {
   }
 
   /** Index: consent_request primary key (then filtered on the client). */
-  async getRequest(client: AuthenticatedClient, id: string): Promise<ConsentRequestStatusDto> {
+  async getRequest(
+    client: AuthenticatedClient,
+    id: string,
+    requestId?: string,
+  ): Promise<ConsentRequestStatusDto> {
     if (!isUuid(id)) throw ConsentErrors.requestNotFound();
     const row = await this.prisma.consentRequest.findUnique({
       where: { id },
       include: { consent: { select: { id: true } } },
     });
-    if (!row || row.clientId !== client.id) throw ConsentErrors.requestNotFound();
+    if (!row) throw ConsentErrors.requestNotFound();
+    if (row.clientId !== client.id) {
+      // Answered exactly like a missing one (no enumeration), but audited: a known client tried.
+      this.refusals.authenticated({
+        actor: `client:${client.clientId}`,
+        reason: 'consent_request_of_another_client',
+        httpStatus: 404,
+        clientId: client.clientId,
+        resource: { type: 'consent_request', id },
+        requestId,
+      });
+      throw ConsentErrors.requestNotFound();
+    }
     const now = new Date();
     const status = requestStatusAt(row, now);
     if (status === 'expired' && row.status === 'pending')
@@ -157,10 +183,26 @@ export class ConsentRequestsService {
   }
 
   /** Index: consent primary key (then filtered on the client). */
-  async getConsent(client: AuthenticatedClient, id: string): Promise<ConsentDto> {
+  async getConsent(
+    client: AuthenticatedClient,
+    id: string,
+    requestId?: string,
+  ): Promise<ConsentDto> {
     if (!isUuid(id)) throw ConsentErrors.consentNotFound();
     const row = await this.prisma.consent.findUnique({ where: { id } });
-    if (!row || row.clientId !== client.id) throw ConsentErrors.consentNotFound();
+    if (!row) throw ConsentErrors.consentNotFound();
+    if (row.clientId !== client.id) {
+      this.refusals.authenticated({
+        actor: `client:${client.clientId}`,
+        reason: 'consent_of_another_client',
+        httpStatus: 404,
+        clientId: client.clientId,
+        consentId: id,
+        resource: { type: 'consent', id },
+        requestId,
+      });
+      throw ConsentErrors.consentNotFound();
+    }
     const now = new Date();
     const status = consentStatusAt(row, now);
     if (status === 'expired' && row.status === 'active') {

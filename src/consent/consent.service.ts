@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuditService, type AuditInput } from '../audit/audit.service.js';
+import { RefusalAuditService } from '../audit/refusal-audit.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { PrismaService } from '../database/prisma.service.js';
 import { Prisma, type ConsentRequest, type Habilitation } from '../generated/prisma/client.js';
@@ -53,6 +54,7 @@ export class ConsentService implements ConsentServiceContract {
     private readonly registry: RegistryService,
     private readonly keys: SigningKeyService,
     private readonly audit: AuditService,
+    private readonly refusals: RefusalAuditService,
     private readonly events: ConsentEvents,
     private readonly notifier: ConsentNotifier,
     private readonly lifecycle: ConsentLifecycleService,
@@ -78,8 +80,9 @@ export class ConsentService implements ConsentServiceContract {
     });
     const row = await this.findRequest(requestId);
     if (!row) throw ConsentErrors.requestNotFound();
-    if (row.citizenId !== null && row.citizenId !== citizenId)
-      throw ConsentErrors.requestOtherCitizen();
+    if (row.citizenId !== null && row.citizenId !== citizenId) {
+      throw this.otherCitizen(citizenId, 'consent_request', row.id, requestIdHeader);
+    }
     const status = requestStatusAt(row, now);
     if (status === 'expired' && row.status === 'pending')
       await this.recordRequestExpiry(row.id, now);
@@ -135,6 +138,9 @@ export class ConsentService implements ConsentServiceContract {
     if (!row) throw ConsentErrors.requestNotFound();
     // Friendly early answer; the conditional UPDATE below is what actually enforces it.
     const early = this.refusalFor(row, citizenId, now);
+    if (early?.code === ConsentErrors.requestOtherCitizen().code) {
+      throw this.otherCitizen(citizenId, 'consent_request', row.id, requestIdHeader);
+    }
     if (early) {
       if (early.code === 'consent_request_expired' && row.status === 'pending')
         await this.recordRequestExpiry(row.id, now);
@@ -260,8 +266,15 @@ export class ConsentService implements ConsentServiceContract {
         request: { select: { notificationUrl: true } },
       },
     });
-    // Another citizen's consent: the same answer as an unknown id.
-    if (!row) throw ConsentErrors.consentNotFound();
+    // Another citizen's consent: the same answer as an unknown id, but audited.
+    if (!row) {
+      const exists = await this.prisma.consent.findUnique({
+        where: { id: consentId },
+        select: { id: true },
+      });
+      if (exists) this.otherCitizen(citizenId, 'consent', consentId, requestIdHeader, 404);
+      throw ConsentErrors.consentNotFound();
+    }
     if (count !== 1) {
       // Already revoked or expired: nothing left to revoke (idempotent).
       if (consentStatusAt(row, now) === 'expired' && row.status === 'active')
@@ -417,6 +430,30 @@ export class ConsentService implements ConsentServiceContract {
         habilitation: true,
       },
     });
+  }
+
+  /**
+   * A logged-in citizen reached for another citizen's request or consent: audited (the answer
+   * stays the same as for anyone else). Returns the error to throw for a request.
+   */
+  private otherCitizen(
+    citizenId: string,
+    type: 'consent_request' | 'consent',
+    id: string,
+    requestIdHeader?: string,
+    httpStatus?: number,
+  ) {
+    const error = ConsentErrors.requestOtherCitizen();
+    this.refusals.authenticated({
+      actor: `citizen:${citizenId}`,
+      reason: `${type}_of_another_citizen`,
+      httpStatus: httpStatus ?? error.getStatus(),
+      citizenId,
+      ...(type === 'consent' ? { consentId: id } : {}),
+      resource: { type, id },
+      requestId: requestIdHeader,
+    });
+    return error;
   }
 
   /** Why this citizen may not decide this request now, or null if they may. */

@@ -10,6 +10,17 @@ const field = (name: string, message: string) => ({
 });
 
 export const ConsentErrors = {
+  /** 403: the access token was narrowed (`scope`) to datasets that do not include these. */
+  insufficientScope: (datasets: string[]) =>
+    new ApiError(
+      403,
+      'insufficient_scope',
+      'Dataset outside the token scope',
+      `The access token's scope does not include: ${datasets.join(', ')}.`,
+      { datasets },
+      // RFC 6750 §3.1
+      { 'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${datasets.join(' ')}"` },
+    ),
   /** 404 for an unknown id, a malformed one, or another client's / citizen's request. */
   requestNotFound: () =>
     new ApiError(

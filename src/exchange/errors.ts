@@ -92,6 +92,14 @@ export const ExchangeErrors = {
       'Provider refused the gateway',
       `The provider "${providerId}" refused the gateway's credentials or assertion.`,
     ),
+  /** SSRF guard: the provider's URL, or what its host name resolves to, is internal. */
+  addressRefused: (providerId: string) =>
+    new ApiError(
+      502,
+      'provider_address_refused',
+      'Provider address refused',
+      `The provider "${providerId}" resolves to an internal address the gateway does not call (see OUTBOUND_ALLOW_LIST).`,
+    ),
   rejectedRequest: (providerId: string) =>
     new ApiError(
       502,
@@ -198,6 +206,7 @@ export const EXCHANGE_ERROR_CODES = [
   'provider_schema_mismatch',
   'provider_auth_failed',
   'provider_rejected_request',
+  'provider_address_refused',
   'consent_not_found',
   'dataset_not_found',
   'insufficient_scope',

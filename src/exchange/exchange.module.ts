@@ -36,6 +36,7 @@ import { ProvidersStatusController } from './providers-status.controller.js';
           breakerResetMs: config.exchange.breakerResetMs,
           queueWaitMs: config.exchange.queueWaitMs,
           maxResponseBytes: config.exchange.maxResponseBytes,
+          outboundAllowList: config.outboundAllowList,
         }),
     },
   ],

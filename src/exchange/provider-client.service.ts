@@ -16,6 +16,11 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import {
+  type AllowList,
+  isOutboundRefusal,
+  outboundRequestOptions,
+} from '../common/outbound-guard.js';
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
 import { ApiError } from '../common/problem.js';
 import { ProviderBreakers, ProviderFailure } from './circuit-breakers.js';
@@ -49,6 +54,8 @@ export interface ProviderClientOptions {
   /** Largest provider answer read (bytes, after decompression). */
   maxResponseBytes: number;
   userAgent: string;
+  /** Internal hosts that may be called (OUTBOUND_ALLOW_LIST); every other one is refused. */
+  outboundAllowList: AllowList;
 }
 
 export const DEFAULT_PROVIDER_CLIENT_OPTIONS: ProviderClientOptions = {
@@ -62,6 +69,7 @@ export const DEFAULT_PROVIDER_CLIENT_OPTIONS: ProviderClientOptions = {
   retryBaseMs: 50,
   maxResponseBytes: 1024 * 1024,
   userAgent: 'Passerelle/0.1',
+  outboundAllowList: [],
 };
 
 /** Below this, a retry could not get an answer anyway: give up and report. */
@@ -460,8 +468,21 @@ export class ProviderClient implements OnModuleDestroy {
       controller.abort();
     }, remaining);
     try {
-      return await pool.http.request<string>({ ...config, signal: controller.signal });
+      // SSRF, at connection time: the URL as written, then every address DNS answers.
+      const { lookup } = outboundRequestOptions(config.url, this.options.outboundAllowList);
+      return await pool.http.request<string>({
+        ...config,
+        signal: controller.signal,
+        lookup: lookup as never,
+      });
     } catch (err) {
+      if (isOutboundRefusal(err)) {
+        this.logger.warn(
+          { providerId: pool.providerId, err: (err as Error).message },
+          'provider call refused: internal address',
+        );
+        throw ExchangeErrors.addressRefused(pool.providerId);
+      }
       if (timedOut) throw new ProviderFailure('timeout', `no answer within the budget`, false);
       throw toFailure(err, pool.providerId);
     } finally {

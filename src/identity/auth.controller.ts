@@ -1,13 +1,16 @@
-import { Controller, Get, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Controller, Get, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { RefusalAuditService } from '../audit/refusal-audit.service.js';
 import { CitizenSessionGuard, CurrentCitizen } from './citizen-session.guard.js';
 import { FranceConnectCallbackGuard, FranceConnectLoginGuard } from './franceconnect.guard.js';
 import type { FranceConnectLogin } from './franceconnect.strategy.js';
 import type { CitizenPrincipal } from './identity.types.js';
 import { IdentityService } from './identity.service.js';
 import { LoginErrorFilter } from './login-error.filter.js';
-import { loggedOutPage, whoamiPage } from './pages.js';
+import { csrfToken, verifyCsrf } from './csrf.js';
+import { LoginError } from './errors.js';
+import { loggedOutPage, logoutConfirmPage, whoamiPage } from './pages.js';
 import { DEFAULT_RETURN_TO, parseReturnTo } from './return-to.js';
 
 function sendPage(res: Response, status: number, html: string): void {
@@ -23,7 +26,10 @@ function sendPage(res: Response, status: number, html: string): void {
 @Controller('auth')
 @UseFilters(LoginErrorFilter)
 export class AuthController {
-  constructor(private readonly identity: IdentityService) {}
+  constructor(
+    private readonly identity: IdentityService,
+    private readonly refusals: RefusalAuditService,
+  ) {}
 
   /** Reached only when already logged in: the guard otherwise redirects to FranceConnect. */
   @Get('login')
@@ -39,8 +45,33 @@ export class AuthController {
     res.set('Cache-Control', 'no-store').redirect(303, returnTo);
   }
 
+  /** Asks only: a GET that any page can trigger must not log the citizen out. */
   @Get('logout')
+  logoutConfirm(@Req() req: Request, @Res() res: Response): void {
+    sendPage(res, 200, logoutConfirmPage(csrfToken(req)));
+  }
+
+  /** The citizen's logout: a POST carrying the session's CSRF token. */
+  @Post('logout')
   async logout(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const body = req.body as Record<string, unknown> | undefined;
+    if (!verifyCsrf(req, body && typeof body === 'object' ? body.csrf : undefined)) {
+      const citizenId = req.session?.citizenId;
+      if (citizenId) {
+        this.refusals.authenticated(
+          {
+            actor: `citizen:${citizenId}`,
+            reason: 'csrf_token_invalid',
+            httpStatus: 403,
+            citizenId,
+          },
+          req,
+        );
+      } else {
+        this.refusals.unauthenticated(req, 'csrf_token_invalid');
+      }
+      throw new LoginError('logout_csrf_invalid', 'logout without a valid CSRF token');
+    }
     const outcome = await this.identity.logout(req);
     if (outcome.kind === 'provider') {
       res.set('Cache-Control', 'no-store').redirect(303, outcome.url);
@@ -62,7 +93,11 @@ export class AuthController {
 export class WhoamiController {
   @Get('whoami')
   @UseGuards(CitizenSessionGuard)
-  whoami(@CurrentCitizen() citizen: CitizenPrincipal, @Res() res: Response): void {
-    sendPage(res, 200, whoamiPage(citizen));
+  whoami(
+    @CurrentCitizen() citizen: CitizenPrincipal,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): void {
+    sendPage(res, 200, whoamiPage(citizen, csrfToken(req)));
   }
 }

@@ -17,6 +17,8 @@ export type LoginErrorCode =
   | 'login_acr_insufficient'
   | 'login_userinfo_invalid'
   | 'login_internal_error'
+  | 'login_rate_limited'
+  | 'logout_csrf_invalid'
   | 'logout_state_mismatch';
 
 interface LoginErrorText {
@@ -95,6 +97,18 @@ export const LOGIN_ERROR_TEXT: Record<LoginErrorCode, LoginErrorText> = {
     status: 500,
     title: 'Erreur lors de la connexion',
     message: 'Une erreur inattendue a interrompu la connexion. Réessayez dans quelques instants.',
+  },
+  login_rate_limited: {
+    status: 429,
+    title: 'Trop de tentatives de connexion',
+    message:
+      'Trop de connexions ont été lancées depuis votre adresse en peu de temps. Patientez une minute avant de réessayer.',
+  },
+  logout_csrf_invalid: {
+    status: 403,
+    title: 'Déconnexion non confirmée',
+    message:
+      'La demande de déconnexion ne vient pas d’une page de Passerelle ouverte dans ce navigateur. Utilisez le bouton « Se déconnecter ».',
   },
   logout_state_mismatch: {
     status: 400,

@@ -98,9 +98,14 @@ export class IdentityService {
   async recordLoginFailure(req: Request, error: LoginError): Promise<void> {
     try {
       await this.audit.record({
-        kind: 'login.failed',
+        kind: error.code === 'login_rate_limited' ? 'login.rate_limited' : 'login.failed',
         actor: 'anonymous',
-        outcome: error.status >= 500 ? 'error' : 'refused',
+        outcome:
+          error.code === 'login_rate_limited'
+            ? 'rate_limited'
+            : error.status >= 500
+              ? 'error'
+              : 'refused',
         httpStatus: error.status,
         requestId: req.id,
         details: { reason: error.code, detail: error.reason.slice(0, 200) },

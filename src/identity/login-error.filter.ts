@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { ApiError } from '../common/problem.js';
 import { LoginError } from './errors.js';
 import { IdentityService } from './identity.service.js';
 import { loginErrorPage } from './pages.js';
@@ -23,13 +24,17 @@ export class LoginErrorFilter implements ExceptionFilter {
 
   private async respond(exception: unknown, req: Request, res: Response): Promise<void> {
     try {
+      // The rate limit guard refuses with an ApiError (its Retry-After header is already set):
+      // a citizen's browser gets the French 429 page, audited as a rate limit, not an error.
       const error =
         exception instanceof LoginError
           ? exception
-          : new LoginError(
-              'login_internal_error',
-              exception instanceof Error ? exception.message : String(exception),
-            );
+          : exception instanceof ApiError && exception.code === 'rate_limited'
+            ? new LoginError('login_rate_limited', exception.detail)
+            : new LoginError(
+                'login_internal_error',
+                exception instanceof Error ? exception.message : String(exception),
+              );
       if (error.status >= 500) {
         this.logger.error({ err: exception, requestId: req.id, code: error.code }, 'login failed');
       } else {

@@ -20,6 +20,24 @@ ${retry}`,
   });
 }
 
+/**
+ * GET /auth/logout: a page any site can open (a link, an image), so it only asks; the button
+ * posts the session's CSRF token to POST /auth/logout, which logs out.
+ */
+export function logoutConfirmPage(csrf: string): string {
+  return renderPage({
+    title: 'Se déconnecter',
+    body: `<p>Voulez-vous vous déconnecter de Passerelle et de FranceConnect ?</p>
+<form method="post" action="/auth/logout">
+  <input type="hidden" name="csrf" value="${escapeHtml(csrf)}">
+  <ul class="fr-btns-group fr-btns-group--inline-md">
+    <li><button class="fr-btn" type="submit">Se déconnecter</button></li>
+    <li><a class="fr-btn fr-btn--secondary" href="/me">Annuler</a></li>
+  </ul>
+</form>`,
+  });
+}
+
 export function loggedOutPage(providerReached: boolean): string {
   const note = providerReached
     ? ''
@@ -34,14 +52,14 @@ ${franceConnectButton('/auth/login')}`,
   });
 }
 
-export function whoamiPage(citizen: CitizenPrincipal): string {
+export function whoamiPage(citizen: CitizenPrincipal, csrf?: string): string {
   const { given_name, family_name } = citizen.identity;
   return renderPage({
     title: 'Connecté',
     loggedIn: true,
+    csrf,
     body: `<p>Connecté en tant que <strong data-given-name>${escapeHtml(given_name)}</strong> ${escapeHtml(family_name)}, avec FranceConnect.</p>
 <ul class="fr-btns-group fr-btns-group--inline-md">
-  <li><a class="fr-btn fr-btn--secondary" href="/auth/logout">Se déconnecter</a></li>
 </ul>`,
   });
 }

@@ -1,5 +1,6 @@
 import { CanActivate, createParamDecorator, ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
+import { RefusalAuditService } from '../audit/refusal-audit.service.js';
 import { AccessTokenService, AuthenticatedClient } from './access-token.service.js';
 import { invalidToken } from './errors.js';
 
@@ -23,14 +24,26 @@ const BEARER = /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)$/i;
  */
 @Injectable()
 export class ClientAuthGuard implements CanActivate {
-  constructor(private readonly tokens: AccessTokenService) {}
+  constructor(
+    private readonly tokens: AccessTokenService,
+    private readonly refusals: RefusalAuditService,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
     const header = req.headers.authorization;
     const match = typeof header === 'string' ? BEARER.exec(header.trim()) : null;
-    if (!match) throw invalidToken('A bearer access token is required.', false);
-    req.oauthClient = await this.tokens.authenticate(match[1]);
+    if (!match) {
+      this.refusals.unauthenticated(req, 'access_token_missing');
+      throw invalidToken('A bearer access token is required.', false);
+    }
+    try {
+      req.oauthClient = await this.tokens.authenticate(match[1]);
+    } catch (err) {
+      // Unauthenticated: counted, and summarised per address and minute in the audit log.
+      this.refusals.unauthenticated(req, 'access_token_invalid');
+      throw err;
+    }
     return true;
   }
 }

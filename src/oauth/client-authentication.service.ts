@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import axios from 'axios';
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
+  customFetch,
   decodeJwt,
   errors as joseErrors,
   JSONWebKeySet,
@@ -12,6 +14,7 @@ import {
 import { APP_CONFIG } from '../config/app-config.js';
 import type { AppConfig } from '../config/app-config.js';
 import { hashSecret, verifySecret } from '../common/crypto.js';
+import { outboundRequestOptions } from '../common/outbound-guard.js';
 import { PrismaService } from '../database/prisma.service.js';
 import { JWT_BEARER_ASSERTION_TYPE, TokenRequestDto } from './dto/token.dto.js';
 import { CLIENT_AUTH_FAILED, OAuthErrorCode, oauthError } from './errors.js';
@@ -26,6 +29,14 @@ const CLOCK_TOLERANCE_S = 5;
 /** Verified secrets are remembered this long (see VerifiedSecrets). */
 const VERIFIED_SECRET_TTL_MS = 60_000;
 const VERIFIED_SECRET_MAX = 1_000;
+/**
+ * Decoy scrypt runs at once at most (see bySecret): unknown ids cost as much as known ones,
+ * but a flood of them (each id a fresh rate-limit key) cannot take libuv's whole thread pool.
+ */
+const DECOY_MAX_CONCURRENT = 2;
+/** A client id with these never reaches the database (PostgreSQL refuses NUL in text). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 /** Expired replay-guard rows are purged this often. */
 const PURGE_INTERVAL_MS = 10 * 60_000;
 
@@ -92,6 +103,7 @@ export class ClientAuthenticationService implements OnModuleDestroy {
   private readonly verifying = new Map<string, Promise<boolean>>();
   /** A hash no secret matches, verified for unknown clients so they cost as much as known ones. */
   private readonly decoyHash: Promise<string> = hashSecret(randomBytes(32).toString('base64url'));
+  private decoysRunning = 0;
   private readonly localKeySets = new Map<
     string,
     { source: string; keySet: ReturnType<typeof createLocalJWKSet> }
@@ -184,6 +196,7 @@ export class ClientAuthenticationService implements OnModuleDestroy {
     if (
       clientId.length === 0 ||
       clientId.length > 255 ||
+      CONTROL_CHARACTERS.test(clientId) ||
       secret.length === 0 ||
       secret.length > 512
     ) {
@@ -198,8 +211,17 @@ export class ClientAuthenticationService implements OnModuleDestroy {
     if (stored) {
       valid = await this.secretMatches(clientId, stored, secret);
     } else {
-      // Unknown client, or one without a secret: spend the same scrypt time, then refuse.
-      await verifySecret(secret, await this.decoyHash);
+      // Unknown client, or one without a secret: spend the same scrypt time, then refuse; but
+      // never more than DECOY_MAX_CONCURRENT at once (past that, under a flood of unknown ids,
+      // the refusal comes at once: the timing tells only that the gateway is busy).
+      if (this.decoysRunning < DECOY_MAX_CONCURRENT) {
+        this.decoysRunning += 1;
+        try {
+          await verifySecret(secret, await this.decoyHash);
+        } finally {
+          this.decoysRunning -= 1;
+        }
+      }
       valid = false;
     }
     if (!client || !valid) return this.fail(clientId, client ? 'wrong secret' : 'unknown client');
@@ -255,7 +277,12 @@ export class ClientAuthenticationService implements OnModuleDestroy {
       throw oauthError(401, OAuthErrorCode.invalidClient, 'The client assertion is not a JWT.');
     }
     const clientId = unverified.iss;
-    if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 255) {
+    if (
+      typeof clientId !== 'string' ||
+      clientId.length === 0 ||
+      clientId.length > 255 ||
+      CONTROL_CHARACTERS.test(clientId)
+    ) {
       return this.fail(undefined, 'assertion without iss');
     }
     if (form.client_id !== undefined && form.client_id !== clientId) {
@@ -359,10 +386,38 @@ export class ClientAuthenticationService implements OnModuleDestroy {
         timeoutDuration: 5_000,
         cooldownDuration: 30_000,
         cacheMaxAge: 10 * 60_000,
+        [customFetch]: (url, options) => this.fetchJwks(url, options),
       });
       this.remoteKeySets.set(uri, remote);
     }
     return remote;
+  }
+
+  /**
+   * jose's fetch of a client's jwks_uri, through the SSRF guard: the URL as written, then every
+   * address DNS answers, are checked before connecting; no redirect, no proxy, 64 KB at most.
+   */
+  private async fetchJwks(
+    url: string,
+    options: { headers: Headers; signal: AbortSignal },
+  ): Promise<Response> {
+    const { lookup } = outboundRequestOptions(url, this.config.outboundAllowList);
+    const res = await axios.get<string>(url, {
+      headers: Object.fromEntries(options.headers.entries()),
+      signal: options.signal,
+      lookup: lookup as never,
+      proxy: false,
+      maxRedirects: 0,
+      maxContentLength: 64 * 1024,
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      validateStatus: () => true,
+    });
+    const contentType = res.headers['content-type'];
+    return new Response([204, 205, 304].includes(res.status) ? null : res.data, {
+      status: res.status,
+      headers: typeof contentType === 'string' ? { 'content-type': contentType } : {},
+    });
   }
 
   /**

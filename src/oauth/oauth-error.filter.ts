@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { toProblem } from '../common/problem.filter.js';
 import { OAuthErrorCode } from './errors.js';
 
@@ -32,4 +32,22 @@ export class OAuthErrorFilter implements ExceptionFilter {
     res.setHeader('Pragma', 'no-cache');
     res.status(problem.status).json({ error, error_description: problem.detail });
   }
+}
+
+/**
+ * Express error middleware for `/oauth/token`, mounted after the body parsers: their refusals
+ * (malformed or over-deep JSON, unsupported charset, too many parameters) happen before the
+ * route exists for Nest, and would otherwise answer problem+json, which OAuth libraries do not
+ * read. Same shape as the filter above.
+ */
+export function tokenEndpointBodyErrors(
+  err: unknown,
+  req: Request,
+  res: Response,
+  _next: NextFunction,
+): void {
+  const host = {
+    switchToHttp: () => ({ getRequest: () => req, getResponse: () => res }),
+  } as unknown as ArgumentsHost;
+  new OAuthErrorFilter().catch(err, host);
 }

@@ -28,6 +28,13 @@ describe('claimedClientId', () => {
       .sign(new Uint8Array(32));
     expect(claimedClientId(req({}, { client_assertion: assertion }))).toBe('client-c');
   });
+  it('form-decodes the Basic user as authentication does (RFC 6749 §2.3.1): one id, one bucket', () => {
+    const basic = (user: string) => `Basic ${Buffer.from(`${user}:secret`).toString('base64')}`;
+    expect(claimedClientId(req({ authorization: basic('%61bc') }))).toBe('abc');
+    expect(claimedClientId(req({ authorization: basic('a%62%63') }))).toBe('abc');
+    expect(claimedClientId(req({ authorization: basic('a+b') }))).toBe('a b');
+    expect(claimedClientId(req({ authorization: basic('%zz') }))).toBe('%zz');
+  });
   it('falls back to no client on anything malformed, and bounds the length', () => {
     expect(claimedClientId(req({ authorization: 'Basic !!!' }))).toBe('');
     expect(claimedClientId(req({}, { client_assertion: 'not.a.jwt' }))).toBe('');

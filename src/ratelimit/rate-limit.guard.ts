@@ -10,7 +10,7 @@ import { RATE_LIMIT_STORAGE, type RateLimitStorage } from './rate-limit.storage.
 
 export interface RateLimitPolicy {
   /** Bucket namespace (and what logs call it). */
-  name: 'client' | 'token';
+  name: 'client' | 'token' | 'token_address';
   limit: number;
   windowMs: number;
 }
@@ -43,15 +43,28 @@ export function addressBucket(ip: string): string {
 }
 
 /**
+ * RFC 6749 §2.3.1: the Basic user is form-urlencoded. Decoded here exactly as client
+ * authentication decodes it, so that `%61bc` and `abc` share one bucket (each encoding of one id
+ * used to get a fresh budget). Undecodable: kept raw (authentication refuses it anyway).
+ */
+function formDecoded(value: string): string {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return value;
+  }
+}
+
+/**
  * The client_id a token request claims (unverified: only a bucket name, combined with the IP):
- * HTTP Basic user, form `client_id`, or the client assertion's `sub` (RFC 7523).
+ * HTTP Basic user (form-decoded), form `client_id`, or the client assertion's `sub` (RFC 7523).
  */
 export function claimedClientId(req: Request): string {
   const header = req.headers.authorization;
   if (typeof header === 'string' && /^Basic /i.test(header)) {
     const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon > 0) return decoded.slice(0, Math.min(colon, 200));
+    if (colon > 0) return formDecoded(decoded.slice(0, colon)).slice(0, 200);
   }
   const body = (req.body ?? {}) as Record<string, unknown>;
   if (typeof body.client_id === 'string') return body.client_id.slice(0, 200);
@@ -74,6 +87,8 @@ export function claimedClientId(req: Request): string {
  *   the caller's address (citizen pages, operators, invalid tokens);
  * - `POST /oauth/token`: RATE_LIMIT_TOKEN_PER_MINUTE per address *and* claimed client_id,
  *   against credential stuffing, without one client locking out the others behind one NAT;
+ *   and RATE_LIMIT_TOKEN_PER_ADDRESS_PER_MINUTE per address whatever the client_id, so that
+ *   rotating unknown ids (each one costs a decoy scrypt) does not buy a fresh budget;
  * - `/health/*` and `/metrics` are never limited.
  *
  * Answers carry `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (seconds) and
@@ -92,6 +107,7 @@ export class RateLimitGuard implements CanActivate {
   private readonly logger = new Logger(RateLimitGuard.name);
   private readonly client: RateLimitPolicy;
   private readonly token: RateLimitPolicy;
+  private readonly tokenAddress: RateLimitPolicy;
   private lastStoreError = 0;
 
   constructor(
@@ -101,14 +117,40 @@ export class RateLimitGuard implements CanActivate {
   ) {
     this.client = { name: 'client', limit: config.rateLimit.perMinute, windowMs: MINUTE_MS };
     this.token = { name: 'token', limit: config.rateLimit.tokenPerMinute, windowMs: MINUTE_MS };
+    this.tokenAddress = {
+      name: 'token_address',
+      limit: config.rateLimit.tokenPerAddressPerMinute,
+      windowMs: MINUTE_MS,
+    };
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const req = context.switchToHttp().getRequest<Request>();
     if (isOperationsPath(req.path)) return true;
-    const policy = req.path === TOKEN_PATH ? this.token : this.client;
-    const tracker = await this.trackerFor(policy, req);
+    const res = context.switchToHttp().getResponse<Response>();
+    if (req.path === TOKEN_PATH) {
+      // The per-address budget first: an address past it is refused whatever id it claims.
+      const address = `ip:${this.address(req)}`;
+      if (!(await this.count(this.tokenAddress, address, res, false))) return true;
+      await this.count(this.token, await this.trackerFor(this.token, req), res, true);
+      return true;
+    }
+    await this.count(this.client, await this.trackerFor(this.client, req), res, true);
+    return true;
+  }
+
+  /**
+   * Counts one hit of `policy` for `tracker`; throws 429 when over the limit. `headers`: whether
+   * this policy's figures go in the RateLimit-* headers. Answers false when the store failed
+   * (then nothing more is counted for this request).
+   */
+  private async count(
+    policy: RateLimitPolicy,
+    tracker: string,
+    res: Response,
+    headers: boolean,
+  ): Promise<boolean> {
     // Hashed: bounded length, nothing from the request verbatim in a Redis key.
     const key = `${policy.name}:${createHash('sha256').update(tracker).digest('base64url').slice(0, 24)}`;
     let record;
@@ -126,13 +168,14 @@ export class RateLimitGuard implements CanActivate {
         this.lastStoreError = Date.now();
         this.logger.error({ err: (err as Error).message }, 'rate limit store failed; not limiting');
       }
-      return true;
+      return false;
     }
-    const res = context.switchToHttp().getResponse<Response>();
-    res.setHeader('RateLimit-Limit', String(policy.limit));
-    res.setHeader('RateLimit-Remaining', String(Math.max(0, policy.limit - record.totalHits)));
-    res.setHeader('RateLimit-Reset', String(record.timeToExpire));
-    res.setHeader('RateLimit-Policy', `${policy.limit};w=${policy.windowMs / 1000}`);
+    if (headers || record.isBlocked) {
+      res.setHeader('RateLimit-Limit', String(policy.limit));
+      res.setHeader('RateLimit-Remaining', String(Math.max(0, policy.limit - record.totalHits)));
+      res.setHeader('RateLimit-Reset', String(record.timeToExpire));
+      res.setHeader('RateLimit-Policy', `${policy.limit};w=${policy.windowMs / 1000}`);
+    }
     if (record.isBlocked) {
       const retryAfter = Math.max(1, record.timeToBlockExpire);
       res.setHeader('Retry-After', String(retryAfter));
@@ -141,8 +184,12 @@ export class RateLimitGuard implements CanActivate {
     return true;
   }
 
+  private address(req: Request): string {
+    return addressBucket(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+  }
+
   private async trackerFor(policy: RateLimitPolicy, req: Request): Promise<string> {
-    const address = addressBucket(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+    const address = this.address(req);
     if (policy.name === 'token') return `ip:${address}|client:${claimedClientId(req)}`;
     const header = req.headers.authorization;
     const match = typeof header === 'string' ? BEARER.exec(header.trim()) : null;

@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hashSecret, randomToken } from '../common/crypto.js';
+import { assertOutboundTarget } from '../common/outbound-guard.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { PrismaService } from '../database/prisma.service.js';
 import { ClientStatusCache } from '../oauth/client-status.cache.js';
 import { InvalidationBus } from '../events/invalidation-bus.js';
@@ -29,9 +31,12 @@ export class ClientsService {
     private readonly prisma: PrismaService,
     private readonly clientStatus: ClientStatusCache,
     private readonly invalidation: InvalidationBus,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async create(dto: CreateClientDto): Promise<CreatedClientDto> {
+    // SSRF: the gateway fetches the client's keys there.
+    assertOutboundTarget('jwksUri', dto.jwksUri, this.config.outboundAllowList);
     const usesSecret = SECRET_METHODS.has(dto.authMethod);
     if (usesSecret) {
       if (dto.jwks !== undefined) throw RegistryErrors.authMethodMismatch('jwks', dto.authMethod);
@@ -81,6 +86,7 @@ export class ClientsService {
   }
 
   async update(clientId: string, dto: UpdateClientDto): Promise<ClientDto> {
+    assertOutboundTarget('jwksUri', dto.jwksUri, this.config.outboundAllowList);
     const current = await this.find(clientId);
     const keys: Prisma.ClientUpdateInput = {};
     if (dto.jwks !== undefined || dto.jwksUri !== undefined) {

@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
+import { RefusalAuditService } from '../audit/refusal-audit.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { safeEqual } from '../common/crypto.js';
 import { RegistryErrors } from './errors.js';
@@ -14,7 +15,10 @@ export const BOOTSTRAP_OPERATOR = 'operator:bootstrap';
  */
 @Injectable()
 export class OperatorGuard implements CanActivate {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly refusals: RefusalAuditService,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean {
     const req = context.switchToHttp().getRequest<Request & { operator?: string }>();
@@ -22,6 +26,11 @@ export class OperatorGuard implements CanActivate {
     const match =
       typeof header === 'string' ? /^Bearer ([\x21-\x7E]+)$/i.exec(header.trim()) : null;
     if (!match || !safeEqual(match[1], this.config.operatorToken)) {
+      // Unauthenticated: counted, and summarised per address and minute in the audit log.
+      this.refusals.unauthenticated(
+        req,
+        match ? 'operator_token_invalid' : 'operator_token_missing',
+      );
       throw RegistryErrors.operatorTokenRequired();
     }
     req.operator = BOOTSTRAP_OPERATOR;

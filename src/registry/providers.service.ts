@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { encrypt } from '../common/crypto.js';
+import { assertOutboundTarget } from '../common/outbound-guard.js';
 import { PrismaService } from '../database/prisma.service.js';
 import type { Prisma, Provider } from '../generated/prisma/client.js';
 import {
@@ -29,7 +30,15 @@ export class ProvidersService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** SSRF: the gateway will call these URLs; internal targets only when allow-listed. */
+  private checkTargets(dto: { baseUrl?: string; auth?: ProviderAuthInput }): void {
+    assertOutboundTarget('baseUrl', dto.baseUrl, this.config.outboundAllowList);
+    const tokenUrl = (dto.auth as { tokenUrl?: string } | undefined)?.tokenUrl;
+    assertOutboundTarget('auth.tokenUrl', tokenUrl, this.config.outboundAllowList);
+  }
+
   async create(dto: CreateProviderDto): Promise<ProviderDto> {
+    this.checkTargets(dto);
     try {
       const row = await this.prisma.provider.create({
         data: {
@@ -66,6 +75,7 @@ export class ProvidersService {
   }
 
   async update(id: string, dto: UpdateProviderDto): Promise<ProviderDto> {
+    this.checkTargets(dto);
     try {
       const row = await this.prisma.provider.update({
         where: { id },

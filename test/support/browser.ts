@@ -17,6 +17,7 @@ import {
 import { startDemoProviders, type DemoProviders } from '../../sandbox/providers/server.js';
 import { clientToken } from './clients.js';
 import { franceConnectEnv, gatewayClient } from './franceconnect.js';
+import type { Env } from '../../src/config/app-config.js';
 import { freePort, startGateway, type TestGateway } from './gateway.js';
 import { seedDemoRegistry, type ClientInput, type DemoRegistry } from './operator.js';
 import { randomBytes } from 'node:crypto';
@@ -218,7 +219,7 @@ export interface CitizenStack {
  * assertions against its JWKS (pointed at once the gateway's URL is known).
  */
 export async function startCitizenStack(
-  options: { client?: Partial<ClientInput>; purpose?: string } = {},
+  options: { client?: Partial<ClientInput>; purpose?: string; env?: Env } = {},
 ): Promise<CitizenStack> {
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
@@ -237,7 +238,11 @@ export async function startCitizenStack(
       logErrors: false,
     });
     closers.push(() => fc.close());
-    const gw = await startGateway({ ...franceConnectEnv(fc.issuer, secret), PORT: String(port) });
+    const gw = await startGateway({
+      ...franceConnectEnv(fc.issuer, secret),
+      ...options.env,
+      PORT: String(port),
+    });
     closers.push(() => gw.close());
     providers.setGatewayJwksUrl(`${gw.url}/.well-known/jwks.json`, gw.config.publicUrl);
 

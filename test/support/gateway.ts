@@ -76,6 +76,10 @@ export async function startGateway(env: Env = {}, database?: TestDatabase): Prom
     OPERATOR_TOKEN: randomBytes(24).toString('base64url'),
     SESSION_SECRET: randomBytes(32).toString('base64url'),
     LOG_LEVEL: 'info',
+    // Test providers, JWKS and notification receivers listen on this machine, on random ports.
+    OUTBOUND_ALLOW_LIST: 'localhost,127.0.0.1,::1',
+    // Every test client calls from 127.0.0.1: one address standing for many services.
+    RATE_LIMIT_TOKEN_PER_ADDRESS_PER_MINUTE: '100000',
     ...env,
   });
   const logs = new LogCapture();

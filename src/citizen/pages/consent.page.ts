@@ -134,5 +134,5 @@ ${request.datasets.map(dataset).join('\n')}
 <p data-fetch-mode="${escapeHtml(request.fetchMode)}">${escapeHtml(request.fetchMode === 'periodic' ? T.periodic : T.once)}</p>
 <p class="fr-text--sm">${escapeHtml(T.revocable)}</p>
 </section>`;
-  return renderPage({ title: T.title, body, loggedIn: true });
+  return renderPage({ title: T.title, body, loggedIn: true, csrf });
 }

@@ -179,5 +179,5 @@ ${model.consents.map((c) => consentItem(c, model.csrf)).join('\n')}
 ${consents}
 </section>
 ${accessLog(model)}`;
-  return renderPage({ title: T.title, body, loggedIn: true });
+  return renderPage({ title: T.title, body, loggedIn: true, csrf: model.csrf });
 }

@@ -13,7 +13,7 @@ import {
   ValidateBy,
 } from 'class-validator';
 import { PageDto, PageQueryDto } from '../pagination.js';
-import { IsJwksUri, IsPublicJwks, IsSiret, urlProblem } from '../validators.js';
+import { IsOptionalNotNull, IsJwksUri, IsPublicJwks, IsSiret, urlProblem } from '../validators.js';
 
 export const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$/;
 /** A FranceConnect client_id (FranceConnect gives 64 hex characters; other instances differ). */
@@ -52,7 +52,7 @@ export class CreateClientDto {
     pattern: CLIENT_ID.source,
     description: 'OAuth client_id; a random UUID when absent',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @Matches(CLIENT_ID, { message: 'clientId must match ^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$' })
   clientId?: string;
 
@@ -99,14 +99,14 @@ export class CreateClientDto {
     additionalProperties: true,
     description: 'private_key_jwt: the client’s public JWK Set (exclusive with jwksUri)',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsPublicJwks()
   jwks?: { keys: Record<string, unknown>[] };
 
   @ApiPropertyOptional({
     description: 'private_key_jwt: where the client publishes its JWK Set (exclusive with jwks)',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsJwksUri()
   jwksUri?: string;
 
@@ -117,14 +117,14 @@ export class CreateClientDto {
       'Its client_id at FranceConnect: lets it call `GET /api/v1/france-connect/data/{datasetId}` with its users’ ' +
       'FranceConnect access tokens (API FranceConnectée). Unique; absent: not allowed there.',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @Matches(FRANCE_CONNECT_CLIENT_ID, {
     message: 'franceConnectClientId must match ^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$',
   })
   franceConnectClientId?: string;
 
   @ApiPropertyOptional({ enum: CLIENT_STATUSES, default: 'active' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(CLIENT_STATUSES)
   status?: (typeof CLIENT_STATUSES)[number];
 }
@@ -135,25 +135,25 @@ export class CreateClientDto {
  */
 export class UpdateClientDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Matches(/\S/, { message: 'name must not be blank' })
   @MaxLength(200)
   name?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsSiret()
   siret?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsEmail()
   @MaxLength(254)
   contactEmail?: string;
 
   @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_REDIRECT_URIS)
@@ -166,12 +166,12 @@ export class UpdateClientDto {
     additionalProperties: true,
     description: 'Replaces jwksUri',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsPublicJwks()
   jwks?: { keys: Record<string, unknown>[] };
 
   @ApiPropertyOptional({ description: 'Replaces jwks' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsJwksUri()
   jwksUri?: string;
 
@@ -187,14 +187,14 @@ export class UpdateClientDto {
   franceConnectClientId?: string | null;
 
   @ApiPropertyOptional({ enum: CLIENT_STATUSES })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(CLIENT_STATUSES)
   status?: (typeof CLIENT_STATUSES)[number];
 }
 
 export class ClientListQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: CLIENT_STATUSES, description: 'Only clients with this status' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(CLIENT_STATUSES)
   status?: (typeof CLIENT_STATUSES)[number];
 }

@@ -1,15 +1,12 @@
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
-import {
-  IsIn,
-  IsObject,
-  IsOptional,
-  IsString,
-  Matches,
-  MaxLength,
-  ValidateBy,
-} from 'class-validator';
+import { IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateBy } from 'class-validator';
 import { PageDto, PageQueryDto } from '../pagination.js';
-import { IsFieldDescriptions, IsIdentityParams, IsResponseSchema } from '../validators.js';
+import {
+  IsOptionalNotNull,
+  IsFieldDescriptions,
+  IsIdentityParams,
+  IsResponseSchema,
+} from '../validators.js';
 import { PROVIDER_ID } from './provider.dto.js';
 
 export const DATASET_ID = /^[a-z][a-z0-9_]{1,31}\.[a-z][a-z0-9_]{1,63}$/;
@@ -99,7 +96,7 @@ export class CreateDatasetDto {
   title: string;
 
   @ApiPropertyOptional({ description: 'French description shown to citizens', default: '' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MaxLength(2000)
   description?: string;
@@ -110,7 +107,7 @@ export class CreateDatasetDto {
     example: { 'quotient_familial.valeur': 'Montant du quotient familial (en euros)' },
     description: 'Dotted field path → French description shown to citizens',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsFieldDescriptions()
   fields?: Record<string, string>;
 
@@ -130,23 +127,24 @@ export class CreateDatasetDto {
   franceConnectScope?: string | null;
 
   @ApiPropertyOptional({ enum: DATASET_STATUSES, default: 'active' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(DATASET_STATUSES)
   status?: (typeof DATASET_STATUSES)[number];
 }
 
 export class UpdateDatasetDto extends PartialType(
   OmitType(CreateDatasetDto, ['id', 'providerId'] as const),
+  { skipNullProperties: false },
 ) {}
 
 export class DatasetListQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: DATASET_STATUSES, description: 'Only datasets with this status' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(DATASET_STATUSES)
   status?: (typeof DATASET_STATUSES)[number];
 
   @ApiPropertyOptional({ example: 'cnaf', description: 'Only this provider’s datasets' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @Matches(PROVIDER_ID, { message: 'providerId must match ^[a-z][a-z0-9_]{1,31}$' })
   providerId?: string;
 }

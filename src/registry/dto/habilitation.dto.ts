@@ -8,7 +8,6 @@ import {
   IsIn,
   IsInt,
   IsISO8601,
-  IsOptional,
   IsString,
   Matches,
   Max,
@@ -17,7 +16,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { PageDto, PageQueryDto } from '../pagination.js';
-import { IsHttpsReference } from '../validators.js';
+import { IsOptionalNotNull, IsHttpsReference } from '../validators.js';
 import { CLIENT_ID } from './client.dto.js';
 import { DATASET_ID } from './dataset.dto.js';
 
@@ -55,7 +54,7 @@ export class CreateHabilitationDto {
   @ApiPropertyOptional({
     example: 'https://www.legifrance.gouv.fr/codes/article_lc/LEGIARTI000031367412',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsHttpsReference()
   legalBasisUrl?: string;
 
@@ -73,7 +72,7 @@ export class CreateHabilitationDto {
     default: false,
     description: 'Whether consents may allow repeated (periodic) fetches',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   allowPeriodic?: boolean;
 
@@ -82,19 +81,19 @@ export class CreateHabilitationDto {
     default: 0,
     description: 'Minimum seconds between two fetches of a dataset (periodic)',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt()
   @Min(0)
   @Max(MAX_INTERVAL_SECONDS)
   minFetchIntervalSeconds?: number;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Default: now' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsISO8601({ strict: true })
   validFrom?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Default: no end' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsISO8601({ strict: true })
   validTo?: string;
 }
@@ -102,7 +101,7 @@ export class CreateHabilitationDto {
 /** `status: "revoked"` is final: a revoked habilitation refuses every later change. */
 export class UpdateHabilitationDto {
   @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(50)
@@ -111,14 +110,14 @@ export class UpdateHabilitationDto {
   datasets?: string[];
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Matches(/\S/, { message: 'purpose must not be blank' })
   @MaxLength(1000)
   purpose?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Matches(/\S/, { message: 'legalBasis must not be blank' })
   @MaxLength(1000)
@@ -130,26 +129,26 @@ export class UpdateHabilitationDto {
   legalBasisUrl?: string | null;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_HABILITATION_DAYS })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt()
   @Min(1)
   @Max(MAX_HABILITATION_DAYS)
   maxDurationDays?: number;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   allowPeriodic?: boolean;
 
   @ApiPropertyOptional({ minimum: 0 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt()
   @Min(0)
   @Max(MAX_INTERVAL_SECONDS)
   minFetchIntervalSeconds?: number;
 
   @ApiPropertyOptional({ format: 'date-time' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsISO8601({ strict: true })
   validFrom?: string;
 
@@ -164,7 +163,7 @@ export class UpdateHabilitationDto {
   validTo?: string | null;
 
   @ApiPropertyOptional({ enum: HABILITATION_STATUSES })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(HABILITATION_STATUSES)
   status?: (typeof HABILITATION_STATUSES)[number];
 }
@@ -174,12 +173,12 @@ export class HabilitationListQueryDto extends PageQueryDto {
     enum: HABILITATION_STATUSES,
     description: 'Only habilitations with this status',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(HABILITATION_STATUSES)
   status?: (typeof HABILITATION_STATUSES)[number];
 
   @ApiPropertyOptional({ description: 'Only this client’s habilitations (OAuth client_id)' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @Matches(CLIENT_ID, { message: 'clientId must be a client_id' })
   clientId?: string;
 }

@@ -11,7 +11,6 @@ import {
   Equals,
   IsIn,
   IsInt,
-  IsOptional,
   IsString,
   Matches,
   Max,
@@ -21,7 +20,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { PageDto, PageQueryDto } from '../pagination.js';
-import { IsProviderUrl } from '../validators.js';
+import { IsOptionalNotNull, IsProviderUrl } from '../validators.js';
 
 export const PROVIDER_ID = /^[a-z][a-z0-9_]{1,31}$/;
 export const PROVIDER_AUTH_KINDS = [
@@ -111,7 +110,7 @@ export class OAuth2ClientCredentialsAuthDto {
   clientSecret: string;
 
   @ApiPropertyOptional({ example: 'api_statut', description: 'Scope asked at the token endpoint' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @Matches(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, {
     message: 'scope must be space-separated scope tokens (RFC 6749 §3.3)',
   })
@@ -170,7 +169,7 @@ export class CreateProviderDto {
   auth: ProviderAuthInput;
 
   @ApiPropertyOptional({ minimum: 100, maximum: 60000, default: 5000 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt()
   @Min(100)
   @Max(60000)
@@ -182,24 +181,26 @@ export class CreateProviderDto {
     default: 32,
     description: 'Concurrent calls at most',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt()
   @Min(1)
   @Max(1000)
   maxConcurrency?: number;
 
   @ApiPropertyOptional({ enum: PROVIDER_STATUSES, default: 'active' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(PROVIDER_STATUSES)
   status?: (typeof PROVIDER_STATUSES)[number];
 }
 
 /** Every field optional; `auth`, when given, replaces the whole authentication (secret included). */
-export class UpdateProviderDto extends PartialType(OmitType(CreateProviderDto, ['id'] as const)) {}
+export class UpdateProviderDto extends PartialType(OmitType(CreateProviderDto, ['id'] as const), {
+  skipNullProperties: false,
+}) {}
 
 export class ProviderListQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: PROVIDER_STATUSES, description: 'Only providers with this status' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(PROVIDER_STATUSES)
   status?: (typeof PROVIDER_STATUSES)[number];
 }
