@@ -22,6 +22,11 @@ export const API_TAGS: Array<{ name: string; description: string }> = [
     description:
       'Requesting services: fetch a dataset live from its provider within a consent; providers’ health.',
   },
+  {
+    name: 'api-franceconnectee',
+    description:
+      'Services already on FranceConnect: read a dataset with the citizen’s FranceConnect access token (API FranceConnectée).',
+  },
   { name: 'clients', description: 'Requesting services: what the gateway knows of the caller.' },
   {
     name: 'citizen',

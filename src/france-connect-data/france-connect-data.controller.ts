@@ -36,7 +36,11 @@ export class FranceConnectDataController {
       'consented fetch; 503: `france_connect_unavailable` (with `Retry-After`), `dataset_unavailable`, ' +
       '`audit_unavailable`, provider codes; 504: `provider_timeout`.',
   })
-  @ApiParam({ name: 'datasetId', example: 'cnaf.quotient_familial' })
+  @ApiParam({
+    name: 'datasetId',
+    example: 'cnaf.quotient_familial',
+    description: 'The dataset to read; its FranceConnect scope must be among the token’s scopes',
+  })
   @ApiOkResponse({ type: FranceConnectDataResponseDto })
   @ApiProblems(401, 403, 404, 502, 503, 504)
   fetch(
@@ -51,6 +55,9 @@ export class FranceConnectDataController {
   @Get('jwks')
   @ApiOperation({
     summary: 'Passerelle’s encryption keys as a FranceConnect data provider (JWK Set, `use: enc`)',
+    description:
+      'The public keys FranceConnect encrypts its checktoken answers to (RFC 9701 §5, JWE ECDH-ES). ' +
+      'Register this URL with FranceConnect as the data provider’s encryption keys.',
   })
   @Header('Cache-Control', 'public, max-age=300')
   jwks(): { keys: Record<string, unknown>[] } {

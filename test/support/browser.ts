@@ -233,8 +233,16 @@ export async function startCitizenStack(
 
     const port = await freePort();
     const secret = randomBytes(24).toString('base64url');
+    // The gateway's demo data-provider credentials are registered too, so that the API
+    // FranceConnectée answers as it would in the demo (an unknown token is 401, not 503).
     const fc = await startFranceConnectSandbox({
       clients: [gatewayClient(port, secret)],
+      dataProviders: [
+        {
+          client_id: 'passerelle-demo-data-provider',
+          client_secret: 'passerelle-demo-data-provider-secret',
+        },
+      ],
       logErrors: false,
     });
     closers.push(() => fc.close());

@@ -67,9 +67,10 @@ describe('consent page', () => {
 
   it('has one form posting the decision with the CSRF token and two labelled buttons', () => {
     const html = consentPage({ request: requestView(), csrf: 'a"b<c' });
-    // The decision form, and the header's logout form (POST with the same CSRF token).
-    expect(count(html, /<form\b/g)).toBe(2);
-    expect(count(html, /<form method="post" action="\/auth\/logout">/g)).toBe(1);
+    // The decision form, and the header's logout forms (POST with the same CSRF token): one in
+    // the desktop tools, one in the phone's navbar.
+    expect(count(html, /<form\b/g)).toBe(3);
+    expect(count(html, /<form method="post" action="\/auth\/logout">/g)).toBe(2);
     expect(html).toContain(
       '<form method="post" action="/consent/0b6f0a8e-5b8b-4a53-8a3e-0e4f8e2f1f7a/decision"',
     );
