@@ -201,9 +201,12 @@ function csrfOf(page: { body: string }): string {
       expect((await request(citizen, `${b.url}/me`)).status).toBe(200);
       expect((await request(citizen, `${b.url}/api/v1/me/consents`)).status).toBe(200);
 
-      // Without the cookie B sends the browser to the login: the session is the cookie's.
+      // Without the cookie B shows the logged-out landing (FranceConnect's button), not the
+      // citizen's space: the session is the cookie's.
       const anonymous = await request(new CookieJar(), `${b.url}/me`);
-      expect(anonymous.status).toBe(303);
+      expect(anonymous.status).toBe(200);
+      expect(anonymous.body).toContain('<a class="fr-connect" href="/auth/login?returnTo=%2Fme">');
+      expect(anonymous.body).not.toContain('data-given-name');
 
       const redis = new Redis(REDIS_URL!);
       try {
