@@ -9,6 +9,7 @@ import {
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { PrismaService } from '../database/prisma.service.js';
+import { DrainService } from './drain.service.js';
 import { MetricsService } from './metrics.service.js';
 
 @ApiTags('operations')
@@ -19,6 +20,7 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly prisma: PrismaService,
     private readonly metrics: MetricsService,
+    private readonly drain: DrainService,
   ) {}
 
   @Get('health/live')
@@ -29,12 +31,19 @@ export class HealthController {
   }
 
   @Get('health/ready')
-  @ApiOperation({ summary: 'Readiness: the database answers' })
+  @ApiOperation({
+    summary: 'Readiness: the instance is not stopping and the database answers',
+  })
   @ApiOkResponse({ description: 'Ready' })
   @ApiServiceUnavailableResponse({ description: 'Not ready' })
   @HealthCheck()
   ready() {
     return this.health.check([
+      // A stopping instance says so at once: the load balancer sends its traffic elsewhere.
+      () => {
+        const indicator = this.indicators.check('instance');
+        return this.drain.isDraining ? indicator.down({ draining: true }) : indicator.up();
+      },
       async () => {
         const indicator = this.indicators.check('database');
         try {
