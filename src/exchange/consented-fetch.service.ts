@@ -102,6 +102,8 @@ interface FetchRequest {
   consentId: string;
   datasetId: string;
   requestId: string;
+  /** The client's own `X-Request-Id`, recorded beside ours (not unique: never a key). */
+  correlationId?: string;
   started: number;
 }
 
@@ -135,12 +137,14 @@ export class ConsentedFetchService {
     consentId: string,
     datasetId: string,
     requestId: string,
+    correlationId?: string,
   ): Promise<ConsentedFetchResponseDto> {
     const req: FetchRequest = {
       client,
       consentId,
       datasetId,
       requestId,
+      correlationId,
       started: performance.now(),
     };
     // Ids from the URL: anything malformed is "not found" before it reaches SQL. Not audited:
@@ -529,7 +533,11 @@ export class ConsentedFetchService {
           httpStatus: error.getStatus(),
           durationMs: this.elapsed(req),
           requestId: req.requestId,
-          details: { code: error.code, attemptedConsentId: req.consentId },
+          details: {
+            code: error.code,
+            attemptedConsentId: req.consentId,
+            ...(req.correlationId ? { correlationId: req.correlationId } : {}),
+          },
         };
     await this.recordQuietly(event);
     throw error;
@@ -559,6 +567,7 @@ export class ConsentedFetchService {
       details: {
         ...(outcome === 'ok' ? {} : { code: outcome }),
         purpose: row.purpose,
+        ...(req.correlationId ? { correlationId: req.correlationId } : {}),
         ...extra.details,
       },
     };
