@@ -17,11 +17,13 @@ import { startDemoProviders, type DemoProviders } from '../sandbox/providers/ser
 import { AuditService } from '../src/audit/audit.service.js';
 import { loadConfig } from '../src/config/app-config.js';
 import { PrismaService } from '../src/database/prisma.service.js';
+import { DrainService } from '../src/health/drain.service.js';
+import { stopGracefully } from '../src/server.js';
 import type { IdentityPivot } from '../src/identity/identity.types.js';
 import { clientToken } from './support/clients.js';
 import { createCitizen, decideAs, pendingRequest, type ConsentClient } from './support/consent.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { freePort, startGateway } from './support/gateway.js';
+import { freePort, startGateway, type TestGateway } from './support/gateway.js';
 import { ADMIN, seedDemoRegistry } from './support/operator.js';
 
 const REDIS_URL = process.env.REDIS_URL;
@@ -286,4 +288,103 @@ interface Sent {
     });
     expect(((await verify.json()) as { ok: boolean }).ok).toBe(true);
   }, 120_000);
+});
+
+const needsServer = DATABASE_URL ? describe : describe.skip;
+if (!DATABASE_URL) {
+  console.log('drain timeout test skipped: it reads the database after the gateway closed it');
+}
+
+needsServer('the drain timeout', () => {
+  let db: TestDatabase;
+  let providers: DemoProviders;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    gw = await startGateway({ DRAIN_TIMEOUT_SECONDS: '1', RATE_LIMIT_PER_MINUTE: '100000' }, db);
+    providers = await startDemoProviders({
+      gatewayJwksUrl: `${gw.url}/.well-known/jwks.json`,
+      gatewayIssuer: gw.config.publicUrl,
+    });
+  });
+
+  /** Set once stopGracefully has closed the gateway (else afterAll closes it). */
+  let closed: Promise<void> | undefined;
+
+  afterAll(async () => {
+    await (closed ?? gw?.app.close());
+    await providers?.close();
+    await db?.drop();
+  });
+
+  it('turns readiness to 503 at once, then answers a fetch still waiting 503 shutting_down and gives its once budget back', async () => {
+    const registry = await seedDemoRegistry(gw, providers);
+    const client = {
+      id: registry.client.id,
+      clientId: registry.client.clientId,
+      clientSecret: registry.client.clientSecret!,
+      authMethod: 'client_secret_basic' as const,
+    };
+    const token = await clientToken(gw, client);
+    const c: ConsentClient = {
+      client,
+      token,
+      habilitationId: registry.habilitation.id,
+      redirectUri: `${gw.url}/test-callback`,
+    };
+    const req = await pendingRequest(gw, c, { datasets: [CNAF], fetchMode: 'once' });
+    const citizen = await createCitizen(gw);
+    const { consentId } = await decideAs(gw, req.id, citizen.id, 'approve', identityOf('angela'));
+
+    // Far longer than the drain timeout (1 s).
+    providers.setLatency('cnaf', 10_000);
+    const pending = fetch(`${gw.url}/api/v1/consents/${consentId}/data/${CNAF}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    for (let i = 0; i < 100 && providers.calls('cnaf') === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(providers.calls('cnaf')).toBe(1);
+
+    gw.app.get(DrainService).begin();
+    const ready = await fetch(`${gw.url}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(ready.headers.get('connection')).toBe('close');
+    expect(await ready.json()).toMatchObject({ error: { instance: { draining: true } } });
+
+    const stopped = stopGracefully(gw.app, gw.config);
+    closed = stopped;
+    const res = await pending;
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(body).toMatchObject({ code: 'shutting_down', status: 503 });
+    expect(JSON.stringify(body)).not.toContain('DUBOIS');
+    await stopped;
+
+    // Read back once the gateway closed everything: the budget was given back before that,
+    // the call has its outcome, the chain verifies.
+    const prisma = await PrismaService.open(gw.config, join(process.cwd(), 'prisma', 'migrations'));
+    try {
+      const consent = await prisma.consent.findUniqueOrThrow({ where: { id: consentId! } });
+      expect(consent.fetchCount).toBe(0);
+      expect(consent.lastFetches ?? {}).toEqual({});
+      const events = await prisma.auditEvent.findMany({
+        where: { consentId: consentId!, kind: { in: ['provider.call', 'exchange.fetch_failed'] } },
+        orderBy: { seq: 'asc' },
+      });
+      expect(events.map((e) => [e.kind, e.outcome])).toEqual([
+        ['provider.call', 'started'],
+        ['exchange.fetch_failed', 'shutting_down'],
+      ]);
+      expect(events[1].requestId).toBe(res.headers.get('x-request-id'));
+      const audit = new AuditService(prisma);
+      expect(await audit.verify()).toMatchObject({ ok: true });
+      expect(await audit.callsWithoutOutcome()).toMatchObject({ count: 0 });
+    } finally {
+      await prisma.close();
+    }
+  }, 60_000);
 });

@@ -6,7 +6,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { PrismaService } from '../database/prisma.service.js';
 import { DrainService } from './drain.service.js';
@@ -17,7 +17,6 @@ import { MetricsService } from './metrics.service.js';
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
-    private readonly indicators: HealthIndicatorService,
     private readonly prisma: PrismaService,
     private readonly metrics: MetricsService,
     private readonly drain: DrainService,
@@ -33,27 +32,31 @@ export class HealthController {
   @Get('health/ready')
   @ApiOperation({
     summary: 'Readiness: the instance is not stopping and the database answers',
+    description:
+      'Answers `{status, info, error, details}` (the shape of @nestjs/terminus): 200 when the ' +
+      'instance can serve, 503 when it is stopping (`instance.draining`) or its database does ' +
+      'not answer.',
   })
   @ApiOkResponse({ description: 'Ready' })
   @ApiServiceUnavailableResponse({ description: 'Not ready' })
-  @HealthCheck()
-  ready() {
-    return this.health.check([
-      // A stopping instance says so at once: the load balancer sends its traffic elsewhere.
-      () => {
-        const indicator = this.indicators.check('instance');
-        return this.drain.isDraining ? indicator.down({ draining: true }) : indicator.up();
-      },
-      async () => {
-        const indicator = this.indicators.check('database');
-        try {
-          await this.prisma.$queryRawUnsafe('SELECT 1');
-          return indicator.up({ embedded: this.prisma.embedded });
-        } catch {
-          return indicator.down();
-        }
-      },
-    ]);
+  @Header('Cache-Control', 'no-store')
+  async ready(@Res() res: Response): Promise<void> {
+    const checks: Record<string, { status: 'up' | 'down'; [key: string]: unknown }> = {};
+    // A stopping instance says so at once: the load balancer sends its traffic elsewhere.
+    checks.instance = this.drain.isDraining ? { status: 'down', draining: true } : { status: 'up' };
+    try {
+      await this.prisma.$queryRawUnsafe('SELECT 1');
+      checks.database = { status: 'up', embedded: this.prisma.embedded };
+    } catch {
+      checks.database = { status: 'down' };
+    }
+    const up = Object.fromEntries(Object.entries(checks).filter(([, c]) => c.status === 'up'));
+    const down = Object.fromEntries(Object.entries(checks).filter(([, c]) => c.status !== 'up'));
+    const ok = Object.keys(down).length === 0;
+    if (this.drain.isDraining) res.setHeader('Connection', 'close');
+    res
+      .status(ok ? 200 : 503)
+      .json({ status: ok ? 'ok' : 'error', info: up, error: down, details: checks });
   }
 
   @Get('metrics')
