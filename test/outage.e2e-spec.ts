@@ -4,20 +4,43 @@
  * What must hold (issue 10): 503 `database_unavailable` with Retry-After (never 500), one
  * warning line per second at most, no 200 without its audit row, recovery without a restart,
  * and afterwards the chain verifies and every provider call has its outcome.
+ * And a private Redis killed under two instances: citizens still log in, open /me and revoke,
+ * nothing waits on Redis, a suspension reaches the other instance within a second (through
+ * PostgreSQL LISTEN/NOTIFY), readiness reports Redis degraded without failing.
  */
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { TEST_CITIZENS } from '../sandbox/citizens.js';
+import {
+  CookieJar,
+  loginThroughSandbox,
+  request as browse,
+} from '../sandbox/franceconnect/browser.js';
 import { startDemoProviders, type DemoProviders } from '../sandbox/providers/server.js';
 import { AuditService } from '../src/audit/audit.service.js';
 import type { IdentityPivot } from '../src/identity/identity.types.js';
 import { clientToken } from './support/clients.js';
-import { createCitizen, decideAs, pendingRequest, type ConsentClient } from './support/consent.js';
+import {
+  consentClient,
+  createCitizen,
+  decideAs,
+  pendingRequest,
+  seedConsentCatalog,
+  type ConsentClient,
+} from './support/consent.js';
+import {
+  startGatewayWithFranceConnect,
+  type GatewayWithFranceConnect,
+} from './support/franceconnect.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
-import { seedDemoRegistry } from './support/operator.js';
+import { ADMIN, operatorApi, seedDemoRegistry } from './support/operator.js';
 import {
   postgresUnavailableReason,
+  redisUnavailableReason,
   startPrivatePostgres,
+  startPrivateRedis,
   type PrivatePostgres,
+  type PrivateRedis,
 } from './support/private-servers.js';
 
 const CNAF = 'cnaf.quotient_familial';
@@ -168,6 +191,157 @@ interface Answer {
       select: { requestId: true },
     });
     expect(new Set(rows.map((r) => r.requestId)).size).toBe(ok.length);
+    expect(await audit.verify()).toMatchObject({ ok: true });
+    expect(await audit.callsWithoutOutcome()).toMatchObject({ count: 0 });
+  }, 60_000);
+});
+
+const redisReason =
+  redisUnavailableReason() ??
+  (process.env.DATABASE_URL ? null : 'needs DATABASE_URL (two instances on one database)');
+if (redisReason) console.log(`Redis outage test skipped: ${redisReason}`);
+
+(redisReason ? describe.skip : describe)('Redis down, two instances on one database', () => {
+  let redis: PrivateRedis;
+  let env: GatewayWithFranceConnect;
+  let a: TestGateway;
+  let b: TestGateway;
+  const prefix = `passerelle:${randomBytes(6).toString('hex')}:`;
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    env = await startGatewayWithFranceConnect({
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: prefix,
+      RATE_LIMIT_PER_MINUTE: '100000',
+    });
+    a = env.gateway;
+    // B: same database, secrets, public address and FranceConnect registration as A.
+    const fc = a.config.franceConnect;
+    b = await startGateway(
+      {
+        REDIS_URL: redis.url,
+        REDIS_KEY_PREFIX: prefix,
+        RATE_LIMIT_PER_MINUTE: '100000',
+        PUBLIC_URL: a.config.publicUrl,
+        MASTER_KEY: a.config.masterKey.toString('base64'),
+        OPERATOR_TOKEN: a.config.operatorToken,
+        SESSION_SECRET: a.config.sessionSecret,
+        FC_ISSUER: fc.issuer,
+        FC_CLIENT_ID: fc.clientId,
+        FC_CLIENT_SECRET: fc.clientSecret,
+        FC_REDIRECT_URI: fc.redirectUri,
+        FC_POST_LOGOUT_REDIRECT_URI: fc.postLogoutRedirectUri,
+      },
+      a.database,
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await b?.close();
+    await env?.close();
+    redis?.remove();
+  });
+
+  async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
+    const started = performance.now();
+    const value = await work();
+    return { value, ms: performance.now() - started };
+  }
+
+  it('keeps login, /me, revocation and suspensions working, and readiness says degraded', async () => {
+    await seedConsentCatalog(a);
+    const c = await consentClient(a);
+    // B has seen the client active (its client-status cache holds that for a few seconds).
+    const me = (gw: TestGateway) =>
+      fetch(`${gw.url}/api/v1/clients/me`, { headers: { authorization: `Bearer ${c.token}` } });
+    expect((await me(b)).status).toBe(200);
+    expect(
+      ((await (await fetch(`${a.url}/health/ready`)).json()) as { details: object }).details,
+    ).toMatchObject({ redis: { status: 'up' } });
+
+    redis.stop();
+    const slow: string[] = [];
+    const note = (what: string, ms: number) => {
+      // Generous: a request may wait for Redis 250 ms at most, plus its own work.
+      if (ms > 1000) slow.push(`${what}: ${ms.toFixed(0)} ms`);
+    };
+
+    // Readiness: 200, Redis reported degraded.
+    const ready = await timed(() => fetch(`${a.url}/health/ready`));
+    expect(ready.value.status).toBe(200);
+    const readyBody = (await ready.value.json()) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(readyBody.status).toBe('degraded');
+    expect(readyBody.details.redis.status).toBe('degraded');
+    expect(readyBody.details.database.status).toBe('up');
+    note('readiness', ready.ms);
+
+    // A citizen logs in and opens /me (the session lives in PostgreSQL meanwhile).
+    const jar = new CookieJar();
+    const login = await timed(() =>
+      loginThroughSandbox(`${a.url}/auth/login?returnTo=/me`, 'angela', jar),
+    );
+    expect(login.value.status).toBe(200);
+    expect(login.value.url).toBe(`${a.url}/me`);
+    const citizen = await a.prisma.citizen.findFirstOrThrow({ orderBy: { createdAt: 'desc' } });
+    const req = await pendingRequest(a, c);
+    const { consentId } = await decideAs(a, req.id, citizen.id, 'approve');
+    // The session is also read on B (shared PostgreSQL).
+    const page = await timed(() => browse(jar, `${b.url}/me`));
+    expect(page.value.status).toBe(200);
+    expect(page.value.body).toContain(`data-consent="${consentId}" data-status="active"`);
+    note('/me', page.ms);
+
+    // ... and revokes.
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.value.body)![1];
+    const revoke = await timed(() =>
+      browse(jar, `${b.url}/me/consents/${consentId}/revoke`, {
+        body: new URLSearchParams({ csrf }),
+      }),
+    );
+    expect(revoke.value.status).toBe(303);
+    note('revocation', revoke.ms);
+    expect((await a.prisma.consent.findUniqueOrThrow({ where: { id: consentId! } })).status).toBe(
+      'revoked',
+    );
+
+    // An operator suspends the client through A: answered without waiting for Redis, and B
+    // refuses the client within a second (the invalidation went through PostgreSQL).
+    const suspend = await timed(() =>
+      operatorApi(a).patch(`${ADMIN}/clients/${c.client.clientId}`, { status: 'suspended' }),
+    );
+    expect(suspend.value.status).toBe(200);
+    note('suspension', suspend.ms);
+    const suspendedAt = performance.now();
+    let refusedAfter = Infinity;
+    while (performance.now() - suspendedAt < 3000) {
+      if ((await me(b)).status === 401) {
+        refusedAfter = performance.now() - suspendedAt;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    console.log(
+      `Redis down: login ${login.ms.toFixed(0)} ms (whole FranceConnect round), /me ${page.ms.toFixed(0)} ms, ` +
+        `revocation ${revoke.ms.toFixed(0)} ms, suspension ${suspend.ms.toFixed(0)} ms, ` +
+        `refused by B ${refusedAfter.toFixed(0)} ms after`,
+    );
+    expect(refusedAfter).toBeLessThan(1000);
+    expect(slow).toEqual([]);
+
+    // Redis back: readiness says so again, without a restart.
+    redis.start();
+    let redisUp = false;
+    for (let i = 0; i < 100 && !redisUp; i++) {
+      const body = (await (await fetch(`${a.url}/health/ready`)).json()) as {
+        details: { redis: { status: string } };
+      };
+      redisUp = body.details.redis.status === 'up';
+      if (!redisUp) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(redisUp).toBe(true);
+
+    const audit = a.app.get(AuditService);
     expect(await audit.verify()).toMatchObject({ ok: true });
     expect(await audit.callsWithoutOutcome()).toMatchObject({ count: 0 });
   }, 60_000);

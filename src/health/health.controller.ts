@@ -9,6 +9,7 @@ import {
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { PrismaService } from '../database/prisma.service.js';
+import { InvalidationBus } from '../events/index.js';
 import { DrainService } from './drain.service.js';
 import { MetricsService } from './metrics.service.js';
 
@@ -20,6 +21,7 @@ export class HealthController {
     private readonly prisma: PrismaService,
     private readonly metrics: MetricsService,
     private readonly drain: DrainService,
+    private readonly bus: InvalidationBus,
   ) {}
 
   @Get('health/live')
@@ -35,13 +37,16 @@ export class HealthController {
     description:
       'Answers `{status, info, error, details}` (the shape of @nestjs/terminus): 200 when the ' +
       'instance can serve, 503 when it is stopping (`instance.draining`) or its database does ' +
-      'not answer.',
+      'not answer. Redis is reported (`redis.status` `up` or `degraded`, top-level status ' +
+      '`degraded`) but does not fail readiness: sessions, revocation and invalidations go on ' +
+      'through PostgreSQL without it.',
   })
   @ApiOkResponse({ description: 'Ready' })
   @ApiServiceUnavailableResponse({ description: 'Not ready' })
   @Header('Cache-Control', 'no-store')
   async ready(@Res() res: Response): Promise<void> {
-    const checks: Record<string, { status: 'up' | 'down'; [key: string]: unknown }> = {};
+    const checks: Record<string, { status: 'up' | 'down' | 'degraded'; [key: string]: unknown }> =
+      {};
     // A stopping instance says so at once: the load balancer sends its traffic elsewhere.
     checks.instance = this.drain.isDraining ? { status: 'down', draining: true } : { status: 'up' };
     try {
@@ -50,13 +55,30 @@ export class HealthController {
     } catch {
       checks.database = { status: 'down' };
     }
-    const up = Object.fromEntries(Object.entries(checks).filter(([, c]) => c.status === 'up'));
-    const down = Object.fromEntries(Object.entries(checks).filter(([, c]) => c.status !== 'up'));
+    const redis = this.bus.redisState();
+    if (redis) {
+      checks.redis =
+        redis === 'up'
+          ? { status: 'up' }
+          : {
+              status: 'degraded',
+              detail:
+                'Redis unreachable: sessions in PostgreSQL, invalidations through LISTEN/NOTIFY, ' +
+                'rate limits counted per instance.',
+            };
+    }
+    const pick = (want: (status: string) => boolean) =>
+      Object.fromEntries(Object.entries(checks).filter(([, c]) => want(c.status)));
+    const down = pick((status) => status === 'down');
     const ok = Object.keys(down).length === 0;
+    const degraded = Object.values(checks).some((c) => c.status === 'degraded');
     if (this.drain.isDraining) res.setHeader('Connection', 'close');
-    res
-      .status(ok ? 200 : 503)
-      .json({ status: ok ? 'ok' : 'error', info: up, error: down, details: checks });
+    res.status(ok ? 200 : 503).json({
+      status: ok ? (degraded ? 'degraded' : 'ok') : 'error',
+      info: pick((status) => status !== 'down'),
+      error: down,
+      details: checks,
+    });
   }
 
   @Get('metrics')
