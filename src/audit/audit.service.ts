@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { PrismaService } from '../database/prisma.service.js';
 import { Prisma } from '../generated/prisma/client.js';
@@ -26,6 +26,17 @@ const MAX_BATCH = 256;
 const MAX_CHAIN_ATTEMPTS = 8;
 /** After losing a race for the head, use the locked path this long (others are writing). */
 const CONTENDED_MS = 1000;
+
+/** Serializes the sweep of interrupted calls across instances (one outcome per call). */
+const INTERRUPTED_SWEEP_LOCK = 0x70617374; // "past"
+/**
+ * A call intent older than this without its outcome was interrupted (its process died): no
+ * provider call lasts that long (provider timeout and queue wait are at most a minute each, a
+ * drain at most DRAIN_TIMEOUT_SECONDS), so no instance still waits for it.
+ */
+export const INTERRUPTED_AFTER_MS = 10 * 60_000;
+const INTERRUPTED_SWEEP_EVERY_MS = 60_000;
+const INTERRUPTED_SWEEP_BATCH = 500;
 
 /** Events kept for a later write (recordDurably) while the database is away; beyond, dropped. */
 const MAX_DURABLE_BACKLOG = 10_000;
@@ -114,7 +125,7 @@ interface Pending {
  * of a locked transaction (BEGIN, lock, head, insert, COMMIT).
  */
 @Injectable()
-export class AuditService implements OnModuleDestroy {
+export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(AuditService.name);
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
@@ -127,6 +138,7 @@ export class AuditService implements OnModuleDestroy {
   private backlogTimer: NodeJS.Timeout | null = null;
   private backlogDelay = DURABLE_RETRY_FIRST_MS;
   private closing = false;
+  private sweeper: NodeJS.Timeout | null = null;
 
   constructor(private readonly prisma: PrismaService) {}
 
@@ -371,7 +383,93 @@ export class AuditService implements OnModuleDestroy {
     };
   }
 
+  /**
+   * Gives every call intent older than `olderThan` that has no outcome the outcome
+   * `exchange.fetch_failed` / `interrupted` (the process that made the call died before writing
+   * it), under an advisory lock so that two instances never close the same call twice.
+   * Returns how many were closed.
+   */
+  async closeInterruptedCalls(olderThan: Date): Promise<number> {
+    // The embedded database has one instance, and one connection the batch writer needs: no lock.
+    if (this.prisma.embedded) return this.closeOpenCalls(this.prisma, olderThan);
+    return this.prisma.$transaction(
+      async (tx) => {
+        await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${INTERRUPTED_SWEEP_LOCK})`);
+        return this.closeOpenCalls(tx, olderThan);
+      },
+      { timeout: 30_000 },
+    );
+  }
+
+  private async closeOpenCalls(
+    db: Pick<PrismaService, '$queryRaw'>,
+    olderThan: Date,
+  ): Promise<number> {
+    const open = await db.$queryRaw<
+      Array<{
+        seq: bigint;
+        requestId: string;
+        clientId: string | null;
+        citizenId: string | null;
+        consentId: string | null;
+        datasetId: string | null;
+        details: Record<string, unknown> | null;
+      }>
+    >`
+          SELECT i.seq, i.request_id AS "requestId", i.client_id AS "clientId",
+                 i.citizen_id AS "citizenId", i.consent_id AS "consentId",
+                 i.dataset_id AS "datasetId", i.details
+          FROM audit_event i
+          WHERE i.kind = 'provider.call' AND i.occurred_at < ${olderThan}
+            AND i.request_id IS NOT NULL
+            AND NOT EXISTS (
+              SELECT 1 FROM audit_event o
+              WHERE o.request_id = i.request_id
+                AND o.kind IN ('exchange.fetch', 'exchange.fetch_failed'))
+          ORDER BY i.seq
+          LIMIT ${INTERRUPTED_SWEEP_BATCH}`;
+    // Written (committed by the batch writer) while the lock is held.
+    await Promise.all(
+      open.map((call) =>
+        this.record({
+          kind: 'exchange.fetch_failed',
+          actor: 'system',
+          outcome: 'interrupted',
+          clientId: call.clientId,
+          citizenId: call.citizenId,
+          consentId: call.consentId,
+          datasetId: call.datasetId,
+          requestId: call.requestId,
+          details: {
+            code: 'interrupted',
+            intentSeq: call.seq.toString(),
+            provider: call.details?.provider ?? null,
+          },
+        }),
+      ),
+    );
+    if (open.length > 0) {
+      this.logger.warn(
+        { calls: open.length },
+        'provider calls without outcome closed as interrupted',
+      );
+    }
+    return open.length;
+  }
+
+  /** At start, then every minute: calls left open by a process that died get their outcome. */
+  onApplicationBootstrap(): void {
+    const sweep = () =>
+      void this.closeInterruptedCalls(new Date(Date.now() - INTERRUPTED_AFTER_MS)).catch((err) =>
+        this.logger.warn({ err: (err as Error).message }, 'interrupted calls sweep failed'),
+      );
+    sweep();
+    this.sweeper = setInterval(sweep, INTERRUPTED_SWEEP_EVERY_MS);
+    this.sweeper.unref();
+  }
+
   async onModuleDestroy(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
     // Let in-flight events land before the database closes, and give the backlog a last chance.
     while (this.flushing) await this.flushing;
     this.closing = true;
