@@ -91,6 +91,7 @@ interface Sent {
   status?: number;
   code?: string;
   requestId?: string;
+  connection?: string | null;
   /** No answer: connection refused or reset (the request never reached a handler). */
   networkError?: string;
 }
@@ -203,6 +204,7 @@ interface Sent {
             status: res.status,
             code: body.code,
             requestId: res.headers.get('x-request-id') ?? undefined,
+            connection: res.headers.get('connection'),
             answeredAt: Date.now(),
           });
         } catch (err) {
@@ -240,6 +242,10 @@ interface Sent {
     );
     expect(inFlight.length).toBeGreaterThan(0);
     expect(inFlight.map((s) => s.status ?? s.networkError)).toEqual(inFlight.map(() => 200));
+    // A's answers written after the signal closed their kept-alive connection.
+    const late = answered.filter((s) => s.instance === 'A' && s.answeredAt! > sigtermAt + 50);
+    expect(late.length).toBeGreaterThan(0);
+    expect(late.map((s) => s.connection)).toEqual(late.map(() => 'close'));
     // B kept serving after A stopped.
     expect(
       answered.filter((s) => s.instance === 'B' && s.sentAt > sigtermAt && s.status === 200).length,
