@@ -7,8 +7,10 @@
  *   1. one SELECT (`loadContext`): the consent, its habilitation, the dataset's and provider's
  *      status and version, and the sealed identity — primary-key lookups joined in one statement;
  *   2. one conditional UPDATE (`ConsentService.reserveFetch`): the authoritative budget check;
- *   3. the audit write (`AuditService.record`), batched with whatever other events are waiting:
- *      under load many fetches share one transaction.
+ *   3. the call intent (`provider.call`), committed before the identity leaves for the provider;
+ *   4. the audit write of the outcome (`AuditService.record`).
+ *   Audit writes are batched with whatever other events are waiting: under load many fetches
+ *   share one statement.
  * Nothing else: the bearer guard's client status is cached (ClientStatusCache, invalidated on
  * suspension), the registry's targets (decrypted provider credentials, compiled schema key) are
  * cached in process and checked against the versions query 1 returns, and the identity pivot is
@@ -24,6 +26,7 @@
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditService, type AuditInput } from '../audit/audit.service.js';
+import { isDatabaseUnavailable } from '../common/database-unavailable.js';
 import { ApiError } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { CONSENT_SERVICE, type ConsentServiceContract } from '../consent/consent.contract.js';
@@ -192,10 +195,13 @@ export class ConsentedFetchService {
       );
     } catch (err) {
       await this.release(row.id, datasetId, reservation);
-      this.logger.warn(
-        { err, requestId },
-        'call intent could not be recorded; provider not called',
-      );
+      // A lost database is reported once a second by ProblemFilter, not once per request.
+      if (!isDatabaseUnavailable(err)) {
+        this.logger.warn(
+          { err, requestId },
+          'call intent could not be recorded; provider not called',
+        );
+      }
       throw FetchErrors.auditUnavailable();
     }
 
