@@ -341,6 +341,24 @@ if (redisReason) console.log(`Redis outage test skipped: ${redisReason}`);
     }
     expect(redisUp).toBe(true);
 
+    // Redis hangs (accepts, answers nothing): a command gives up after 250 ms and the
+    // connection is dropped, so the requests that follow do not wait at all.
+    redis.pause();
+    const waits: number[] = [];
+    try {
+      for (let i = 0; i < 6; i++) {
+        const page = await timed(() => browse(jar, `${b.url}/me`));
+        expect(page.value.status).toBe(200);
+        waits.push(page.ms);
+      }
+    } finally {
+      redis.resume();
+    }
+    console.log(`Redis hung: /me answered in ${waits.map((ms) => ms.toFixed(0)).join(', ')} ms`);
+    // The first one waited for Redis (250 ms per command at most); the next ones did not.
+    expect(waits[0]).toBeLessThan(1000);
+    expect(Math.max(...waits.slice(1))).toBeLessThan(250);
+
     const audit = a.app.get(AuditService);
     expect(await audit.verify()).toMatchObject({ ok: true });
     expect(await audit.callsWithoutOutcome()).toMatchObject({ count: 0 });

@@ -29,6 +29,22 @@ export function connectRedis(
     // Reconnect with a capped backoff, forever: Redis coming back must heal the instance.
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
   });
+  if (options.failFast) {
+    // A command timed out: the server hangs. Drop the connection and reconnect, so that the
+    // commands that follow fail at once (no offline queue) instead of each waiting the timeout,
+    // until Redis answers again.
+    const send = redis.sendCommand.bind(redis);
+    redis.sendCommand = ((...args: Parameters<Redis['sendCommand']>) => {
+      const pending = send(...args) as unknown as Promise<unknown>;
+      pending.catch((err: unknown) => {
+        if ((err as Error)?.message === 'Command timed out' && redis.status === 'ready') {
+          logger.warn({ role }, 'Redis command timed out: reconnecting');
+          redis.disconnect(true);
+        }
+      });
+      return pending;
+    }) as Redis['sendCommand'];
+  }
   let failing = false;
   redis.on('error', (err: Error) => {
     // ioredis repeats the error at every reconnection attempt: log the first one only.

@@ -93,6 +93,9 @@ export interface PrivateRedis {
   port: number;
   stop(): void;
   start(): void;
+  /** SIGSTOP: the server keeps its sockets but answers nothing (a hung or failing-over Redis). */
+  pause(): void;
+  resume(): void;
   remove(): void;
 }
 
@@ -129,13 +132,19 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     }
     rmSync(pidfile, { force: true });
   };
+  const signal = (name: NodeJS.Signals) => {
+    process.kill(Number(readFileSync(pidfile, 'utf8').trim()), name);
+  };
   start();
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
     stop,
     start,
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
     remove: () => {
+      if (existsSync(pidfile)) signal('SIGCONT');
       stop();
       rmSync(dir, { recursive: true, force: true });
     },
