@@ -1,6 +1,7 @@
 /**
  * `npm run audit:verify`: recomputes the audit hash chain of the database the gateway is
  * configured for (same environment variables) and reports the first broken link.
+ * Also lists the provider calls whose intent has no outcome (see AuditService.callsWithoutOutcome).
  * Exit status: 0 the chain verifies, 2 it is broken, 1 the check could not run.
  */
 import 'reflect-metadata';
@@ -14,10 +15,19 @@ async function main(): Promise<number> {
   const prisma = await PrismaService.open(config, join(process.cwd(), 'prisma', 'migrations'));
   try {
     const started = Date.now();
-    const result = await new AuditService(prisma).verify();
+    const audit = new AuditService(prisma);
+    const result = await audit.verify();
     const ms = Date.now() - started;
     if (result.ok) {
       process.stdout.write(`audit chain verifies: ${result.checked} events in ${ms} ms\n`);
+      // Not a broken chain (exit 0): provider calls whose outcome the log does not know.
+      const open = await audit.callsWithoutOutcome();
+      process.stdout.write(`provider calls without an outcome: ${open.count}\n`);
+      for (const call of open.calls) {
+        process.stdout.write(
+          `  seq=${call.seq} request=${call.requestId} consent=${call.consentId} at=${call.at.toISOString()}\n`,
+        );
+      }
       return 0;
     }
     const b = result.broken!;

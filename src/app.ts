@@ -15,6 +15,7 @@ import type { AppConfig } from './config/app-config.js';
 import { refuseDeepJson, refuseForbiddenCharacters } from './common/input-guard.js';
 import { requestIdMiddleware } from './common/request-id.js';
 import { buildOpenApiDocument } from './common/swagger.js';
+import { DrainService } from './health/drain.service.js';
 import { MetricsService } from './health/metrics.service.js';
 import { refuseMalformedPagePath } from './citizen/http.js';
 import { mountDsfrAssets } from './citizen/layout.js';
@@ -37,6 +38,8 @@ export async function createApp(
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
 
+  // First: a graceful stop waits for every request counted here (src/server.ts).
+  app.use(app.get(DrainService).middleware);
   app.use(requestIdMiddleware);
   app.use(app.get(MetricsService).middleware);
   app.use(

@@ -25,12 +25,26 @@ describe('npm run audit:verify', () => {
     const audit = new AuditService(prisma);
     for (let i = 0; i < 5; i++)
       await audit.record({ kind: 'test.cli', actor: 'system', outcome: 'ok' });
+    // A provider call with its outcome, and one whose outcome never came.
+    const call = (requestId: string) =>
+      audit.record({ kind: 'provider.call', actor: 'client:x', outcome: 'started', requestId });
+    await call('req-answered');
+    await audit.record({
+      kind: 'exchange.fetch',
+      actor: 'client:x',
+      outcome: 'ok',
+      requestId: 'req-answered',
+    });
+    await call('req-lost');
     const target = (await prisma.auditEvent.findMany({ orderBy: { seq: 'asc' } }))[2];
     await prisma.close();
 
     const ok = spawnSync(process.execPath, [CLI], { env, encoding: 'utf8' });
     expect(ok.status).toBe(0);
-    expect(ok.stdout).toMatch(/audit chain verifies: 5 events/);
+    expect(ok.stdout).toMatch(/audit chain verifies: 8 events/);
+    expect(ok.stdout).toContain('provider calls without an outcome: 1\n');
+    expect(ok.stdout).toMatch(/seq=\d+ request=req-lost /);
+    expect(ok.stdout).not.toContain('req-answered');
 
     prisma = await PrismaService.open(config, MIGRATIONS);
     await prisma.$transaction(async (tx) => {
@@ -43,6 +57,8 @@ describe('npm run audit:verify', () => {
 
     const broken = spawnSync(process.execPath, [CLI], { env, encoding: 'utf8' });
     expect(broken.status).toBe(2);
-    expect(broken.stdout).toContain(`BROKEN at seq=${target.seq} id=${target.id} (hash_mismatch)`);
+    expect(broken.stdout).toContain(
+      `BROKEN at seq=${target.seq} id=${target.id} (hash_mismatch) after 2 good events`,
+    );
   });
 });

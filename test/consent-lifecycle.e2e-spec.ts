@@ -445,7 +445,11 @@ describe('consent lifecycle (service rules)', () => {
         (await gw.prisma.consent.findUniqueOrThrow({ where: { id: consentId } })).fetchCount,
       ).toBe(2);
 
-      await consents.releaseFetch(consentId, QF);
+      // Only the reservation named by its instant is given back.
+      await consents.releaseFetch(consentId, QF, new Date(Date.now() - 60_000));
+      row = await consents.findForFetch(consentId);
+      expect(Object.keys(row!.lastFetches).sort()).toEqual([QF, DGFIP]);
+      await consents.releaseFetch(consentId, QF, new Date(row!.lastFetches[QF]));
       row = await consents.findForFetch(consentId);
       expect(Object.keys(row!.lastFetches)).toEqual([DGFIP]);
       expect(await consents.reserveFetch(consentId, QF, 0)).toBe(true);
@@ -472,6 +476,33 @@ describe('consent lifecycle (service rules)', () => {
       expect(
         (await gw.prisma.consent.findUniqueOrThrow({ where: { id: consentId } })).fetchCount,
       ).toBe(3);
+    });
+
+    it('periodic: a late failure gives back its own reservation only, never a newer one', async () => {
+      const { consentId } = await approvedConsent(gw, periodic, { fetchMode: 'periodic' });
+      const t0 = new Date();
+      const t1 = new Date(t0.getTime() + 3600_000);
+      expect(await consents.reserveFetch(consentId, QF, 3600, t0)).toBe(true);
+      expect(await consents.reserveFetch(consentId, QF, 3600, t1)).toBe(true);
+      // The fetch reserved at t0 fails late: the newer reservation (t1) stays.
+      await consents.releaseFetch(consentId, QF, t0, null);
+      let row = await consents.findForFetch(consentId);
+      expect(row!.lastFetches[QF]).toBe(t1.toISOString());
+      expect(
+        await consents.reserveFetch(consentId, QF, 3600, new Date(t1.getTime() + 60_000)),
+      ).toBe(false);
+      // The one reserved at t1 fails: the previous fetch (t0) counts again for the interval.
+      await consents.releaseFetch(consentId, QF, t1, t0.toISOString());
+      row = await consents.findForFetch(consentId);
+      expect(row!.lastFetches[QF]).toBe(t0.toISOString());
+      expect(
+        (await gw.prisma.consent.findUniqueOrThrow({ where: { id: consentId } })).fetchCount,
+      ).toBe(1);
+      // Released twice: nothing more is given back.
+      await consents.releaseFetch(consentId, QF, t1, t0.toISOString());
+      expect(
+        (await gw.prisma.consent.findUniqueOrThrow({ where: { id: consentId } })).fetchCount,
+      ).toBe(1);
     });
 
     it('nothing for an expired, revoked or unknown consent', async () => {

@@ -13,6 +13,7 @@ import {
   navigate,
   request,
 } from '../sandbox/franceconnect/browser.js';
+import { decideInBrowser } from './support/consent.js';
 import { freePort, freePortRange } from './support/gateway.js';
 
 const LAUNCHER = 'dist/scripts/demo.js';
@@ -150,20 +151,79 @@ describe('npm start (demo launcher)', () => {
     expect(me.body).toContain('dgfip_avis_imposition');
   });
 
-  it('stops on SIGTERM with status 0 and keeps everything across a restart', async () => {
+  it('stops on SIGTERM with status 0, after the fetch in flight got its data, and keeps everything across a restart', async () => {
     const before = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8'));
+    // A periodic consent approved by angela, then a fetch in flight on a slow provider when
+    // the launcher is stopped: it drains the gateway before it stops the providers it hosts.
+    const basic = Buffer.from(`${before.client.client_id}:${before.client.client_secret}`);
+    const token = (
+      await fetch(`${before.gateway}/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${basic.toString('base64')}` },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      }).then((r) => r.json())
+    ).access_token as string;
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`${before.gateway}${path}`, {
+        ...init,
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          ...init.headers,
+        },
+      });
+    const created = await (
+      await api('/api/v1/consent-requests', {
+        method: 'POST',
+        body: JSON.stringify({
+          datasets: ['cnaf.quotient_familial'],
+          purpose: 'Aide au logement',
+          durationDays: 30,
+          redirectUri: before.client.redirect_uri,
+          fetchMode: 'periodic',
+        }),
+      })
+    ).json();
+    const decided = await decideInBrowser(
+      created.consentUrl,
+      'angela',
+      'approve',
+      new URL(before.client.redirect_uri).origin,
+    );
+    expect(decided.decision.location).toContain('status=approved');
+    const { consentId } = await (await api(`/api/v1/consent-requests/${created.id}`)).json();
+    const slow = await fetch(`${before.providers.cnaf}/__sandbox/mode`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-sandbox-token': before.providersSandboxToken,
+      },
+      body: JSON.stringify({ mode: 'slow', delayMs: 1500 }),
+    });
+    expect(slow.status).toBe(200);
+    const inFlight = api(`/api/v1/consents/${consentId}/data/cnaf.quotient_familial`);
+    await new Promise((r) => setTimeout(r, 500));
     demo!.child.kill('SIGTERM');
+    const answer = await inFlight;
+    expect(answer.status).toBe(200);
+    expect(JSON.stringify(await answer.json())).toContain('DUBOIS');
     expect(await demo!.exit).toBe(0);
     demo = startDemo(env);
     await waitFor(demo, 'listening on');
     const after = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8'));
     expect(after.client.client_id).toBe(before.client.client_id);
     expect(after.operatorToken).toBe(before.operatorToken);
-    // The consent approved before the restart is still there, with its audit trail.
+    // The consents approved before the restart are still there, with their audit trail, and
+    // the fetch served during the stop is on record.
     const audit = await fetch(`${after.gateway}/api/v1/admin/audit?kind=consent.approved`, {
       headers: { authorization: `Bearer ${after.operatorToken}` },
     }).then((r) => r.json());
-    expect(audit.items).toHaveLength(1);
+    expect(audit.items).toHaveLength(2);
+    const served = await fetch(
+      `${after.gateway}/api/v1/admin/audit?kind=exchange.fetch&consentId=${consentId}`,
+      { headers: { authorization: `Bearer ${after.operatorToken}` } },
+    ).then((r) => r.json());
+    expect(served.items.map((e: { outcome: string }) => e.outcome)).toEqual(['ok']);
     const verify = await fetch(`${after.gateway}/api/v1/admin/audit/verify`, {
       method: 'POST',
       headers: { authorization: `Bearer ${after.operatorToken}` },

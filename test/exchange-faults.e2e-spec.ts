@@ -19,6 +19,7 @@ import {
   type ProviderId,
   type ProviderMode,
 } from '../sandbox/providers/server.js';
+import { AuditService } from '../src/audit/audit.service.js';
 import type { IdentityPivot } from '../src/identity/identity.types.js';
 import { clientToken } from './support/clients.js';
 import { createCitizen, decideAs, pendingRequest, type ConsentClient } from './support/consent.js';
@@ -65,10 +66,13 @@ describe('consented fetch: provider faults, circuit breaker, concurrent load', (
   const sent = new Map<string, number>();
 
   async function fetchData(datasetId: string): Promise<Answer> {
-    const requestId = `faults-${randomBytes(8).toString('hex')}`;
+    const correlationId = `faults-${randomBytes(8).toString('hex')}`;
     const res = await fetch(`${gw.url}/api/v1/consents/${consentId}/data/${datasetId}`, {
-      headers: { authorization: `Bearer ${token}`, 'x-request-id': requestId },
+      headers: { authorization: `Bearer ${token}`, 'x-request-id': correlationId },
     });
+    // The gateway's own id (audit rows carry it); the client's is kept as the correlation id.
+    const requestId = res.headers.get('x-request-id')!;
+    expect(res.headers.get('x-correlation-id')).toBe(correlationId);
     const text = await res.text();
     sent.set(requestId, res.status);
     return { status: res.status, headers: res.headers, text, body: JSON.parse(text), requestId };
@@ -79,8 +83,12 @@ describe('consented fetch: provider faults, circuit breaker, concurrent load', (
       expect({ marker, leaked: res.text.includes(marker) }).toEqual({ marker, leaked: false });
   }
 
+  /** The outcome events of a request (its call intent, `provider.call`, left aside). */
   function auditOf(requestId: string) {
-    return gw.prisma.auditEvent.findMany({ where: { requestId }, orderBy: { seq: 'asc' } });
+    return gw.prisma.auditEvent.findMany({
+      where: { requestId, kind: { not: 'provider.call' } },
+      orderBy: { seq: 'asc' },
+    });
   }
 
   beforeAll(async () => {
@@ -228,20 +236,25 @@ describe('consented fetch: provider faults, circuit breaker, concurrent load', (
     expect(after.providers.find((p) => p.id === 'cnaf')?.state).toBe('closed');
   });
 
-  it('has exactly one audit event for every attempt so far, with the outcome the client got', async () => {
+  it('has exactly one call intent and one outcome event for every attempt so far, with the outcome the client got', async () => {
     expect(sent.size).toBeGreaterThan(20);
     const rows = await gw.prisma.auditEvent.findMany({
       where: { requestId: { in: [...sent.keys()] } },
+      orderBy: { seq: 'asc' },
     });
     const byRequest = new Map<string, typeof rows>();
     for (const row of rows)
       byRequest.set(row.requestId!, [...(byRequest.get(row.requestId!) ?? []), row]);
     for (const [requestId, status] of sent) {
       const events = byRequest.get(requestId) ?? [];
-      expect({ requestId, events: events.length }).toEqual({ requestId, events: 1 });
-      expect(events[0].httpStatus).toBe(status);
-      expect(events[0].kind).toBe(status === 200 ? 'exchange.fetch' : 'exchange.fetch_failed');
+      // The intent is written before the call, the outcome after it.
+      expect({ requestId, kinds: events.map((e) => e.kind) }).toEqual({
+        requestId,
+        kinds: ['provider.call', status === 200 ? 'exchange.fetch' : 'exchange.fetch_failed'],
+      });
+      expect(events[1].httpStatus).toBe(status);
     }
+    expect((await gw.app.get(AuditService).callsWithoutOutcome()).count).toBe(0);
   });
 
   it('serves a few hundred fetches in parallel: all 200, one audit event each, the chain verifies', async () => {
@@ -263,7 +276,7 @@ describe('consented fetch: provider faults, circuit breaker, concurrent load', (
 
     const ids = all.map((r) => r.requestId);
     const rows = await gw.prisma.auditEvent.findMany({
-      where: { requestId: { in: ids } },
+      where: { requestId: { in: ids }, kind: { not: 'provider.call' } },
       select: { requestId: true, kind: true, payloadDigest: true },
     });
     expect(rows).toHaveLength(ids.length);

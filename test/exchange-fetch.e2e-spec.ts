@@ -16,6 +16,7 @@ import {
   type ProviderId,
 } from '../sandbox/providers/server.js';
 import { canonicalJson } from '../src/audit/canonical-json.js';
+import { AuditService } from '../src/audit/audit.service.js';
 import { clientToken } from './support/clients.js';
 import {
   approveAsCitizen,
@@ -560,8 +561,9 @@ describe('consented fetch: GET /api/v1/consents/{id}/data/{datasetId}', () => {
     expect(failed[0].payloadDigest).toBeNull();
   });
 
-  it('no audit, no data: when the audit insert fails, 503 audit_unavailable and nothing of the data', async () => {
-    const { consentId } = await approved(main, 'angela', { fetchMode: 'periodic' });
+  it('no audit, no data: when the audit insert fails, 503 audit_unavailable, nothing of the data, budget given back', async () => {
+    // A `once` consent: the gateway's own failure must not spend it.
+    const { consentId } = await approved(main, 'angela', { fetchMode: 'once' });
     // A real failure of the audit write, in this test's own database: fetch events are refused.
     await gw.prisma.$executeRawUnsafe(`
       CREATE FUNCTION test_refuse_fetch_audit() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -595,11 +597,20 @@ describe('consented fetch: GET /api/v1/consents/{id}/data/{datasetId}', () => {
     }
     expect(failed.map((r) => [r.outcome, r.httpStatus])).toEqual([['audit_unavailable', 503]]);
 
-    // Once the log is back, the same consent is served and the chain is intact.
+    // The call intent, written before the provider was called, has that outcome.
+    const intents = await auditRows({ kind: 'provider.call', consentId });
+    expect(intents.map((r) => r.requestId)).toEqual([failed[0].requestId]);
+
+    // Once the log is back, the same `once` consent is served (its budget was given back), and
+    // only then spent; the chain is intact and every provider call has its outcome.
     expect((await get(main.token, dataPath(consentId, CNAF))).status).toBe(200);
+    expect((await get(main.token, dataPath(consentId, CNAF))).body.code).toBe(
+      'fetch_budget_exhausted',
+    );
     const verify = await operatorApi(gw).post(`${ADMIN}/audit/verify`);
     expect(verify.status).toBe(200);
     expect(verify.body.ok).toBe(true);
+    expect((await gw.app.get(AuditService).callsWithoutOutcome()).count).toBe(0);
   });
 
   it('is documented in the OpenAPI document: client security, response schema, problems', async () => {

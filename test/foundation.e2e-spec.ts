@@ -19,18 +19,24 @@ describe('foundation: HTTP basics, health, metrics, OpenAPI, logs', () => {
     expect(ready.body.info.database.status).toBe('up');
   });
 
-  it('echoes a valid X-Request-Id and replaces an unsafe one', async () => {
-    const echoed = await request(gw.url).get('/health/live').set('X-Request-Id', 'abc-12345678');
-    expect(echoed.headers['x-request-id']).toBe('abc-12345678');
+  it('answers its own request id, and keeps a valid client X-Request-Id as X-Correlation-Id', async () => {
+    const first = await request(gw.url).get('/health/live').set('X-Request-Id', 'abc-12345678');
+    const second = await request(gw.url).get('/health/live').set('X-Request-Id', 'abc-12345678');
+    // The client's id repeats; ours never does.
+    expect(first.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(second.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(first.headers['x-request-id']).not.toBe(second.headers['x-request-id']);
+    expect(first.headers['x-correlation-id']).toBe('abc-12345678');
     const unsafe = await request(gw.url)
       .get('/health/live')
       .set('X-Request-Id', '<script>alert(1)</script>');
     expect(unsafe.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(unsafe.headers['x-correlation-id']).toBeUndefined();
     const generated = await request(gw.url).get('/health/live');
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('answers unknown routes with a problem+json 404 carrying the request id', async () => {
+  it('answers unknown routes with a problem+json 404 carrying the gateway request id', async () => {
     const res = await request(gw.url)
       .get('/api/v1/nothing-here')
       .set('X-Request-Id', 'req-404-test');
@@ -42,8 +48,9 @@ describe('foundation: HTTP basics, health, metrics, OpenAPI, logs', () => {
       status: 404,
       detail: expect.any(String),
       code: 'not_found',
-      requestId: 'req-404-test',
+      requestId: res.headers['x-request-id'],
     });
+    expect(res.body.requestId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('refuses malformed JSON with 400 and no parser internals', async () => {

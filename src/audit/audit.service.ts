@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { PrismaService } from '../database/prisma.service.js';
 import { Prisma } from '../generated/prisma/client.js';
@@ -27,23 +27,76 @@ const MAX_CHAIN_ATTEMPTS = 8;
 /** After losing a race for the head, use the locked path this long (others are writing). */
 const CONTENDED_MS = 1000;
 
+/** Serializes the sweep of interrupted calls across instances (one outcome per call). */
+const INTERRUPTED_SWEEP_LOCK = 0x70617374; // "past"
+/**
+ * A call intent older than this without its outcome was interrupted (its process died): no
+ * provider call lasts that long (provider timeout and queue wait are at most a minute each, a
+ * drain at most DRAIN_TIMEOUT_SECONDS), so no instance still waits for it.
+ */
+export const INTERRUPTED_AFTER_MS = 10 * 60_000;
+const INTERRUPTED_SWEEP_EVERY_MS = 60_000;
+const INTERRUPTED_SWEEP_BATCH = 500;
+
+/** Events kept for a later write (recordDurably) while the database is away; beyond, dropped. */
+const MAX_DURABLE_BACKLOG = 10_000;
+/** Retry delays of that backlog: from 250 ms, doubled, at most 5 s. */
+const DURABLE_RETRY_FIRST_MS = 250;
+const DURABLE_RETRY_MAX_MS = 5000;
+
+/**
+ * Characters PostgreSQL refuses in `text` and `jsonb` (NUL; SQLSTATE 22021 / 22P05), and the
+ * lone surrogates that have no UTF-8 encoding: replaced by U+FFFD. Without this one request's
+ * text (a path id, a header) would make the whole batch, other requests' events with it, fail.
+ * The sanitised text is what is hashed and stored, so the chain verifies.
+ */
+// eslint-disable-next-line no-control-regex
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+export function storableText(value: string): string {
+  return value.replace(UNSTORABLE, '\uFFFD');
+}
+
+function storable<T>(value: T): T {
+  if (typeof value === 'string') return storableText(value) as T;
+  if (Array.isArray(value)) return value.map(storable) as T;
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [storableText(k), storable(v)]),
+    ) as T;
+  }
+  return value;
+}
+
 function toChainedFields(input: AuditInput, at: Date): Omit<ChainedFields, 'prevHash'> {
+  const text = (v: string | null | undefined) => (v == null ? null : storableText(v));
   return {
     id: randomUUID(),
     occurredAt: at,
-    kind: input.kind,
-    actor: input.actor,
-    clientId: input.clientId ?? null,
-    citizenId: input.citizenId ?? null,
-    consentId: input.consentId ?? null,
-    datasetId: input.datasetId ?? null,
-    outcome: input.outcome,
+    kind: storableText(input.kind),
+    actor: storableText(input.actor),
+    clientId: text(input.clientId),
+    citizenId: text(input.citizenId),
+    consentId: text(input.consentId),
+    datasetId: text(input.datasetId),
+    outcome: storableText(input.outcome),
     httpStatus: input.httpStatus ?? null,
     durationMs: input.durationMs ?? null,
-    requestId: input.requestId ?? null,
-    payloadDigest: input.payloadDigest ?? null,
-    details: input.details ?? null,
+    requestId: text(input.requestId),
+    payloadDigest: text(input.payloadDigest),
+    details: input.details == null ? null : storable(input.details),
   };
+}
+
+/**
+ * The statement failed because of what one event holds (SQLSTATE class 22, data exception, or
+ * 23, integrity violation, other than the race on prev_hash): worth retrying event by event, so
+ * that only the guilty event's caller fails. A lost connection is not: every event would fail.
+ */
+function isDataError(err: unknown): boolean {
+  const e = err as { code?: unknown; meta?: { code?: unknown }; cause?: { code?: unknown } } | null;
+  const code = [e?.code, e?.meta?.code, e?.cause?.code].find((c) => typeof c === 'string');
+  return typeof code === 'string' && /^2[23]/.test(code) && code !== '23505';
 }
 
 /**
@@ -72,7 +125,7 @@ interface Pending {
  * of a locked transaction (BEGIN, lock, head, insert, COMMIT).
  */
 @Injectable()
-export class AuditService implements OnModuleDestroy {
+export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(AuditService.name);
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
@@ -80,6 +133,12 @@ export class AuditService implements OnModuleDestroy {
   private head: string | null = null;
   /** Until then, append under the advisory lock (another instance won a race lately). */
   private lockedUntil = 0;
+  /** Events to write as soon as the database takes them again (recordDurably). */
+  private backlog: AuditInput[] = [];
+  private backlogTimer: NodeJS.Timeout | null = null;
+  private backlogDelay = DURABLE_RETRY_FIRST_MS;
+  private closing = false;
+  private sweeper: NodeJS.Timeout | null = null;
 
   constructor(private readonly prisma: PrismaService) {}
 
@@ -89,6 +148,61 @@ export class AuditService implements OnModuleDestroy {
       this.queue.push({ input, resolve, reject });
       if (!this.flushing) this.flushing = this.drain();
     });
+  }
+
+  /**
+   * For an event that must be written even if the database is away right now (the outcome of a
+   * provider call whose intent is already in the log): written now if it can be, else kept in
+   * memory and retried with backoff until it is (bounded; the process's stop makes one last
+   * attempt). Nobody waits for it.
+   */
+  recordDurably(input: AuditInput): void {
+    this.record(input).catch((err: unknown) => {
+      if (isDataError(err)) {
+        this.logger.error({ err, kind: input.kind }, 'audit event refused by the database');
+        return;
+      }
+      if (this.backlog.length >= MAX_DURABLE_BACKLOG) {
+        this.logger.error({ kind: input.kind }, 'audit backlog full: event dropped');
+        return;
+      }
+      this.backlog.push(input);
+      this.scheduleBacklog();
+    });
+  }
+
+  /** Events waiting in memory for the database (recordDurably). */
+  get backlogSize(): number {
+    return this.backlog.length;
+  }
+
+  private scheduleBacklog(): void {
+    if (this.backlogTimer || this.closing) return;
+    this.backlogTimer = setTimeout(() => void this.flushBacklog(), this.backlogDelay);
+    this.backlogTimer.unref();
+  }
+
+  private async flushBacklog(): Promise<boolean> {
+    this.backlogTimer = null;
+    const pending = this.backlog;
+    this.backlog = [];
+    const failed: AuditInput[] = [];
+    await Promise.all(
+      pending.map((input) =>
+        this.record(input).catch((err: unknown) => {
+          if (!isDataError(err)) failed.push(input);
+        }),
+      ),
+    );
+    if (failed.length === 0) {
+      this.backlogDelay = DURABLE_RETRY_FIRST_MS;
+      if (pending.length > 0) this.logger.log({ events: pending.length }, 'audit backlog written');
+      return this.backlog.length === 0;
+    }
+    this.backlog.unshift(...failed);
+    this.backlogDelay = Math.min(this.backlogDelay * 2, DURABLE_RETRY_MAX_MS);
+    this.scheduleBacklog();
+    return false;
   }
 
   /** Fire-and-forget for events whose loss must not block the user (still logged on failure). */
@@ -106,7 +220,19 @@ export class AuditService implements OnModuleDestroy {
           const ids = await this.writeBatch(batch.map((p) => p.input));
           batch.forEach((p, i) => p.resolve(ids[i]));
         } catch (err) {
-          batch.forEach((p) => p.reject(err));
+          if (batch.length === 1 || !isDataError(err)) {
+            batch.forEach((p) => p.reject(err));
+            continue;
+          }
+          // One event the database refuses must fail only its own request: one by one.
+          for (const p of batch) {
+            try {
+              const [id] = await this.writeBatch([p.input]);
+              p.resolve(id);
+            } catch (one) {
+              p.reject(one);
+            }
+          }
         }
       }
     } finally {
@@ -206,15 +332,158 @@ export class AuditService implements OnModuleDestroy {
       });
       if (page.length === 0) return { ok: true, checked };
       const result = verifyRows(page as never, prev);
-      if (!result.ok) return { ok: false, checked: checked + 1, broken: result.broken };
+      if (!result.ok) {
+        // Counted up to the broken row, earlier rows of this page included.
+        const at = page.findIndex((r) => r.id === result.broken.id);
+        return { ok: false, checked: checked + at + 1, broken: result.broken };
+      }
       prev = result.lastHash;
       checked += page.length;
       after = page[page.length - 1].seq;
     }
   }
 
+  /**
+   * Call intents (`provider.call`) that have no outcome event (`exchange.fetch` or
+   * `exchange.fetch_failed` with the same request id): provider calls whose result the log
+   * does not know (the process died between the two, or the outcome is still in some instance's
+   * backlog). `limit` of them are returned, oldest first, with their total.
+   */
+  async callsWithoutOutcome(limit = 20): Promise<{
+    count: number;
+    calls: Array<{ seq: string; requestId: string | null; consentId: string | null; at: Date }>;
+  }> {
+    const rows = await this.prisma.$queryRaw<
+      Array<{
+        seq: bigint;
+        requestId: string | null;
+        consentId: string | null;
+        at: Date;
+        total: bigint;
+      }>
+    >`
+      SELECT i.seq, i.request_id AS "requestId", i.consent_id AS "consentId",
+             i.occurred_at AS "at", count(*) OVER () AS total
+      FROM audit_event i
+      WHERE i.kind = 'provider.call'
+        AND NOT EXISTS (
+          SELECT 1 FROM audit_event o
+          WHERE o.request_id = i.request_id
+            AND o.kind IN ('exchange.fetch', 'exchange.fetch_failed'))
+      ORDER BY i.seq
+      LIMIT ${limit}`;
+    return {
+      count: rows.length > 0 ? Number(rows[0].total) : 0,
+      calls: rows.map((r) => ({
+        seq: r.seq.toString(),
+        requestId: r.requestId,
+        consentId: r.consentId,
+        at: r.at,
+      })),
+    };
+  }
+
+  /**
+   * Gives every call intent older than `olderThan` that has no outcome the outcome
+   * `exchange.fetch_failed` / `interrupted` (the process that made the call died before writing
+   * it), under an advisory lock so that two instances never close the same call twice.
+   * Returns how many were closed.
+   */
+  async closeInterruptedCalls(olderThan: Date): Promise<number> {
+    // The embedded database has one instance, and one connection the batch writer needs: no lock.
+    if (this.prisma.embedded) return this.closeOpenCalls(this.prisma, olderThan);
+    return this.prisma.$transaction(
+      async (tx) => {
+        await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${INTERRUPTED_SWEEP_LOCK})`);
+        return this.closeOpenCalls(tx, olderThan);
+      },
+      { timeout: 30_000 },
+    );
+  }
+
+  private async closeOpenCalls(
+    db: Pick<PrismaService, '$queryRaw'>,
+    olderThan: Date,
+  ): Promise<number> {
+    const open = await db.$queryRaw<
+      Array<{
+        seq: bigint;
+        requestId: string;
+        clientId: string | null;
+        citizenId: string | null;
+        consentId: string | null;
+        datasetId: string | null;
+        details: Record<string, unknown> | null;
+      }>
+    >`
+          SELECT i.seq, i.request_id AS "requestId", i.client_id AS "clientId",
+                 i.citizen_id AS "citizenId", i.consent_id AS "consentId",
+                 i.dataset_id AS "datasetId", i.details
+          FROM audit_event i
+          WHERE i.kind = 'provider.call' AND i.occurred_at < ${olderThan}
+            AND i.request_id IS NOT NULL
+            AND NOT EXISTS (
+              SELECT 1 FROM audit_event o
+              WHERE o.request_id = i.request_id
+                AND o.kind IN ('exchange.fetch', 'exchange.fetch_failed'))
+          ORDER BY i.seq
+          LIMIT ${INTERRUPTED_SWEEP_BATCH}`;
+    // Written (committed by the batch writer) while the lock is held.
+    await Promise.all(
+      open.map((call) =>
+        this.record({
+          kind: 'exchange.fetch_failed',
+          actor: 'system',
+          outcome: 'interrupted',
+          clientId: call.clientId,
+          citizenId: call.citizenId,
+          consentId: call.consentId,
+          datasetId: call.datasetId,
+          requestId: call.requestId,
+          details: {
+            code: 'interrupted',
+            intentSeq: call.seq.toString(),
+            provider: call.details?.provider ?? null,
+          },
+        }),
+      ),
+    );
+    if (open.length > 0) {
+      this.logger.warn(
+        { calls: open.length },
+        'provider calls without outcome closed as interrupted',
+      );
+    }
+    return open.length;
+  }
+
+  /** At start, then every minute: calls left open by a process that died get their outcome. */
+  onApplicationBootstrap(): void {
+    const sweep = () =>
+      void this.closeInterruptedCalls(new Date(Date.now() - INTERRUPTED_AFTER_MS)).catch((err) =>
+        this.logger.warn({ err: (err as Error).message }, 'interrupted calls sweep failed'),
+      );
+    sweep();
+    this.sweeper = setInterval(sweep, INTERRUPTED_SWEEP_EVERY_MS);
+    this.sweeper.unref();
+  }
+
   async onModuleDestroy(): Promise<void> {
-    // Let in-flight events land before the database closes.
+    if (this.sweeper) clearInterval(this.sweeper);
+    // Let in-flight events land before the database closes, and give the backlog a last chance.
+    while (this.flushing) await this.flushing;
+    this.closing = true;
+    if (this.backlogTimer) clearTimeout(this.backlogTimer);
+    this.backlogTimer = null;
+    if (this.backlog.length > 0) {
+      await this.flushBacklog();
+      if (this.backlog.length > 0) {
+        this.logger.error(
+          { events: this.backlog.length },
+          'audit events lost at shutdown: the database did not take them',
+        );
+      }
+    }
     while (this.flushing) await this.flushing;
   }
 }

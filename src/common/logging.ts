@@ -2,6 +2,7 @@ import type { Params } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { IncomingMessage } from 'node:http';
 import type { AppConfig } from '../config/app-config.js';
+import { QUIET_ANSWER } from './problem.filter.js';
 
 /**
  * What must never reach a log line: credentials, cookies, tokens and the identity pivot.
@@ -65,7 +66,14 @@ export function loggerParams(config: AppConfig, destination?: DestinationStream)
           res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
         },
         customLogLevel: (_req: unknown, res: { statusCode: number }, err?: unknown) =>
-          err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+          // A database outage is logged once a second by ProblemFilter, not once per request.
+          (res as unknown as Record<symbol, boolean>)[QUIET_ANSWER]
+            ? 'debug'
+            : err || res.statusCode >= 500
+              ? 'error'
+              : res.statusCode >= 400
+                ? 'warn'
+                : 'info',
         autoLogging: {
           ignore: (req: IncomingMessage) => req.url === '/health/live' || req.url === '/metrics',
         },

@@ -9,7 +9,33 @@ import {
   Optional,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { isDatabaseUnavailable } from './database-unavailable.js';
 import { ApiError, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE } from './problem.js';
+
+/** 503 `database_unavailable`: the client retries after this many seconds. */
+const DATABASE_RETRY_AFTER_SECONDS = 2;
+/** During an outage, one warning line per this period, with how many requests it refused. */
+const OUTAGE_LOG_PERIOD_MS = 1000;
+let outageLoggedAt = 0;
+let outageRefused = 0;
+
+/**
+ * Marks an answer whose request line need not be logged on its own (pino-http, see
+ * common/logging.ts): the database outage is reported by one throttled warning instead.
+ */
+export const QUIET_ANSWER = Symbol('quietAnswer');
+
+function logOutage(logger: Logger | undefined, err: unknown): void {
+  outageRefused++;
+  const now = Date.now();
+  if (now - outageLoggedAt < OUTAGE_LOG_PERIOD_MS) return;
+  outageLoggedAt = now;
+  logger?.warn(
+    { refused: outageRefused, reason: (err as Error)?.message },
+    'database unavailable: answering 503 database_unavailable',
+  );
+  outageRefused = 0;
+}
 
 /** Titles for statuses reached without an ApiError (framework errors). */
 const GENERIC: Record<number, { code: string; title: string }> = {
@@ -62,7 +88,21 @@ export function toProblem(
   // An ApiError thrown by a body-parser `verify` hook (input-guard) arrives as the cause.
   const apiError =
     exception instanceof ApiError ? exception : cause instanceof ApiError ? cause : undefined;
-  if (apiError) {
+  if (!(exception instanceof HttpException) && isDatabaseUnavailable(exception)) {
+    // An outage, not a bug: a retryable answer and a throttled warning, not one error per request.
+    logOutage(logger, exception);
+    return {
+      problem: {
+        type: PROBLEM_TYPE_BASE + 'database_unavailable',
+        title: 'Database unavailable',
+        status: 503,
+        detail: 'The service cannot reach its database for the moment. Retry shortly.',
+        code: 'database_unavailable',
+        requestId,
+      },
+      headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+    };
+  } else if (apiError) {
     status = apiError.getStatus();
     ({ code, title, detail } = apiError);
     extras = apiError.extras;
@@ -150,6 +190,9 @@ export class ProblemFilter implements ExceptionFilter {
       return;
     }
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    if (problem.code === 'database_unavailable') {
+      (res as unknown as Record<symbol, boolean>)[QUIET_ANSWER] = true;
+    }
     if (this.htmlPage && isPageRequest(req)) {
       // The same URL answers HTML or JSON by `Accept`: caches must key on it.
       res.vary('Accept');

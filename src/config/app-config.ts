@@ -84,6 +84,11 @@ export interface AppConfig {
   outboundAllowList: AllowList;
   /** Calls to data providers (src/exchange): breaker, queueing and answer size. */
   exchange: { breakerResetMs: number; queueWaitMs: number; maxResponseBytes: number };
+  /**
+   * Longest wait, on SIGTERM/SIGINT, for the requests in flight to finish before the ones still
+   * running are answered 503 `shutting_down` (src/health/drain.service.ts).
+   */
+  drainTimeoutMs: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -361,6 +366,7 @@ export function loadConfig(env: Env): AppConfig {
       queueWaitMs: int(env, 'PROVIDER_QUEUE_WAIT_MS', 1000, 0, 60_000),
       maxResponseBytes: int(env, 'PROVIDER_MAX_RESPONSE_BYTES', 1_048_576, 1024, 64 * 1_048_576),
     },
+    drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_SECONDS', 25, 1, 3600) * 1000,
   };
 }
 

@@ -101,8 +101,19 @@ export interface ConsentServiceContract {
     minIntervalSeconds: number,
     now?: Date,
   ): Promise<boolean>;
-  /** Exchange: gives back a reservation whose provider call failed (the citizen's data never left), so a `once` consent can be retried. */
-  releaseFetch(consentId: string, datasetId: string): Promise<void>;
+  /**
+   * Exchange: gives back the reservation taken at `reservedAt` (the `now` given to reserveFetch)
+   * when the fetch failed on the gateway's or the provider's side, so it can be retried. Only
+   * that reservation: if a later one replaced it, nothing changes (a late failure never erases a
+   * newer success). `previous` (the dataset's last fetch before it, ISO) is restored, so a
+   * periodic consent's interval still counts from the last fetch that was served.
+   */
+  releaseFetch(
+    consentId: string,
+    datasetId: string,
+    reservedAt: Date,
+    previous?: string | null,
+  ): Promise<void>;
   /** Exchange: decrypts the identity pivot with the consent's own key; throws `consent_identity_shredded` when the key is gone. */
   openIdentity(consentId: string): Promise<IdentityPivot>;
 }

@@ -380,13 +380,23 @@ export class ConsentService implements ConsentServiceContract {
    * Gives a reservation back after a failed provider call: the dataset leaves last_fetches and
    * the count goes down, so a `once` consent can be retried (and a `periodic` one need not wait).
    */
-  async releaseFetch(consentId: string, datasetId: string): Promise<void> {
+  async releaseFetch(
+    consentId: string,
+    datasetId: string,
+    reservedAt: Date,
+    previous: string | null = null,
+  ): Promise<void> {
     if (!isUuid(consentId)) return;
+    // Conditional on the reservation's own instant (reserveFetch stored it as this ISO text):
+    // two releases of one reservation, or a release after a newer reservation, change nothing.
     await this.prisma.$executeRaw`
       UPDATE consent
       SET fetch_count = GREATEST(fetch_count - 1, 0),
-          last_fetches = last_fetches - ${datasetId}::text
-      WHERE id = ${consentId}::uuid AND (last_fetches -> ${datasetId}::text) IS NOT NULL`;
+          last_fetches = CASE WHEN ${previous}::text IS NULL
+            THEN last_fetches - ${datasetId}::text
+            ELSE last_fetches || jsonb_build_object(${datasetId}::text, ${previous}::text) END
+      WHERE id = ${consentId}::uuid
+        AND (last_fetches ->> ${datasetId}::text) = ${reservedAt.toISOString()}::text`;
   }
 
   async openIdentity(consentId: string): Promise<IdentityPivot> {

@@ -29,6 +29,11 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
   static async open(config: AppConfig, migrationsDir: string): Promise<PrismaService> {
     if (config.databaseUrl) {
       const pool = new Pool({ connectionString: config.databaseUrl, max: 20 });
+      // An idle connection the server ends (restart, crash, database dropped) is reported here;
+      // the pool replaces it. Without a listener that event would end the process.
+      pool.on('error', (err) =>
+        new Logger(PrismaService.name).warn({ err: err.message }, 'idle database connection lost'),
+      );
       const client = await pool.connect();
       try {
         await migrate(

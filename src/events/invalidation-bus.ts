@@ -1,7 +1,12 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { PostgresTransport, RedisTransport, type InvalidationTransport } from './transports.js';
+import {
+  FallbackTransport,
+  PostgresTransport,
+  RedisTransport,
+  type InvalidationTransport,
+} from './transports.js';
 
 /**
  * Something changed that caches keyed on it must forget, on every instance. Events name the
@@ -69,7 +74,8 @@ export function parseWireMessage(raw: string): WireMessage | null {
  * subscribers at once (synchronously: the instance that made a change never serves a stale
  * entry afterwards), then sends it to every other instance, which deliver it to theirs.
  *
- * Transport: Redis pub/sub when REDIS_URL is set; otherwise PostgreSQL LISTEN/NOTIFY when
+ * Transport: Redis pub/sub when REDIS_URL is set, with PostgreSQL LISTEN/NOTIFY beside it when
+ * DATABASE_URL is set too (FallbackTransport: used while Redis fails); otherwise LISTEN/NOTIFY when
  * DATABASE_URL is set (instances sharing a database need no extra service for this); with the
  * embedded database there is one instance and delivery stays in process.
  *
@@ -89,15 +95,28 @@ export class InvalidationBus implements OnModuleInit, OnModuleDestroy {
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     const channel = `${config.redisKeyPrefix}invalidation`;
-    if (config.redisUrl) this.transport = new RedisTransport(config.redisUrl, channel);
+    if (config.redisUrl && config.databaseUrl) {
+      this.transport = new FallbackTransport(
+        new RedisTransport(config.redisUrl, channel),
+        new PostgresTransport(config.databaseUrl, channel),
+      );
+    } else if (config.redisUrl) this.transport = new RedisTransport(config.redisUrl, channel);
     else if (config.databaseUrl)
       this.transport = new PostgresTransport(config.databaseUrl, channel);
     else this.transport = null;
   }
 
-  /** 'redis', 'postgres', or 'local' (one instance, embedded database). */
+  /** 'redis+postgres', 'redis', 'postgres', or 'local' (one instance, embedded database). */
   get transportName(): string {
     return this.transport?.name ?? 'local';
+  }
+
+  /** Redis's state as this instance sees it: undefined when Redis is not configured. */
+  redisState(): 'up' | 'down' | undefined {
+    const t = this.transport;
+    if (t instanceof FallbackTransport) return t.redisReady() ? 'up' : 'down';
+    if (t instanceof RedisTransport) return t.ready() ? 'up' : 'down';
+    return undefined;
   }
 
   async onModuleInit(): Promise<void> {

@@ -10,7 +10,7 @@ import { Client, Pool } from 'pg';
 import { connectRedis } from './redis-connection.js';
 
 export interface InvalidationTransport {
-  readonly name: 'redis' | 'postgres';
+  readonly name: 'redis' | 'postgres' | 'redis+postgres';
   /** Resolves once this instance listens (messages sent after that reach it). */
   start(onMessage: (raw: string) => void, onGap: () => void): Promise<void>;
   /** Resolves once the broker accepted the message (it is then on its way to every listener). */
@@ -28,7 +28,9 @@ export class RedisTransport implements InvalidationTransport {
     url: string,
     private readonly channel: string,
   ) {
-    this.publisher = connectRedis(url, 'invalidation-publisher', this.logger);
+    // Fails fast: a revocation or a suspension must not wait for Redis (FallbackTransport then
+    // sends through PostgreSQL).
+    this.publisher = connectRedis(url, 'invalidation-publisher', this.logger, { failFast: true });
     this.subscriber = connectRedis(url, 'invalidation-subscriber', this.logger);
   }
 
@@ -44,6 +46,11 @@ export class RedisTransport implements InvalidationTransport {
 
   async send(raw: string): Promise<void> {
     await this.publisher.publish(this.channel, raw);
+  }
+
+  /** The publisher's connection is up (ioredis status), without a round trip. */
+  ready(): boolean {
+    return this.publisher.status === 'ready';
   }
 
   async close(): Promise<void> {
@@ -125,5 +132,52 @@ export class PostgresTransport implements InvalidationTransport {
     const listener = this.listener;
     this.listener = null;
     await Promise.allSettled([listener?.end(), this.pool.end()]);
+  }
+}
+
+/**
+ * Redis pub/sub with PostgreSQL LISTEN/NOTIFY beside it, for deployments that have both:
+ * every instance listens on both, and a message goes through Redis, or through PostgreSQL when
+ * Redis fails (its publisher fails within REDIS_COMMAND_TIMEOUT_MS). So a suspension or a
+ * revocation reaches every instance while Redis is down, and the operator's call does not wait
+ * for Redis. A receiver may get a message twice (a cache drops an entry twice: harmless).
+ */
+export class FallbackTransport implements InvalidationTransport {
+  readonly name = 'redis+postgres';
+  private readonly logger = new Logger('InvalidationBus');
+
+  constructor(
+    private readonly redis: RedisTransport,
+    private readonly postgres: PostgresTransport,
+  ) {}
+
+  async start(onMessage: (raw: string) => void, onGap: () => void): Promise<void> {
+    await this.postgres.start(onMessage, onGap);
+    // Not awaited: an instance starts, and serves, while Redis is down (ioredis subscribes once
+    // it connects).
+    this.redis.start(onMessage, onGap).catch((err: unknown) => {
+      this.logger.warn({ err: (err as Error).message }, 'Redis subscription failed');
+    });
+  }
+
+  async send(raw: string): Promise<void> {
+    try {
+      await this.redis.send(raw);
+    } catch (err) {
+      this.logger.warn(
+        { err: (err as Error).message },
+        'Redis publish failed: invalidation sent through PostgreSQL',
+      );
+      await this.postgres.send(raw);
+    }
+  }
+
+  /** Whether Redis answers (readiness reports it; the service does not depend on it). */
+  redisReady(): boolean {
+    return this.redis.ready();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.redis.close(), this.postgres.close()]);
   }
 }

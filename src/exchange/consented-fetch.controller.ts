@@ -51,6 +51,6 @@ export class ConsentedFetchController {
     @Param('datasetId') datasetId: string,
     @Req() req: Request,
   ): Promise<ConsentedFetchResponseDto> {
-    return this.fetches.fetch(client, consentId, datasetId, req.id);
+    return this.fetches.fetch(client, consentId, datasetId, req.id, req.correlationId);
   }
 }

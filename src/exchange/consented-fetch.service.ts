@@ -7,8 +7,10 @@
  *   1. one SELECT (`loadContext`): the consent, its habilitation, the dataset's and provider's
  *      status and version, and the sealed identity — primary-key lookups joined in one statement;
  *   2. one conditional UPDATE (`ConsentService.reserveFetch`): the authoritative budget check;
- *   3. the audit write (`AuditService.record`), batched with whatever other events are waiting:
- *      under load many fetches share one transaction.
+ *   3. the call intent (`provider.call`), committed before the identity leaves for the provider;
+ *   4. the audit write of the outcome (`AuditService.record`).
+ *   Audit writes are batched with whatever other events are waiting: under load many fetches
+ *   share one statement.
  * Nothing else: the bearer guard's client status is cached (ClientStatusCache, invalidated on
  * suspension), the registry's targets (decrypted provider credentials, compiled schema key) are
  * cached in process and checked against the versions query 1 returns, and the identity pivot is
@@ -24,6 +26,7 @@
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditService, type AuditInput } from '../audit/audit.service.js';
+import { isDatabaseUnavailable } from '../common/database-unavailable.js';
 import { ApiError } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { CONSENT_SERVICE, type ConsentServiceContract } from '../consent/consent.contract.js';
@@ -38,6 +41,7 @@ import { RegistryService } from '../registry/registry.service.js';
 import type { ConsentedFetchResponseDto } from './dto/consented-fetch.dto.js';
 import { FetchErrors } from './errors.js';
 import type { DatasetTarget, IdentityPivot, ProviderTarget } from './exchange.types.js';
+import { DrainService } from '../health/drain.service.js';
 import { ProviderAssertions } from './provider-assertions.service.js';
 import { ProviderClient } from './provider-client.service.js';
 import { datasetTarget, providerTarget } from './registry-targets.js';
@@ -45,6 +49,14 @@ import { datasetTarget, providerTarget } from './registry-targets.js';
 export const FETCH_AUDIT_KIND = 'exchange.fetch';
 export const FETCH_REFUSED_AUDIT_KIND = 'exchange.fetch_refused';
 export const FETCH_FAILED_AUDIT_KIND = 'exchange.fetch_failed';
+/**
+ * The call intent: written (awaited, durable) before the identity pivot leaves for the provider,
+ * so that no provider call is ever without a trace, even if the process or the database dies
+ * before its outcome (`exchange.fetch` or `exchange.fetch_failed`, same `requestId`) is written.
+ * Outside the `exchange.` prefix: it is not an access the citizen's log lists twice.
+ * `npm run audit:verify` reports the intents that have no outcome.
+ */
+export const CALL_INTENT_AUDIT_KIND = 'provider.call';
 
 /**
  * Reservation attempts when nothing but clocks explain a refused reservation: reserveFetch
@@ -93,6 +105,8 @@ interface FetchRequest {
   consentId: string;
   datasetId: string;
   requestId: string;
+  /** The client's own `X-Request-Id`, recorded beside ours (not unique: never a key). */
+  correlationId?: string;
   started: number;
 }
 
@@ -113,6 +127,7 @@ export class ConsentedFetchService {
     private readonly providers: ProviderClient,
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly drain: DrainService,
   ) {}
 
   /**
@@ -125,12 +140,14 @@ export class ConsentedFetchService {
     consentId: string,
     datasetId: string,
     requestId: string,
+    correlationId?: string,
   ): Promise<ConsentedFetchResponseDto> {
     const req: FetchRequest = {
       client,
       consentId,
       datasetId,
       requestId,
+      correlationId,
       started: performance.now(),
     };
     // Ids from the URL: anything malformed is "not found" before it reaches SQL. Not audited:
@@ -158,42 +175,53 @@ export class ConsentedFetchService {
     const targets = await this.targetsFor(row, datasetId);
     if (!targets) return this.refuse(req, FetchErrors.datasetUnavailable(datasetId), row);
 
+    const previous = row.lastFetches?.[datasetId] ?? null;
     const reserved = await this.reserve(row, datasetId);
     if (!reserved.ok) return this.refuse(req, reserved.error, reserved.row ?? row);
     row = reserved.row;
+    const reservation = { at: reserved.at, previous };
 
-    // From here the reservation is held: given back if nothing leaves the gateway.
+    // From here the reservation is held: given back on any failure but "data delivered".
     let identity: IdentityPivot;
     try {
       identity = this.openIdentity(row);
     } catch {
-      await this.release(row.id, datasetId);
+      await this.release(row.id, datasetId, reservation);
       return this.refuse(req, FetchErrors.consentRevoked(), row);
+    }
+
+    // The call intent is durable before the identity leaves: no intent, no call.
+    try {
+      await this.audit.record(
+        this.event(req, row, CALL_INTENT_AUDIT_KIND, 'started', {
+          details: { provider: targets.provider.id },
+        }),
+      );
+    } catch (err) {
+      await this.release(row.id, datasetId, reservation);
+      // A lost database is reported once a second by ProblemFilter, not once per request.
+      if (!isDatabaseUnavailable(err)) {
+        this.logger.warn(
+          { err, requestId },
+          'call intent could not be recorded; provider not called',
+        );
+      }
+      throw FetchErrors.auditUnavailable();
     }
 
     let result;
     try {
-      const assertion = await this.assertions.sign({
-        providerId: targets.provider.id,
-        consentId: row.id,
-        datasetId,
-        purpose: row.purpose,
-        clientId: client.clientId,
-        recipient: client.siret,
-      });
-      result = await this.providers.fetchDataset({
-        provider: targets.provider,
-        dataset: targets.dataset,
-        identity,
-        assertion,
-        requestId,
-      });
+      // At the drain timeout the wait ends (503 `shutting_down`); whatever the provider answers
+      // after that is dropped, and the outcome recorded here says so.
+      result = await this.drain.untilDeadline(
+        this.callProvider(req, row, targets, identity, datasetId),
+      );
     } catch (err) {
-      // The citizen's data never left the provider: a `once` consent is not spent.
-      await this.release(row.id, datasetId);
+      // Nothing reached the client: the budget is given back, whatever failed.
+      await this.release(row.id, datasetId, reservation);
       const error = err instanceof ApiError ? err : null;
       if (!error) this.logger.error({ err, requestId }, 'consented fetch failed unexpectedly');
-      await this.recordQuietly(
+      await this.recordOutcome(
         this.event(req, row, FETCH_FAILED_AUDIT_KIND, error?.code ?? 'internal_error', {
           httpStatus: error?.getStatus() ?? 500,
           details: { provider: targets.provider.id },
@@ -217,11 +245,12 @@ export class ConsentedFetchService {
         }),
       );
     } catch (err) {
-      // The provider was called: the reservation stays spent. The client gets nothing.
+      // The client gets nothing, so nothing is spent: the gateway's own failure must not cost
+      // the citizen's `once` budget (the call intent already says the provider was called).
       this.logger.error({ err, requestId, consentId: row.id }, 'fetch audit could not be written');
+      await this.release(row.id, datasetId, reservation);
       const error = FetchErrors.auditUnavailable();
-      // Most likely lost as well; worth one try, never waited for.
-      this.audit.recordQuietly(
+      await this.recordOutcome(
         this.event(req, row, FETCH_FAILED_AUDIT_KIND, error.code, {
           httpStatus: error.getStatus(),
           details: { provider: targets.provider.id },
@@ -239,6 +268,30 @@ export class ConsentedFetchService {
         requestId,
       },
     };
+  }
+
+  private async callProvider(
+    req: FetchRequest,
+    row: FetchContextRow,
+    targets: Targets,
+    identity: IdentityPivot,
+    datasetId: string,
+  ) {
+    const assertion = await this.assertions.sign({
+      providerId: targets.provider.id,
+      consentId: row.id,
+      datasetId,
+      purpose: row.purpose,
+      clientId: req.client.clientId,
+      recipient: req.client.siret,
+    });
+    return this.providers.fetchDataset({
+      provider: targets.provider,
+      dataset: targets.dataset,
+      identity,
+      assertion,
+      requestId: req.requestId,
+    });
   }
 
   // ------------------------------------------------------------------------------ the rules
@@ -279,18 +332,20 @@ export class ConsentedFetchService {
     row: FetchContextRow,
     datasetId: string,
   ): Promise<
-    { ok: true; row: FetchContextRow } | { ok: false; error: ApiError; row?: FetchContextRow }
+    | { ok: true; row: FetchContextRow; at: Date }
+    | { ok: false; error: ApiError; row?: FetchContextRow }
   > {
     let current = row;
     for (let attempt = 1; ; attempt++) {
-      // The clock is read now, not at the start of the request.
+      // The clock is read now, not at the start of the request; kept to release exactly this one.
+      const at = new Date();
       const ok = await this.consents.reserveFetch(
         current.id,
         datasetId,
         current.minFetchIntervalSeconds,
-        new Date(),
+        at,
       );
-      if (ok) return { ok: true, row: current };
+      if (ok) return { ok: true, row: current, at };
       const fresh = await this.loadContext(current.id, datasetId, current.clientUuid);
       const freshNow = new Date();
       if (!fresh || fresh.clientUuid !== current.clientUuid) {
@@ -339,9 +394,13 @@ export class ConsentedFetchService {
     }
   }
 
-  private async release(consentId: string, datasetId: string): Promise<void> {
+  private async release(
+    consentId: string,
+    datasetId: string,
+    reservation: { at: Date; previous: string | null },
+  ): Promise<void> {
     await this.consents
-      .releaseFetch(consentId, datasetId)
+      .releaseFetch(consentId, datasetId, reservation.at, reservation.previous)
       .catch((err) =>
         this.logger.error({ err, consentId, datasetId }, 'fetch reservation could not be released'),
       );
@@ -484,7 +543,11 @@ export class ConsentedFetchService {
           httpStatus: error.getStatus(),
           durationMs: this.elapsed(req),
           requestId: req.requestId,
-          details: { code: error.code, attemptedConsentId: req.consentId },
+          details: {
+            code: error.code,
+            attemptedConsentId: req.consentId,
+            ...(req.correlationId ? { correlationId: req.correlationId } : {}),
+          },
         };
     await this.recordQuietly(event);
     throw error;
@@ -514,9 +577,19 @@ export class ConsentedFetchService {
       details: {
         ...(outcome === 'ok' ? {} : { code: outcome }),
         purpose: row.purpose,
+        ...(req.correlationId ? { correlationId: req.correlationId } : {}),
         ...extra.details,
       },
     };
+  }
+
+  /**
+   * The failed outcome of a provider call: awaited (it is in the log when the client reads the
+   * answer), and if it cannot be written now, kept and retried until it is, so that every call
+   * intent gets its outcome even through a database outage (AuditService.recordDurably).
+   */
+  private async recordOutcome(input: AuditInput): Promise<void> {
+    await this.audit.record(input).catch(() => this.audit.recordDurably(input));
   }
 
   /** Awaited, but a failure only logs (used where the answer does not depend on it). */

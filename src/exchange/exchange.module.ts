@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ConsentModule } from '../consent/consent.module.js';
+import { HealthModule } from '../health/health.module.js';
 import { RegistryModule } from '../registry/registry.module.js';
 import { ClientOrOperatorGuard } from './client-or-operator.guard.js';
 import { ConsentedFetchController } from './consented-fetch.controller.js';
@@ -19,7 +20,7 @@ import { ProvidersStatusController } from './providers-status.controller.js';
  * consented fetch `GET /api/v1/consents/{id}/data/{datasetId}` (ConsentedFetchService).
  */
 @Module({
-  imports: [ConsentModule, RegistryModule],
+  imports: [ConsentModule, RegistryModule, HealthModule],
   controllers: [ProvidersStatusController, ConsentedFetchController],
   providers: [
     ConsentedFetchService,

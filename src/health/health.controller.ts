@@ -6,9 +6,11 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { PrismaService } from '../database/prisma.service.js';
+import { InvalidationBus } from '../events/index.js';
+import { DrainService } from './drain.service.js';
 import { MetricsService } from './metrics.service.js';
 
 @ApiTags('operations')
@@ -16,9 +18,10 @@ import { MetricsService } from './metrics.service.js';
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
-    private readonly indicators: HealthIndicatorService,
     private readonly prisma: PrismaService,
     private readonly metrics: MetricsService,
+    private readonly drain: DrainService,
+    private readonly bus: InvalidationBus,
   ) {}
 
   @Get('health/live')
@@ -34,25 +37,52 @@ export class HealthController {
 
   @Get('health/ready')
   @ApiOperation({
-    summary: 'Readiness: the database answers',
+    summary: 'Readiness: the instance is not stopping and the database answers',
     description:
-      'Answers 200 when this instance can serve (its database answers), 503 otherwise. For a load balancer’s readiness probe. Never rate-limited.',
+      'Answers `{status, info, error, details}` (the shape of @nestjs/terminus): 200 when the ' +
+      'instance can serve, 503 when it is stopping (`instance.draining`) or its database does ' +
+      'not answer. Redis is reported (`redis.status` `up` or `degraded`, top-level status ' +
+      '`degraded`) but does not fail readiness: sessions, revocation and invalidations go on ' +
+      'through PostgreSQL without it.',
   })
   @ApiOkResponse({ description: 'Ready' })
   @ApiServiceUnavailableResponse({ description: 'Not ready' })
-  @HealthCheck()
-  ready() {
-    return this.health.check([
-      async () => {
-        const indicator = this.indicators.check('database');
-        try {
-          await this.prisma.$queryRawUnsafe('SELECT 1');
-          return indicator.up({ embedded: this.prisma.embedded });
-        } catch {
-          return indicator.down();
-        }
-      },
-    ]);
+  @Header('Cache-Control', 'no-store')
+  async ready(@Res() res: Response): Promise<void> {
+    const checks: Record<string, { status: 'up' | 'down' | 'degraded'; [key: string]: unknown }> =
+      {};
+    // A stopping instance says so at once: the load balancer sends its traffic elsewhere.
+    checks.instance = this.drain.isDraining ? { status: 'down', draining: true } : { status: 'up' };
+    try {
+      await this.prisma.$queryRawUnsafe('SELECT 1');
+      checks.database = { status: 'up', embedded: this.prisma.embedded };
+    } catch {
+      checks.database = { status: 'down' };
+    }
+    const redis = this.bus.redisState();
+    if (redis) {
+      checks.redis =
+        redis === 'up'
+          ? { status: 'up' }
+          : {
+              status: 'degraded',
+              detail:
+                'Redis unreachable: sessions in PostgreSQL, invalidations through LISTEN/NOTIFY, ' +
+                'rate limits counted per instance.',
+            };
+    }
+    const pick = (want: (status: string) => boolean) =>
+      Object.fromEntries(Object.entries(checks).filter(([, c]) => want(c.status)));
+    const down = pick((status) => status === 'down');
+    const ok = Object.keys(down).length === 0;
+    const degraded = Object.values(checks).some((c) => c.status === 'degraded');
+    if (this.drain.isDraining) res.setHeader('Connection', 'close');
+    res.status(ok ? 200 : 503).json({
+      status: ok ? (degraded ? 'degraded' : 'ok') : 'error',
+      info: pick((status) => status !== 'down'),
+      error: down,
+      details: checks,
+    });
   }
 
   @Get('metrics')

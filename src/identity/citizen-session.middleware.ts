@@ -9,6 +9,7 @@ import { connectRedis } from '../events/redis-connection.js';
 import { IdentityErrors } from './errors.js';
 import {
   type ClosableStore,
+  FallbackSessionStore,
   PrismaSessionStore,
   RedisSessionStore,
   SessionCipher,
@@ -36,13 +37,16 @@ export class CitizenSessionMiddleware implements OnModuleDestroy {
   constructor(@Inject(APP_CONFIG) config: AppConfig, prisma: PrismaService) {
     const cipher = new SessionCipher(config.masterKey);
     if (config.redisUrl) {
-      // Fail fast while Redis is down: the request gets a clean 503 instead of hanging.
+      // Fail fast while Redis is down, and carry on with PostgreSQL (FallbackSessionStore).
       const redis = connectRedis(config.redisUrl, 'sessions', this.logger, { failFast: true });
-      this.store = new RedisSessionStore(
-        redis,
-        cipher,
-        SESSION_IDLE_TIMEOUT_MS,
-        `${config.redisKeyPrefix}session:`,
+      this.store = new FallbackSessionStore(
+        new RedisSessionStore(
+          redis,
+          cipher,
+          SESSION_IDLE_TIMEOUT_MS,
+          `${config.redisKeyPrefix}session:`,
+        ),
+        new PrismaSessionStore(prisma, cipher, SESSION_IDLE_TIMEOUT_MS),
       );
     } else {
       this.store = new PrismaSessionStore(prisma, cipher, SESSION_IDLE_TIMEOUT_MS);

@@ -1,6 +1,7 @@
 /**
  * Server-side stores for citizen sessions: PostgreSQL (the `session` table) by default, Redis
- * when REDIS_URL is set (shared by every instance, expiry done by Redis itself).
+ * when REDIS_URL is set (shared by every instance, expiry done by Redis itself), with
+ * PostgreSQL as its fallback while Redis fails (FallbackSessionStore).
  *
  * Both keep the session sealed with AES-256-GCM under a key derived from the master key and
  * bound to the session id: the identity pivot the consent step needs is in the session, and the
@@ -186,5 +187,77 @@ export class RedisSessionStore extends session.Store implements ClosableStore {
     ]);
     clearTimeout(timer);
     this.redis.disconnect();
+  }
+}
+
+/**
+ * Redis first, PostgreSQL whenever Redis fails: a citizen can log in, open /me and revoke while
+ * Redis is down (its commands fail within REDIS_COMMAND_TIMEOUT_MS, see connectRedis). Sessions
+ * written meanwhile live in PostgreSQL and are still found there once Redis is back (a read
+ * that misses in Redis looks in PostgreSQL); sessions held by Redis alone are not readable
+ * during the outage (those citizens log in again). Logout deletes both copies.
+ */
+export class FallbackSessionStore extends session.Store implements ClosableStore {
+  private readonly logger = new Logger(FallbackSessionStore.name);
+  private warnedAt = 0;
+
+  constructor(
+    private readonly primary: RedisSessionStore,
+    private readonly fallback: PrismaSessionStore,
+  ) {
+    super();
+  }
+
+  private degraded(err: unknown, op: string): void {
+    // One line per 10 s at most: every citizen request would log otherwise.
+    if (Date.now() - this.warnedAt < 10_000) return;
+    this.warnedAt = Date.now();
+    this.logger.warn(
+      { err: (err as Error)?.message, op },
+      'Redis session store failing: using PostgreSQL',
+    );
+  }
+
+  override get(sid: string, cb: Callback<SessionData>): void {
+    this.primary.get(sid, (err, value) => {
+      if (!err && value) return cb(null, value);
+      if (err) this.degraded(err, 'get');
+      this.fallback.get(sid, cb);
+    });
+  }
+
+  override set(sid: string, sess: SessionData, cb?: Callback): void {
+    this.primary.set(sid, sess, (err) => {
+      if (!err) return cb?.();
+      this.degraded(err, 'set');
+      this.fallback.set(sid, sess, cb);
+    });
+  }
+
+  override touch(sid: string, sess: SessionData, cb?: Callback): void {
+    this.primary.touch(sid, sess, (err) => {
+      if (!err) return cb?.();
+      this.degraded(err, 'touch');
+      this.fallback.touch(sid, sess, cb);
+    });
+  }
+
+  override destroy(sid: string, cb?: Callback): void {
+    let pending = 2;
+    let failures = 0;
+    let lastError: unknown;
+    const done = (err?: unknown) => {
+      if (err) {
+        failures++;
+        lastError = err;
+      }
+      if (--pending === 0) cb?.(failures === 2 ? lastError : undefined);
+    };
+    this.primary.destroy(sid, done);
+    this.fallback.destroy(sid, done);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.primary.close(), this.fallback.close()]);
   }
 }

@@ -1,0 +1,109 @@
+/**
+ * The audit writer's robustness, against the real database (issue 10): text PostgreSQL refuses
+ * (NUL, lone surrogates) is sanitised before it is hashed and stored, and an event the database
+ * still refuses fails only its own caller, not the up to 256 other events of its batch.
+ */
+import { AuditService, storableText } from '../src/audit/audit.service.js';
+import { startGateway, type TestGateway } from './support/gateway.js';
+
+describe('audit writer', () => {
+  let gw: TestGateway;
+  let audit: AuditService;
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    audit = gw.app.get(AuditService);
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('replaces NUL and lone surrogates, keeps every other character', () => {
+    expect(storableText('a\u0000b')).toBe('a\uFFFDb');
+    expect(storableText('x\uD800y')).toBe('x\uFFFDy');
+    expect(storableText('x\uDC00')).toBe('x\uFFFD');
+    expect(storableText('Hélène 😀 \t\n')).toBe('Hélène 😀 \t\n');
+  });
+
+  it('stores an event holding NUL in any text field, and its batch with it; the chain verifies', async () => {
+    const poisoned = audit.record({
+      kind: 'test.nul',
+      actor: 'operator',
+      outcome: 'ok',
+      datasetId: 'cnaf.\u0000x',
+      requestId: 'req\u0000',
+      details: { path: '/api/v1/admin/clients/\u0000abc', ['k\u0000']: ['\u0000'] },
+    });
+    const innocent = Array.from({ length: 20 }, (_, i) =>
+      audit.record({ kind: 'test.batch', actor: 'client:x', outcome: 'ok', details: { i } }),
+    );
+    const [id, ...others] = await Promise.all([poisoned, ...innocent]);
+    expect(others).toHaveLength(20);
+    const row = await gw.prisma.auditEvent.findUniqueOrThrow({ where: { id } });
+    expect(row.datasetId).toBe('cnaf.\uFFFDx');
+    expect(row.requestId).toBe('req\uFFFD');
+    expect(row.details).toEqual({
+      path: '/api/v1/admin/clients/\uFFFDabc',
+      'k\uFFFD': ['\uFFFD'],
+    });
+    expect(await audit.verify()).toMatchObject({ ok: true });
+  });
+
+  it('fails only the event the database refuses, never the others of its batch', async () => {
+    const before = await gw.prisma.auditEvent.count();
+    // duration_ms is an int column: 2^40 is refused (SQLSTATE 22003), whatever we sanitise.
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 10 }, (_, i) =>
+        audit.record({ kind: 'test.batch', actor: 'client:x', outcome: 'ok', details: { i } }),
+      ),
+      audit.record({ kind: 'test.bad', actor: 'client:x', outcome: 'ok', durationMs: 2 ** 40 }),
+      ...Array.from({ length: 10 }, (_, i) =>
+        audit.record({ kind: 'test.batch', actor: 'client:x', outcome: 'ok', details: { i } }),
+      ),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      ...Array(10).fill('fulfilled'),
+      'rejected',
+      ...Array(10).fill('fulfilled'),
+    ]);
+    expect(await gw.prisma.auditEvent.count()).toBe(before + 20);
+    expect(await audit.verify()).toMatchObject({ ok: true });
+  });
+
+  it('closes provider calls left without outcome as interrupted, once, however many instances sweep', async () => {
+    const intent = (requestId: string) =>
+      audit.record({
+        kind: 'provider.call',
+        actor: 'client:x',
+        outcome: 'started',
+        requestId,
+        consentId: '3f1c0b7e-4d7a-4c59-9a43-5a1b2c3d4e5f',
+        details: { provider: 'cnaf' },
+      });
+    await intent('call-answered');
+    await audit.record({
+      kind: 'exchange.fetch',
+      actor: 'client:x',
+      outcome: 'ok',
+      requestId: 'call-answered',
+    });
+    await intent('call-lost');
+    // Recent intents are left alone (their call may still be running somewhere).
+    expect(await audit.closeInterruptedCalls(new Date(Date.now() - 60_000))).toBe(0);
+    expect((await audit.callsWithoutOutcome()).count).toBe(1);
+    // Two sweeps at once (two instances): one outcome.
+    const closed = await Promise.all([
+      audit.closeInterruptedCalls(new Date(Date.now() + 1000)),
+      audit.closeInterruptedCalls(new Date(Date.now() + 1000)),
+    ]);
+    expect(closed[0] + closed[1]).toBe(1);
+    expect((await audit.callsWithoutOutcome()).count).toBe(0);
+    const outcomes = await gw.prisma.auditEvent.findMany({
+      where: { requestId: 'call-lost', kind: 'exchange.fetch_failed' },
+    });
+    expect(
+      outcomes.map((o) => [o.outcome, o.consentId, (o.details as { provider: string }).provider]),
+    ).toEqual([['interrupted', '3f1c0b7e-4d7a-4c59-9a43-5a1b2c3d4e5f', 'cnaf']]);
+    expect(await audit.verify()).toMatchObject({ ok: true });
+  });
+});
