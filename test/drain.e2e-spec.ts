@@ -125,6 +125,8 @@ interface Sent {
       OPERATOR_TOKEN: randomBytes(24).toString('base64url'),
       SESSION_SECRET: randomBytes(32).toString('base64url'),
       RATE_LIMIT_PER_MINUTE: '1000000',
+      // The demo providers listen on the loopback: allowed explicitly (issue 12's SSRF guard).
+      OUTBOUND_ALLOW_LIST: 'localhost,127.0.0.1',
       PROVIDER_QUEUE_WAIT_MS: '10000',
     };
     // The consents are approved in this process (ConsentService.decide, as the citizen pages
