@@ -9,6 +9,13 @@ import { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { AppConfig } from '../config/app-config.js';
 import { migrate, SqlSession } from './migrator.js';
 
+export interface HotQueryResult<T> {
+  rows: T[];
+  rowCount: number;
+  /** The columns as the server describes them (name, type OID): what typed-row tests check. */
+  fields: Array<{ name: string; dataTypeID: number }>;
+}
+
 /**
  * The one database handle. PostgreSQL through adapter-pg when DATABASE_URL is set, otherwise
  * an embedded PostgreSQL (PGlite) persisted under the data folder. Same schema, same queries.
@@ -80,15 +87,17 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
    * one autocommitted statement; values always bound as parameters (`Prisma.sql` template).
    * Results come as the driver parses them: cast in SQL what must have an exact type.
    */
-  async hotQuery<T = Record<string, unknown>>(
-    query: Prisma.Sql,
-  ): Promise<{ rows: T[]; rowCount: number }> {
+  async hotQuery<T = Record<string, unknown>>(query: Prisma.Sql): Promise<HotQueryResult<T>> {
     if (this.pool) {
       const result = await this.pool.query(query.text, query.values as unknown[]);
-      return { rows: result.rows as T[], rowCount: result.rowCount ?? 0 };
+      return { rows: result.rows as T[], rowCount: result.rowCount ?? 0, fields: result.fields };
     }
     const result = await this.pglite!.query<T>(query.text, query.values as unknown[]);
-    return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    return {
+      rows: result.rows,
+      rowCount: result.affectedRows ?? result.rows.length,
+      fields: result.fields,
+    };
   }
 
   async onModuleDestroy(): Promise<void> {

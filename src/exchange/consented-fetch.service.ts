@@ -4,19 +4,20 @@
  * call to the provider.
  *
  * Database round trips of a successful fetch (the benchmark's hot path):
- *   1. one SELECT (`loadContext`): the consent, its habilitation, the dataset's and provider's
- *      status and version, and the sealed identity — primary-key lookups joined in one statement;
- *   2. one conditional UPDATE (`ConsentService.reserveFetch`): the authoritative budget check;
- *   3. the call intent (`provider.call`), committed before the identity leaves for the provider;
- *   4. the audit write of the outcome (`AuditService.record`).
+ *   1. one statement (consent's `readContextAndReserve`, a CTE with a conditional UPDATE): the
+ *      consent, its habilitation, the dataset's and provider's status and version, the sealed
+ *      identity — primary-key lookups joined — and the authoritative budget check that spends
+ *      one fetch; one round trip and one commit instead of a SELECT then an UPDATE (issue 14);
+ *   2. the call intent (`provider.call`), committed before the identity leaves for the provider;
+ *   3. the audit write of the outcome (`AuditService.record`).
  *   Audit writes are batched with whatever other events are waiting: under load many fetches
  *   share one statement.
  * Nothing else: the bearer guard's client status is cached (ClientStatusCache, invalidated on
  * suspension), the registry's targets (decrypted provider credentials, compiled schema key) are
  * cached in process and checked against the versions query 1 returns, and the identity pivot is
  * decrypted here from the row of query 1 (two AES-GCM operations, a few microseconds) instead of
- * being read again through ConsentService.openIdentity. Refusals cost one more SELECT at most
- * (to tell exhausted budget from revocation) and their audit write.
+ * being read again through ConsentService.openIdentity. A refusal is told from the same row
+ * (retried only when nothing but clocks explains it) and costs its audit write.
  *
  * Nothing about a consent is cached across requests: a revocation (status and key changed in
  * one statement) is seen by the very next request on every instance, without relying on
@@ -33,8 +34,8 @@ import { CONSENT_SERVICE, type ConsentServiceContract } from '../consent/consent
 import { ConsentLifecycleService } from '../consent/consent-lifecycle.service.js';
 import { isUuid } from '../consent/consent-status.js';
 import { openSealedIdentity } from '../consent/identity-sealing.js';
+import { type FetchContextRow, readContextAndReserve } from '../consent/fetch-budget.repository.js';
 import { PrismaService } from '../database/prisma.service.js';
-import { Prisma } from '../generated/prisma/client.js';
 import type { AuthenticatedClient } from '../oauth/access-token.service.js';
 import { DATASET_ID } from '../registry/dto/dataset.dto.js';
 import { RegistryService } from '../registry/registry.service.js';
@@ -59,39 +60,12 @@ export const FETCH_FAILED_AUDIT_KIND = 'exchange.fetch_failed';
 export const CALL_INTENT_AUDIT_KIND = 'provider.call';
 
 /**
- * Reservation attempts when nothing but clocks explain a refused reservation: reserveFetch
+ * Reservation attempts when nothing but clocks explain a refused reservation: the statement
  * compares the stored instant of the last fetch (another instance's clock) with ours.
  */
 const MAX_RESERVE_ATTEMPTS = 4;
 /** Datasets are few; a bound only against a registry that keeps creating them. */
 const MAX_CACHED_TARGETS = 1000;
-
-/** What query 1 returns. Instants as epoch milliseconds: no time-zone interpretation anywhere. */
-interface FetchContextRow {
-  id: string;
-  clientUuid: string;
-  citizenId: string;
-  datasets: string[];
-  purpose: string;
-  fetchMode: 'once' | 'periodic';
-  status: 'active' | 'revoked' | 'expired';
-  expiresAtMs: number;
-  lastFetches: Record<string, string> | null;
-  /** Only when the consent is the caller's (never read for someone else's consent). */
-  identityCiphertext: string | null;
-  wrappedKey: string | null;
-  habStatus: string;
-  habDatasets: string[];
-  habValidFromMs: number;
-  habValidToMs: number | null;
-  minFetchIntervalSeconds: number;
-  /** Null when the dataset is not in the registry. */
-  datasetStatus: string | null;
-  providerId: string | null;
-  datasetVersion: string | null;
-  providerStatus: string | null;
-  providerVersion: string | null;
-}
 
 interface Targets {
   datasetVersion: string;
@@ -113,7 +87,7 @@ interface FetchRequest {
 @Injectable()
 export class ConsentedFetchService {
   private readonly logger = new Logger(ConsentedFetchService.name);
-  /** datasetId -> registry targets, valid while query 1 reports the same versions. */
+  /** datasetId -> registry targets, valid while the context reports the same versions. */
   private readonly targets = new Map<string, Targets>();
   /** One registry read per dataset version, however many fetches need it at once. */
   private readonly loadingTargets = new Map<string, Promise<Targets | null>>();
@@ -163,23 +137,17 @@ export class ConsentedFetchService {
       return this.refuse(req, FetchErrors.insufficientScope(datasetId), null);
     }
 
-    const now = new Date();
-    let row = await this.loadContext(consentId, datasetId, client.id);
-    // Someone else's consent is answered exactly like a missing one (no enumeration).
-    if (!row || row.clientUuid !== client.id) {
-      return this.refuse(req, FetchErrors.consentNotFound(), null);
-    }
-    const refusal = this.judge(row, datasetId, now);
-    if (refusal) return this.refuse(req, refusal, row, now);
+    const reserved = await this.readAndReserve(req);
+    if (!reserved.ok) return this.refuse(req, reserved.error, reserved.row, reserved.at);
+    const { row } = reserved;
+    // The value the reservation replaced (read by the same statement), put back on release.
+    const reservation = { at: reserved.at, previous: row.lastFetches?.[datasetId] ?? null };
 
     const targets = await this.targetsFor(row, datasetId);
-    if (!targets) return this.refuse(req, FetchErrors.datasetUnavailable(datasetId), row);
-
-    const previous = row.lastFetches?.[datasetId] ?? null;
-    const reserved = await this.reserve(row, datasetId);
-    if (!reserved.ok) return this.refuse(req, reserved.error, reserved.row ?? row);
-    row = reserved.row;
-    const reservation = { at: reserved.at, previous };
+    if (!targets) {
+      await this.release(row.id, datasetId, reservation);
+      return this.refuse(req, FetchErrors.datasetUnavailable(datasetId), row);
+    }
 
     // From here the reservation is held: given back on any failure but "data delivered".
     let identity: IdentityPivot;
@@ -298,7 +266,7 @@ export class ConsentedFetchService {
 
   /**
    * Steps 2 to 4 on one row, judged at `now` (expiry is judged here, whatever the status column
-   * says). The order gives the most useful answer first: a revoked consent is "revoked" even
+   * says): the conditions readContextAndReserve's UPDATE checks, in words, to tell which failed. The order gives the most useful answer first: a revoked consent is "revoked" even
    * if it has expired since.
    */
   private judge(row: FetchContextRow, datasetId: string, now: Date): ApiError | null {
@@ -322,64 +290,62 @@ export class ConsentedFetchService {
   }
 
   /**
-   * Takes one fetch from the budget (ConsentService.reserveFetch, one conditional UPDATE: the
-   * authoritative check, whatever query 1 said). When it is refused, the row is read again to
-   * say why: revoked or expired meanwhile, `once` already served, periodic interval not
-   * elapsed. If nothing explains it (the interval had elapsed by our clock but not by the
-   * instance that fetched last: clocks differ by milliseconds), retry with a fresh reading.
+   * Reads the context and takes one fetch from the budget in one statement (the UPDATE in it is
+   * the authoritative check). When nothing was spent, the row it read says why: someone else's
+   * or no consent, revoked or expired, habilitation or dataset gone, `once` already served,
+   * periodic interval not elapsed. If nothing explains it (the interval had elapsed by our
+   * clock but not by the instance that fetched last: clocks differ by milliseconds, or a
+   * concurrent change the statement's snapshot predates), try again with a fresh reading.
    */
-  private async reserve(
-    row: FetchContextRow,
-    datasetId: string,
+  private async readAndReserve(
+    req: FetchRequest,
   ): Promise<
     | { ok: true; row: FetchContextRow; at: Date }
-    | { ok: false; error: ApiError; row?: FetchContextRow }
+    | { ok: false; error: ApiError; row: FetchContextRow | null; at?: Date }
   > {
-    let current = row;
+    const { consentId, datasetId, client } = req;
     for (let attempt = 1; ; attempt++) {
-      // The clock is read now, not at the start of the request; kept to release exactly this one.
+      // The clock is read now; the reservation is stored as this instant, to release exactly it.
       const at = new Date();
-      const ok = await this.consents.reserveFetch(
-        current.id,
+      const row = await readContextAndReserve(this.prisma, {
+        consentId,
         datasetId,
-        current.minFetchIntervalSeconds,
+        clientUuid: client.id,
         at,
-      );
-      if (ok) return { ok: true, row: current, at };
-      const fresh = await this.loadContext(current.id, datasetId, current.clientUuid);
-      const freshNow = new Date();
-      if (!fresh || fresh.clientUuid !== current.clientUuid) {
-        return { ok: false, error: FetchErrors.consentNotFound() };
+      });
+      // Someone else's consent is answered exactly like a missing one (no enumeration).
+      if (!row || row.clientUuid !== client.id) {
+        return { ok: false, error: FetchErrors.consentNotFound(), row: null };
       }
-      const withRow = (error: ApiError) => ({ ok: false as const, error, row: fresh });
-      const refusal = this.judge(fresh, datasetId, freshNow);
-      if (refusal) return withRow(refusal);
-      const last = fresh.lastFetches?.[datasetId];
+      if (row.reserved) return { ok: true, row, at };
+      const refuse = (error: ApiError) => ({ ok: false as const, error, row, at });
+      const refusal = this.judge(row, datasetId, at);
+      if (refusal) return refuse(refusal);
+      const last = row.lastFetches?.[datasetId];
       if (last !== undefined) {
-        if (fresh.fetchMode === 'once') return withRow(FetchErrors.fetchBudgetExhausted(datasetId));
-        const next = Date.parse(last) + fresh.minFetchIntervalSeconds * 1000;
-        if (next > freshNow.getTime()) {
-          const seconds = Math.max(1, Math.ceil((next - freshNow.getTime()) / 1000));
-          return withRow(FetchErrors.fetchTooSoon(datasetId, seconds));
+        if (row.fetchMode === 'once') return refuse(FetchErrors.fetchBudgetExhausted(datasetId));
+        const next = Date.parse(last) + row.minFetchIntervalSeconds * 1000;
+        if (next > at.getTime()) {
+          const seconds = Math.max(1, Math.ceil((next - at.getTime()) / 1000));
+          return refuse(FetchErrors.fetchTooSoon(datasetId, seconds));
         }
       }
       if (attempt >= MAX_RESERVE_ATTEMPTS) {
-        return withRow(
-          fresh.fetchMode === 'once'
+        return refuse(
+          row.fetchMode === 'once'
             ? FetchErrors.fetchBudgetExhausted(datasetId)
             : FetchErrors.fetchTooSoon(datasetId, 1),
         );
       }
       this.logger.debug(
-        { consentId: current.id, datasetId, attempt },
+        { consentId, datasetId, attempt },
         'fetch reservation refused within clock skew; retrying',
       );
-      current = fresh;
     }
   }
 
   /**
-   * The identity pivot, decrypted from the row of query 1 with the consent's own key. Safe to
+   * The identity pivot, decrypted from the row of readContextAndReserve with the consent's own key. Safe to
    * use after the reservation: revocation and expiry destroy the key in the same statement that
    * changes the status, so a row read before a reservation that succeeded still held a live
    * key. Throws when the key is gone or does not open (tampered row, wrong master key).
@@ -407,48 +373,6 @@ export class ConsentedFetchService {
   }
 
   // ------------------------------------------------------------------------------ queries
-
-  /**
-   * Query 1: consent (primary key) joined with its habilitation (primary key), the requested
-   * dataset (primary key) and its provider (primary key). The sealed identity is returned only
-   * for the caller's own consent. Instants as epoch ms; `updated_at::text` as version stamps.
-   */
-  private async loadContext(
-    consentId: string,
-    datasetId: string,
-    clientUuid: string,
-  ): Promise<FetchContextRow | null> {
-    // hotQuery: outside Prisma's query pipeline (see PrismaService.hotQuery), as every fetch runs it.
-    const { rows } = await this.prisma.hotQuery<FetchContextRow>(Prisma.sql`
-      SELECT c.id::text AS "id",
-             c.client_id::text AS "clientUuid",
-             c.citizen_id::text AS "citizenId",
-             c.datasets AS "datasets",
-             c.purpose AS "purpose",
-             c.fetch_mode::text AS "fetchMode",
-             c.status::text AS "status",
-             (extract(epoch FROM c.expires_at) * 1000)::float8 AS "expiresAtMs",
-             c.last_fetches AS "lastFetches",
-             CASE WHEN c.client_id = ${clientUuid}::uuid THEN c.identity_ciphertext END
-               AS "identityCiphertext",
-             CASE WHEN c.client_id = ${clientUuid}::uuid THEN c.wrapped_key END AS "wrappedKey",
-             h.status::text AS "habStatus",
-             h.datasets AS "habDatasets",
-             (extract(epoch FROM h.valid_from) * 1000)::float8 AS "habValidFromMs",
-             (extract(epoch FROM h.valid_to) * 1000)::float8 AS "habValidToMs",
-             h.min_fetch_interval_seconds AS "minFetchIntervalSeconds",
-             d.status::text AS "datasetStatus",
-             d.provider_id AS "providerId",
-             d.updated_at::text AS "datasetVersion",
-             p.status::text AS "providerStatus",
-             p.updated_at::text AS "providerVersion"
-      FROM consent c
-      JOIN habilitation h ON h.id = c.habilitation_id
-      LEFT JOIN dataset d ON d.id = ${datasetId}
-      LEFT JOIN provider p ON p.id = d.provider_id
-      WHERE c.id = ${consentId}::uuid`);
-    return rows[0] ?? null;
-  }
 
   /**
    * The provider call's inputs for this dataset: from the cache while query 1 reports the same
