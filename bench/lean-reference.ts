@@ -38,7 +38,8 @@ const masterKey = Buffer.from(env('MASTER_KEY'), 'base64');
 const pool = new Pool({ connectionString: env('DATABASE_URL'), max: 20 });
 // readContextAndReserve only needs hotQuery: the same statement, on a plain pg pool.
 const db = {
-  hotQuery: async (q: { text: string; values: unknown[] }) => pool.query(q.text, q.values),
+  hotQuery: async (q: { text: string; values: unknown[] }, o: { preparedAs?: string }) =>
+    pool.query({ text: q.text, values: q.values, name: o.preparedAs }),
 } as unknown as PrismaService;
 const http = axios.create({
   httpAgent: new Agent({ keepAlive: true, maxSockets: 512 }),

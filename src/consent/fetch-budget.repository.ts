@@ -97,7 +97,10 @@ export async function readContextAndReserve(
   query: FetchContextQuery,
 ): Promise<FetchContextRow | null> {
   // hotQuery: outside Prisma's query pipeline (see PrismaService.hotQuery), as every fetch runs it.
-  const { rows } = await db.hotQuery<FetchContextRow>(fetchContextStatement(query));
+  const { rows } = await db.hotQuery<FetchContextRow>(fetchContextStatement(query), {
+    // Same text for every fetch: prepared once per connection (parse, plan, 3 kB of SQL saved).
+    preparedAs: 'consent_fetch_context_and_reserve',
+  });
   return rows[0] ?? null;
 }
 
