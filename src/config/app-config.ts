@@ -59,6 +59,13 @@ export interface AppConfig {
   redisKeyPrefix: string;
   /** Calls to data providers (src/exchange): breaker, queueing and answer size. */
   exchange: { breakerResetMs: number; queueWaitMs: number; maxResponseBytes: number };
+  /**
+   * Owner role's URL, used only to run migrations (the runtime role, `databaseUrl`, may not
+   * alter the audit table). Undefined: migrations run with `databaseUrl`.
+   */
+  migrationDatabaseUrl?: string;
+  /** Transparency log (src/audit/transparency-log.service.ts). */
+  auditLog: { checkpointIntervalMs: number; witnessUrl?: string };
 }
 
 export type Env = Record<string, string | undefined>;
@@ -135,6 +142,14 @@ export function loadConfig(env: Env): AppConfig {
     ? url(env, 'DATABASE_URL', undefined, ['postgres:', 'postgresql:'])
     : undefined;
   if (!demo && !databaseUrl) throw new ConfigError('DATABASE_URL', 'is required in production');
+  const migrationDatabaseUrl = env.MIGRATION_DATABASE_URL?.trim()
+    ? url(env, 'MIGRATION_DATABASE_URL', undefined, ['postgres:', 'postgresql:'])
+    : undefined;
+  if (migrationDatabaseUrl && !databaseUrl)
+    throw new ConfigError('MIGRATION_DATABASE_URL', 'needs DATABASE_URL (the runtime role)');
+  const witnessUrl = env.AUDIT_WITNESS_URL?.trim()
+    ? url(env, 'AUDIT_WITNESS_URL', undefined)
+    : undefined;
   const redisUrl = env.REDIS_URL?.trim()
     ? url(env, 'REDIS_URL', undefined, ['redis:', 'rediss:'])
     : undefined;
@@ -250,6 +265,12 @@ export function loadConfig(env: Env): AppConfig {
       breakerResetMs: int(env, 'PROVIDER_BREAKER_RESET_MS', 5000, 100, 600_000),
       queueWaitMs: int(env, 'PROVIDER_QUEUE_WAIT_MS', 1000, 0, 60_000),
       maxResponseBytes: int(env, 'PROVIDER_MAX_RESPONSE_BYTES', 1_048_576, 1024, 64 * 1_048_576),
+    },
+    migrationDatabaseUrl,
+    auditLog: {
+      // At most 10 s between checkpoints while events arrive (the promise made in the README).
+      checkpointIntervalMs: int(env, 'AUDIT_CHECKPOINT_INTERVAL_MS', 5000, 100, 10_000),
+      witnessUrl,
     },
   };
 }

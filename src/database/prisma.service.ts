@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { AppConfig } from '../config/app-config.js';
+import { ConfigError } from '../config/app-config.js';
 import { migrate, SqlSession } from './migrator.js';
+import { grantRuntimeRole, roleOf, runtimeRoleProblems } from './roles.js';
 
 /**
  * The one database handle. PostgreSQL through adapter-pg when DATABASE_URL is set, otherwise
@@ -29,19 +31,11 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
   static async open(config: AppConfig, migrationsDir: string): Promise<PrismaService> {
     if (config.databaseUrl) {
       const pool = new Pool({ connectionString: config.databaseUrl, max: 20 });
-      const client = await pool.connect();
       try {
-        await migrate(
-          {
-            query: (sql, params) => client.query(sql, params) as never,
-            exec: async (script) => {
-              await client.query(script);
-            },
-          },
-          migrationsDir,
-        );
-      } finally {
-        client.release();
+        await PrismaService.migrateAndCheckRoles(config, migrationsDir, pool);
+      } catch (err) {
+        await pool.end();
+        throw err;
       }
       return new PrismaService(new PrismaPg(pool), pool);
     }
@@ -59,6 +53,64 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     };
     await migrate(session, migrationsDir);
     return new PrismaService(new PrismaPGlite(pglite), undefined, pglite);
+  }
+
+  /**
+   * Migrations run as the owner (MIGRATION_DATABASE_URL), who then grants the runtime role its
+   * rights; without an owner URL they run as the runtime role (embedded database, simple
+   * setups), with a warning in production. Production then refuses to serve if the runtime
+   * role could rewrite the audit log (one line, see main.ts).
+   */
+  private static async migrateAndCheckRoles(
+    config: AppConfig,
+    migrationsDir: string,
+    pool: Pool,
+  ): Promise<void> {
+    const logger = new Logger(PrismaService.name);
+    if (config.migrationDatabaseUrl) {
+      const owner = new Client({ connectionString: config.migrationDatabaseUrl });
+      await owner.connect();
+      try {
+        await migrate(
+          {
+            query: (sql, params) => owner.query(sql, params) as never,
+            exec: async (script) => {
+              await owner.query(script);
+            },
+          },
+          migrationsDir,
+        );
+        await grantRuntimeRole(owner, roleOf(config.databaseUrl!).user);
+      } finally {
+        await owner.end();
+      }
+    } else {
+      if (config.mode === 'production') {
+        logger.warn(
+          'MIGRATION_DATABASE_URL is not set: migrations run with DATABASE_URL, whose role then owns the tables (see npm run db:roles)',
+        );
+      }
+      const client = await pool.connect();
+      try {
+        await migrate(
+          {
+            query: (sql, params) => client.query(sql, params) as never,
+            exec: async (script) => {
+              await client.query(script);
+            },
+          },
+          migrationsDir,
+        );
+      } finally {
+        client.release();
+      }
+    }
+    const problems = await runtimeRoleProblems((sql) => pool.query(sql));
+    if (problems.length > 0) {
+      const line = `the runtime role can alter the audit log (${problems.join('; ')}); give DATABASE_URL a role with INSERT and SELECT only on it and MIGRATION_DATABASE_URL the owner (npm run db:roles)`;
+      if (config.mode === 'production') throw new ConfigError('DATABASE_URL', line);
+      logger.warn(line);
+    }
   }
 
   get embedded(): boolean {
