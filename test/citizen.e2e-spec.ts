@@ -331,7 +331,7 @@ describe('citizen pages: consent decision, preview, /me, /api/v1/me', () => {
     ]);
     for (const e of events) {
       expect(e.outcome).toBe('success');
-      expect(e.payloadDigest).toMatch(/^[0-9a-f]{64}$/);
+      expect(e.payloadDigest).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
       expect(e.clientId).toBe(stack.registry.client.clientId);
       expect(JSON.stringify(e.details)).not.toContain('1186');
     }

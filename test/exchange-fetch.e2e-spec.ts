@@ -16,6 +16,7 @@ import {
   type ProviderId,
 } from '../sandbox/providers/server.js';
 import { canonicalJson } from '../src/audit/canonical-json.js';
+import { keyedPayloadDigest } from '../src/audit/payload-digest.js';
 import { clientToken } from './support/clients.js';
 import {
   approveAsCitizen,
@@ -288,8 +289,12 @@ describe('consented fetch: GET /api/v1/consents/{id}/data/{datasetId}', () => {
         outcome: 'ok',
         httpStatus: 200,
         requestId: s.requestId,
-        payloadDigest: createHash('sha256').update(canonicalJson(s.data)).digest('hex'),
+        // Keyed (issue 11): HMAC-SHA-256 under a key derived from MASTER_KEY.
+        payloadDigest: keyedPayloadDigest(gw.config.masterKey, s.data),
       });
+      expect(row.payloadDigest).not.toContain(
+        createHash('sha256').update(canonicalJson(s.data)).digest('hex'),
+      );
       expect(row.details).toMatchObject({
         purpose: PURPOSE,
         provider: catalogEntry(row.datasetId!).providerId,

@@ -23,7 +23,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AuditService, type AuditInput } from '../audit/audit.service.js';
+import { AuditService, type AuditInput, type RecordedEvent } from '../audit/audit.service.js';
+import { keyedPayloadDigest } from '../audit/payload-digest.js';
 import { ApiError } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { CONSENT_SERVICE, type ConsentServiceContract } from '../consent/consent.contract.js';
@@ -199,12 +200,13 @@ export class ConsentedFetchService {
     }
 
     const fetchedAt = new Date().toISOString();
+    let audited: RecordedEvent;
     try {
       // No audit, no data: the answer leaves only once this row is committed.
-      await this.audit.record(
+      audited = await this.audit.recordEvent(
         this.event(req, row, FETCH_AUDIT_KIND, 'ok', {
           httpStatus: 200,
-          payloadDigest: result.digest,
+          payloadDigest: keyedPayloadDigest(this.config.masterKey, result.data),
           details: {
             provider: targets.provider.id,
             providerDurationMs: result.durationMs,
@@ -233,6 +235,9 @@ export class ConsentedFetchService {
         fetchedAt,
         consentId: row.id,
         requestId,
+        // The transparency log's leaf of this access: GET /api/v1/audit/proof/inclusion.
+        auditEventId: audited.id,
+        auditLeafHash: audited.leafHash,
       },
     };
   }

@@ -1,0 +1,32 @@
+/**
+ * The payload digest the audit log keeps of each answer it let through. Keyed, so that reading
+ * the audit table confirms nothing about an answer (a guessed status or amount) to anyone
+ * without the key:
+ *   payload_digest = "hmac-sha256:" ‖ hex(HMAC-SHA-256(K, canonical JSON of the data)),
+ *   K = HKDF-SHA-256(MASTER_KEY, salt = "", info = "passerelle/audit-payload-digest/v1", 32 bytes).
+ * Rows written before keyed digests hold a bare 64-hex SHA-256 of the same canonical JSON; the
+ * prefix names the algorithm of each row (both are covered by the chain and the tree).
+ */
+import { createHmac, hkdfSync } from 'node:crypto';
+import { canonicalJson } from './canonical-json.js';
+
+export const KEYED_DIGEST_PREFIX = 'hmac-sha256:';
+const INFO = 'passerelle/audit-payload-digest/v1';
+
+const keys = new WeakMap<Buffer, Buffer>();
+
+export function payloadDigestKey(masterKey: Buffer): Buffer {
+  let key = keys.get(masterKey);
+  if (!key) {
+    key = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), INFO, 32));
+    keys.set(masterKey, key);
+  }
+  return key;
+}
+
+export function keyedPayloadDigest(masterKey: Buffer, data: unknown): string {
+  return (
+    KEYED_DIGEST_PREFIX +
+    createHmac('sha256', payloadDigestKey(masterKey)).update(canonicalJson(data)).digest('hex')
+  );
+}

@@ -1,0 +1,348 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+} from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/app-config.js';
+import { PrismaService } from '../database/prisma.service.js';
+import { SigningKeyService } from '../oauth/signing-key.service.js';
+import { GENESIS_HASH } from './audit-chain.js';
+import { eventLeafHash, LeafEvent, toLeafEvent } from './audit-leaf.js';
+import {
+  completedNodes,
+  consistencyProof,
+  frontier,
+  Hash,
+  inclusionProof,
+  NodeRef,
+  nodeKey,
+  rootHash,
+  withNodes,
+} from './merkle.js';
+
+/** Distinct from the chain's and Prisma's locks: one appender at a time across instances. */
+const TREE_LOCK = 0x74726565; // "tree"
+const APPEND_PAGE = 2000;
+const TICK_MS = 1000;
+export const CHECKPOINT_TYP = 'checkpoint+jwt';
+
+export interface Checkpoint {
+  treeSize: number;
+  rootHash: string;
+  issuedAt: string;
+  /** Compact JWS (ES256, kid): `{iss, iat, tree_size, root_hash, timestamp}`. */
+  jws: string;
+}
+
+export interface InclusionProof {
+  eventId: string;
+  leafIndex: number;
+  treeSize: number;
+  leafHash: string;
+  /** Audit path (RFC 9162 §2.1.3), hex, bottom-up. */
+  proof: string[];
+}
+
+export class TransparencyLogError extends Error {
+  constructor(
+    readonly code: 'event_not_in_tree' | 'tree_size_unknown' | 'audit_event_not_found',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The audit log as a transparency log (RFC 9162): every committed audit_event becomes a leaf, in
+ * sequence order, appended by a background loop (never on the fetch's path) that stores the hash
+ * of every completed perfect subtree, so any proof needs O(log n) rows. Signed checkpoints (tree
+ * size, root, time) are written at most `checkpointIntervalMs` apart while the tree grows, and at
+ * shutdown, then pushed to the witness if one is configured.
+ *
+ * The appender follows the hash chain (each appended row's prev_hash is the previous leaf's
+ * hash): a row that does not continue the chain is never added, so the tree only ever holds a
+ * verified chain prefix.
+ */
+@Injectable()
+export class TransparencyLogService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(TransparencyLogService.name);
+  private timer?: NodeJS.Timeout;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private chainBreakLogged = false;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly keys: SigningKeyService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.tick(false), TICK_MS);
+    this.timer.unref();
+  }
+
+  /** The shutdown path: append what is committed and sign a last checkpoint. */
+  async onModuleDestroy(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    if (this.stopped) return;
+    await this.tick(true);
+    this.stopped = true;
+  }
+
+  /** One appender pass then a checkpoint if due; overlapping calls share one run. */
+  tick(forceCheckpoint: boolean): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    const run = (this.running ?? Promise.resolve()).then(async () => {
+      try {
+        await this.appendCommitted();
+        await this.checkpointIfDue(forceCheckpoint);
+      } catch (err) {
+        this.logger.error({ err }, 'transparency log: append or checkpoint failed');
+      }
+    });
+    this.running = run;
+    return run;
+  }
+
+  /** Appends every committed event that continues the chain; returns the tree size. */
+  async appendCommitted(): Promise<number> {
+    for (;;) {
+      const outcome = await this.prisma.$transaction(
+        async (tx) => {
+          const [{ locked }] = await tx.$queryRaw<Array<{ locked: boolean }>>`
+            SELECT pg_try_advisory_xact_lock(${TREE_LOCK}) AS locked`;
+          if (!locked) return { size: -1, more: false };
+          const last = await tx.$queryRaw<Array<{ idx: bigint; seq: bigint; hash: string }>>`
+            SELECT l.idx, l.seq, e.hash FROM audit_tree_leaf l
+              LEFT JOIN audit_event e ON e.seq = l.seq
+             ORDER BY l.idx DESC LIMIT 1`;
+          const size = last.length ? Number(last[0].idx) + 1 : 0;
+          const afterSeq = last.length ? last[0].seq : -1n;
+          let prev = last.length ? last[0].hash : GENESIS_HASH;
+          const rows = await tx.auditEvent.findMany({
+            where: { seq: { gt: afterSeq } },
+            orderBy: { seq: 'asc' },
+            take: APPEND_PAGE,
+          });
+          const chained = [];
+          for (const row of rows) {
+            if (row.prevHash !== prev) {
+              if (!this.chainBreakLogged) {
+                this.chainBreakLogged = true;
+                this.logger.error(
+                  { seq: row.seq.toString() },
+                  'transparency log: audit row does not continue the chain; not appended',
+                );
+              }
+              break;
+            }
+            chained.push(row);
+            prev = row.hash;
+          }
+          if (chained.length === 0) return { size, more: false };
+          const known = await this.loadNodes(tx, frontier(size));
+          const nodes = completedNodes(
+            chained.map((r) => eventLeafHash(toLeafEvent(r as never))),
+            size,
+            (ref) => known.get(nodeKey(ref)),
+          );
+          await tx.auditTreeLeaf.createMany({
+            data: chained.map((r, i) => ({ idx: BigInt(size + i), seq: r.seq, eventId: r.id })),
+          });
+          await tx.auditTreeNode.createMany({
+            data: nodes.map((n) => ({
+              level: n.level,
+              idx: BigInt(n.index),
+              hash: new Uint8Array(n.hash),
+            })),
+          });
+          return {
+            size: size + chained.length,
+            more: chained.length === rows.length && rows.length === APPEND_PAGE,
+          };
+        },
+        { timeout: 30_000 },
+      );
+      if (!outcome.more) return outcome.size;
+    }
+  }
+
+  async treeSize(): Promise<number> {
+    const last = await this.prisma.auditTreeLeaf.findFirst({
+      orderBy: { idx: 'desc' },
+      select: { idx: true },
+    });
+    return last ? Number(last.idx) + 1 : 0;
+  }
+
+  private async loadNodes(
+    tx: Pick<PrismaService, 'auditTreeNode'>,
+    refs: NodeRef[],
+  ): Promise<Map<string, Hash>> {
+    if (refs.length === 0) return new Map();
+    const rows = await tx.auditTreeNode.findMany({
+      where: { OR: refs.map((r) => ({ level: r.level, idx: BigInt(r.index) })) },
+    });
+    return new Map(
+      rows.map((r) => [nodeKey({ level: r.level, index: Number(r.idx) }), Buffer.from(r.hash)]),
+    );
+  }
+
+  private load = (refs: NodeRef[]) => this.loadNodes(this.prisma, refs);
+
+  async root(size: number): Promise<Hash> {
+    return withNodes((get) => rootHash(get, size), this.load);
+  }
+
+  async latestCheckpoint(): Promise<Checkpoint | null> {
+    const row = await this.prisma.auditCheckpoint.findFirst({ orderBy: { treeSize: 'desc' } });
+    return row ? toCheckpoint(row) : null;
+  }
+
+  /** Checkpoints of tree size ≥ from, oldest first. */
+  async checkpoints(from: number, limit: number): Promise<Checkpoint[]> {
+    const rows = await this.prisma.auditCheckpoint.findMany({
+      where: { treeSize: { gte: BigInt(from) } },
+      orderBy: { treeSize: 'asc' },
+      take: limit,
+    });
+    return rows.map(toCheckpoint);
+  }
+
+  async checkpointAt(size: number): Promise<Checkpoint | null> {
+    const row = await this.prisma.auditCheckpoint.findUnique({
+      where: { treeSize: BigInt(size) },
+    });
+    return row ? toCheckpoint(row) : null;
+  }
+
+  /** Signs a checkpoint of the current tree if it grew and the last one is old enough. */
+  async checkpointIfDue(force: boolean): Promise<Checkpoint | null> {
+    const size = await this.treeSize();
+    if (size === 0) return null;
+    const latest = await this.latestCheckpoint();
+    if (latest && latest.treeSize >= size) return null;
+    const age = latest ? Date.now() - Date.parse(latest.issuedAt) : Infinity;
+    if (!force && age < this.config.auditLog.checkpointIntervalMs) return null;
+    return this.sign(size);
+  }
+
+  private async sign(size: number): Promise<Checkpoint> {
+    const root = (await this.root(size)).toString('hex');
+    const issuedAt = new Date();
+    const jws = await this.keys.sign(
+      { tree_size: size, root_hash: root, timestamp: issuedAt.getTime() },
+      { typ: CHECKPOINT_TYP },
+    );
+    await this.prisma.auditCheckpoint.createMany({
+      data: [{ treeSize: BigInt(size), rootHash: root, issuedAt, jws }],
+      skipDuplicates: true, // another instance signed the same size first: keep theirs
+    });
+    const stored = (await this.checkpointAt(size))!;
+    if (stored.jws === jws) this.pushToWitness(stored);
+    return stored;
+  }
+
+  /** Signed POST (the checkpoint is itself a JWS), retried with backoff; never blocks. */
+  private pushToWitness(checkpoint: Checkpoint): void {
+    const url = this.config.auditLog.witnessUrl;
+    if (!url) return;
+    const body = JSON.stringify({ checkpoint: checkpoint.jws });
+    void (async () => {
+      for (let attempt = 1; attempt <= 6; attempt++) {
+        try {
+          const res = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+            signal: AbortSignal.timeout(5000),
+          });
+          if (res.ok) return;
+          throw new Error(`witness answered ${res.status}`);
+        } catch (err) {
+          if (attempt === 6) {
+            this.logger.warn(
+              { err, treeSize: checkpoint.treeSize },
+              'witness did not take the checkpoint',
+            );
+            return;
+          }
+          await new Promise((r) => setTimeout(r, 500 * 2 ** attempt).unref());
+        }
+      }
+    })();
+  }
+
+  /** Where the event sits in the tree, or null while the appender has not reached it yet. */
+  async leafOf(eventId: string): Promise<{ index: number; event: LeafEvent } | null> {
+    const leaf = await this.prisma.auditTreeLeaf.findUnique({ where: { eventId } });
+    if (!leaf) return null;
+    const row = await this.prisma.auditEvent.findUnique({ where: { seq: leaf.seq } });
+    if (!row || row.id !== eventId) return null;
+    return { index: Number(leaf.idx), event: toLeafEvent(row as never) };
+  }
+
+  async inclusion(eventId: string, treeSize: number): Promise<InclusionProof> {
+    const leaf = await this.leafOf(eventId);
+    if (!leaf) {
+      throw new TransparencyLogError('event_not_in_tree', 'this event is not in the tree yet');
+    }
+    const size = await this.treeSize();
+    if (treeSize > size) throw new TransparencyLogError('tree_size_unknown', 'tree is smaller');
+    if (leaf.index >= treeSize) {
+      throw new TransparencyLogError('event_not_in_tree', 'the event came after that tree size');
+    }
+    const proof = await withNodes((get) => inclusionProof(get, leaf.index, treeSize), this.load);
+    return {
+      eventId,
+      leafIndex: leaf.index,
+      treeSize,
+      leafHash: eventLeafHash(leaf.event).toString('hex'),
+      proof: proof.map((h) => h.toString('hex')),
+    };
+  }
+
+  async consistency(from: number, to: number): Promise<string[]> {
+    const size = await this.treeSize();
+    if (to > size) throw new TransparencyLogError('tree_size_unknown', 'tree is smaller');
+    const proof = await withNodes((get) => consistencyProof(get, from, to), this.load);
+    return proof.map((h) => h.toString('hex'));
+  }
+
+  /** Waits until the appender has taken in this event (bounded), for bundles and tests. */
+  async waitForLeaf(eventId: string, timeoutMs = 5000): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      if (await this.prisma.auditTreeLeaf.findUnique({ where: { eventId } })) return true;
+      if (Date.now() > until) return false;
+      await this.tick(false);
+      if (await this.prisma.auditTreeLeaf.findUnique({ where: { eventId } })) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** The latest checkpoint covering the tree at least up to `size`; signs one if none does. */
+  async checkpointCovering(size: number): Promise<Checkpoint> {
+    const latest = await this.latestCheckpoint();
+    if (latest && latest.treeSize >= size) return latest;
+    await this.appendCommitted();
+    return (await this.checkpointIfDue(true)) ?? (await this.latestCheckpoint())!;
+  }
+}
+
+function toCheckpoint(row: {
+  treeSize: bigint;
+  rootHash: string;
+  issuedAt: Date;
+  jws: string;
+}): Checkpoint {
+  return {
+    treeSize: Number(row.treeSize),
+    rootHash: row.rootHash,
+    issuedAt: row.issuedAt.toISOString(),
+    jws: row.jws,
+  };
+}
