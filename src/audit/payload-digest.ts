@@ -30,3 +30,20 @@ export function keyedPayloadDigest(masterKey: Buffer, data: unknown): string {
     createHmac('sha256', payloadDigestKey(masterKey)).update(canonicalJson(data)).digest('hex')
   );
 }
+
+const TAG_INFO = 'passerelle/audit-leaf-tag/v1';
+const tagKeys = new WeakMap<Buffer, Buffer>();
+
+/**
+ * Keyed tag of a tree leaf: HMAC-SHA-256(K_tag, idx ‖ ":" ‖ leaf hash hex), K_tag derived from
+ * MASTER_KEY like the digest key (info "passerelle/audit-leaf-tag/v1"). Whoever rewrites a row
+ * and recomputes every public hash after it cannot recompute these.
+ */
+export function leafTag(masterKey: Buffer, index: number, leafHashHex: string): string {
+  let key = tagKeys.get(masterKey);
+  if (!key) {
+    key = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), TAG_INFO, 32));
+    tagKeys.set(masterKey, key);
+  }
+  return createHmac('sha256', key).update(`${index}:${leafHashHex}`).digest('hex');
+}

@@ -10,6 +10,7 @@ import { PrismaService } from '../database/prisma.service.js';
 import { SigningKeyService } from '../oauth/signing-key.service.js';
 import { GENESIS_HASH } from './audit-chain.js';
 import { eventLeafHash, LeafEvent, toLeafEvent } from './audit-leaf.js';
+import { leafTag } from './payload-digest.js';
 import {
   completedNodes,
   consistencyProof,
@@ -144,13 +145,15 @@ export class TransparencyLogService implements OnApplicationBootstrap, OnModuleD
           }
           if (chained.length === 0) return { size, more: false };
           const known = await this.loadNodes(tx, frontier(size));
-          const nodes = completedNodes(
-            chained.map((r) => eventLeafHash(toLeafEvent(r as never))),
-            size,
-            (ref) => known.get(nodeKey(ref)),
-          );
+          const leaves = chained.map((r) => eventLeafHash(toLeafEvent(r as never)));
+          const nodes = completedNodes(leaves, size, (ref) => known.get(nodeKey(ref)));
           await tx.auditTreeLeaf.createMany({
-            data: chained.map((r, i) => ({ idx: BigInt(size + i), seq: r.seq, eventId: r.id })),
+            data: chained.map((r, i) => ({
+              idx: BigInt(size + i),
+              seq: r.seq,
+              eventId: r.id,
+              tag: leafTag(this.config.masterKey, size + i, leaves[i].toString('hex')),
+            })),
           });
           await tx.auditTreeNode.createMany({
             data: nodes.map((n) => ({

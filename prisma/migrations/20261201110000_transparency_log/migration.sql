@@ -3,6 +3,7 @@ CREATE TABLE "audit_tree_leaf" (
     "idx" BIGINT NOT NULL,
     "seq" BIGINT NOT NULL,
     "event_id" UUID NOT NULL,
+    "tag" TEXT NOT NULL,
 
     CONSTRAINT "audit_tree_leaf_pkey" PRIMARY KEY ("idx")
 );
