@@ -46,9 +46,27 @@ export interface InclusionProof {
   proof: string[];
 }
 
+/**
+ * What a citizen downloads for one access: the event, its inclusion proof and a signed
+ * checkpoint. scripts/verify-proof.ts checks it offline against the gateway's JWKS.
+ */
+export interface ProofBundle {
+  format: typeof BUNDLE_FORMAT;
+  event: LeafEvent;
+  leafIndex: number;
+  /** SHA-256(0x00 ‖ leaf entry), hex (see src/audit/audit-leaf.ts for the entry). */
+  leafHash: string;
+  inclusionProof: { treeSize: number; hashes: string[] };
+  checkpoint: Checkpoint;
+  /** Where the public keys are: the checkpoint's `kid` must be one of them. */
+  jwksUri: string;
+}
+
+export const BUNDLE_FORMAT = 'passerelle-audit-proof/1';
+
 export class TransparencyLogError extends Error {
   constructor(
-    readonly code: 'event_not_in_tree' | 'tree_size_unknown' | 'audit_event_not_found',
+    readonly code: 'event_not_in_tree' | 'tree_size_unknown' | 'proof_not_ready',
     message: string,
   ) {
     super(message);
@@ -313,6 +331,28 @@ export class TransparencyLogService implements OnApplicationBootstrap, OnModuleD
     if (to > size) throw new TransparencyLogError('tree_size_unknown', 'tree is smaller');
     const proof = await withNodes((get) => consistencyProof(get, from, to), this.load);
     return proof.map((h) => h.toString('hex'));
+  }
+
+  /**
+   * The proof bundle of one event: waits (briefly) for the appender to take it in, signs a
+   * checkpoint covering it if the latest does not yet, and proves inclusion in that one.
+   */
+  async bundle(eventId: string): Promise<ProofBundle> {
+    if (!(await this.waitForLeaf(eventId))) {
+      throw new TransparencyLogError('proof_not_ready', 'event not appended yet');
+    }
+    const leaf = (await this.leafOf(eventId))!;
+    const checkpoint = await this.checkpointCovering(leaf.index + 1);
+    const proof = await this.inclusion(eventId, checkpoint.treeSize);
+    return {
+      format: BUNDLE_FORMAT,
+      event: leaf.event,
+      leafIndex: leaf.index,
+      leafHash: proof.leafHash,
+      inclusionProof: { treeSize: checkpoint.treeSize, hashes: proof.proof },
+      checkpoint,
+      jwksUri: `${this.config.publicUrl}/.well-known/jwks.json`,
+    };
   }
 
   /** Waits until the appender has taken in this event (bounded), for bundles and tests. */

@@ -17,3 +17,8 @@ export const ConsentIdPipe = new ParseUUIDPipe({
 export function sendHtml(res: Response, html: string, status = 200): void {
   res.status(status).set('Cache-Control', 'no-store').type('html').send(html);
 }
+
+/** Download path of one access's proof bundle (MeApiController.accessProof; /me links it). */
+export function accessProofPath(eventId: string): string {
+  return `/api/v1/me/accesses/${encodeURIComponent(eventId)}/proof`;
+}

@@ -5,6 +5,7 @@
 import type { CitizenConsentView } from '../../consent/consent.contract.js';
 import type { AccessEntry } from '../access-log.types.js';
 import { frenchDate, frenchDateTime } from '../format.js';
+import { accessProofPath } from '../http.js';
 import { escapeHtml, renderPage } from '../layout.js';
 import { ME_PAGE as T } from '../texts.js';
 import { csrfField, seg, timeTag } from './html.js';
@@ -66,7 +67,7 @@ function accessRow(a: AccessEntry): string {
 <td class="fr-cell--multiline">${escapeHtml(a.serviceName)}</td>
 <td class="fr-cell--multiline">${escapeHtml(a.datasetTitle)}</td>
 <td class="fr-cell--multiline">${escapeHtml(a.purpose ?? '')}</td>
-<td class="fr-cell--multiline">${escapeHtml(a.outcomeText)}</td>
+<td class="fr-cell--multiline">${escapeHtml(a.outcomeText)}<br><a class="fr-link fr-link--sm" data-proof href="${escapeHtml(accessProofPath(a.id))}" download title="${escapeHtml(T.proofLinkTitle(frenchDateTime(a.occurredAt)))}">${escapeHtml(T.proofLink)}</a></td>
 </tr>`;
 }
 
