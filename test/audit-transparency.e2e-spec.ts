@@ -349,6 +349,30 @@ async function attempt(url: string, text: string): Promise<string> {
     expect(r.status).toBe(2);
   });
 
+  it('signs a checkpoint of everything written when the gateway shuts down', async () => {
+    const url = await copy();
+    const g = await startGateway(
+      { DATABASE_URL: url, MASTER_KEY: masterKey },
+      { url, dataDir: 'memory://', drop: async () => undefined },
+    );
+    const audit = g.app.get(AuditService);
+    const written = Promise.all(
+      [1, 2, 3].map((i) => audit.record({ kind: 'test.tl', actor: 'test', outcome: `late${i}` })),
+    );
+    await g.close();
+    await written;
+    const [{ count }] = await sql<{ count: string }>(
+      url,
+      'SELECT count(*)::text AS count FROM audit_event',
+    );
+    const [{ size }] = await sql<{ size: string }>(
+      url,
+      'SELECT max(tree_size)::text AS size FROM audit_checkpoint',
+    );
+    expect(size).toBe(count);
+    expect(Number(count)).toBe(events.length + 3);
+  });
+
   it('a checkpoint of a forked history, signed by the gateway itself, is caught', async () => {
     /** Runs a gateway on `url` that appends one event and signs a checkpoint of it. */
     async function appendAndSign(url: string, outcome: string): Promise<string> {

@@ -9,6 +9,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { PrismaService } from '../database/prisma.service.js';
 import { SigningKeyService } from '../oauth/signing-key.service.js';
 import { GENESIS_HASH } from './audit-chain.js';
+import { AuditService } from './audit.service.js';
 import { eventLeafHash, LeafEvent, toLeafEvent } from './audit-leaf.js';
 import { leafTag } from './payload-digest.js';
 import {
@@ -96,6 +97,7 @@ export class TransparencyLogService implements OnApplicationBootstrap, OnModuleD
     private readonly prisma: PrismaService,
     private readonly keys: SigningKeyService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly audit: AuditService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -107,6 +109,7 @@ export class TransparencyLogService implements OnApplicationBootstrap, OnModuleD
   async onModuleDestroy(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     if (this.stopped) return;
+    await this.audit.onModuleDestroy(); // the events still queued land first
     await this.tick(true);
     this.stopped = true;
   }
