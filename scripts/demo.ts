@@ -16,6 +16,7 @@ import { TEST_CITIZENS } from '../sandbox/citizens.js';
 import { startFranceConnectSandbox } from '../sandbox/franceconnect/server.js';
 import { catalogWithUrls, startDemoProviders } from '../sandbox/providers/server.js';
 import { type DemoService, startDemoService } from '../sandbox/demo-service/server.js';
+import { startWitness } from '../sandbox/witness/server.js';
 
 /** Fixed ports so that demo.json stays valid across restarts; movable for tests and clashes. */
 const PROVIDERS_BASE_PORT = Number(process.env.DEMO_PROVIDERS_BASE_PORT ?? 3201);
@@ -26,6 +27,7 @@ const DEMO_PORTS = {
   dgfip: PROVIDERS_BASE_PORT + 3,
 };
 const DEMO_SERVICE_PORT = Number(process.env.DEMO_SERVICE_PORT ?? 3300);
+const DEMO_WITNESS_PORT = Number(process.env.DEMO_WITNESS_PORT ?? 3400);
 
 interface AdminCall {
   status: number;
@@ -55,7 +57,13 @@ function must(call: AdminCall, what: string): Record<string, unknown> {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const config = loadConfig({ LOG_LEVEL: 'error', ...process.env, PASSERELLE_MODE: 'demo' });
+  const config = loadConfig({
+    LOG_LEVEL: 'error',
+    // The audit witness below keeps a copy of every signed checkpoint outside the database.
+    AUDIT_WITNESS_URL: `http://localhost:${DEMO_WITNESS_PORT}/checkpoints`,
+    ...process.env,
+    PASSERELLE_MODE: 'demo',
+  });
   const fcUrl = new URL(config.franceConnect.issuer);
 
   const franceConnect = await startFranceConnectSandbox({
@@ -78,6 +86,14 @@ async function main(): Promise<void> {
     gatewayIssuer: config.publicUrl,
   });
 
+  const witness = config.dataDir.startsWith('memory://')
+    ? null
+    : await startWitness({
+        port: DEMO_WITNESS_PORT,
+        file: join(config.dataDir, 'witness.jsonl'),
+        gatewayJwksUrl: `${config.publicUrl}/.well-known/jwks.json`,
+      });
+
   // Filled once the registry is seeded; the shutdown hook closes whatever was started.
   const started_: { demoService?: DemoService } = {};
   const app = await createApp(config);
@@ -86,6 +102,7 @@ async function main(): Promise<void> {
       franceConnect.close(),
       providers.close(),
       started_.demoService?.close(),
+      witness?.close(),
     ]);
   });
 
@@ -177,6 +194,7 @@ async function main(): Promise<void> {
       redirect_uri: redirectUri,
     },
     demoService: demoService.url,
+    auditWitness: witness ? { url: witness.url, file: witness.file } : null,
     datasets: catalog.datasets.map((d) => d.id),
     citizens: TEST_CITIZENS.map((c) => ({
       login: c.login,
@@ -210,6 +228,7 @@ async function main(): Promise<void> {
       `  Providers            ${Object.values(demo.providers).join('  ')}`,
       `  Operator token       ${config.operatorToken}`,
       `  Demo client          client_id=${client.client_id}  client_secret=${client.client_secret}`,
+      witness ? `  Audit witness        ${witness.file}   (signed checkpoints, one per line)` : '',
       demoFile ? `  All of this in       ${demoFile}` : '',
       '',
     ].join('\n') + '\n',

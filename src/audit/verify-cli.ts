@@ -36,10 +36,11 @@ async function readSource(source: string): Promise<string> {
 
 /**
  * A checkpoint as anyone may hold it: the JSON of GET /api/v1/audit/checkpoint, a witness line
- * (`{"checkpoint": jws}`), a proof bundle (`{checkpoint: {jws}}`) or the bare compact JWS.
+ * (`{"checkpoint": jws}` per line: the last one), a proof bundle (`{checkpoint: {jws}}`) or the bare compact JWS.
  */
 export function extractCheckpointJws(text: string): string {
-  const trimmed = text.trim();
+  // A witness file: one checkpoint per line, the last is the newest.
+  const trimmed = text.trim().split('\n').filter(Boolean).pop() ?? '';
   if (!trimmed.startsWith('{')) return trimmed.split(/\s+/).pop()!;
   const json = JSON.parse(trimmed) as Record<string, unknown>;
   const c = json.checkpoint ?? json;
