@@ -151,12 +151,18 @@ async function attempt(url: string, text: string): Promise<string> {
       /^configuration error: DATABASE_URL the runtime role can alter the audit log \(it is a superuser/,
     );
     expect((refused as Error).message).not.toContain('\n');
-    // The two roles: starts.
+    // The two roles: starts, migrating as the owner…
     const prisma = await PrismaService.open(
       loadConfig({ ...base, DATABASE_URL: runtimeUrl, MIGRATION_DATABASE_URL: ownerUrl }),
       MIGRATIONS,
     );
     await prisma.close();
+    // …or with the runtime role alone once db:roles migrated (the owner's password stays out).
+    const alone = await PrismaService.open(
+      loadConfig({ ...base, DATABASE_URL: runtimeUrl }),
+      MIGRATIONS,
+    );
+    await alone.close();
   });
 
   it('serves checkpoints and proofs that verify, as the runtime role', async () => {

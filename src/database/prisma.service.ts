@@ -57,8 +57,9 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
 
   /**
    * Migrations run as the owner (MIGRATION_DATABASE_URL), who then grants the runtime role its
-   * rights; without an owner URL they run as the runtime role (embedded database, simple
-   * setups), with a warning in production. Production then refuses to serve if the runtime
+   * rights; without an owner URL they run as DATABASE_URL's role (embedded database, simple
+   * setups, or a production where `npm run db:roles` migrated already: nothing to apply), with
+   * a warning in production if that role did apply any. Production then refuses to serve if the runtime
    * role could rewrite the audit log (one line, see main.ts).
    */
   private static async migrateAndCheckRoles(
@@ -85,14 +86,9 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
         await owner.end();
       }
     } else {
-      if (config.mode === 'production') {
-        logger.warn(
-          'MIGRATION_DATABASE_URL is not set: migrations run with DATABASE_URL, whose role then owns the tables (see npm run db:roles)',
-        );
-      }
       const client = await pool.connect();
       try {
-        await migrate(
+        const applied = await migrate(
           {
             query: (sql, params) => client.query(sql, params) as never,
             exec: async (script) => {
@@ -101,6 +97,11 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
           },
           migrationsDir,
         );
+        if (applied.length > 0 && config.mode === 'production') {
+          logger.warn(
+            `migrations ran with DATABASE_URL (MIGRATION_DATABASE_URL is not set): ${applied.join(', ')}; its role now owns what they created (see npm run db:roles)`,
+          );
+        }
       } finally {
         client.release();
       }
