@@ -9,6 +9,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import { compactVerify, createLocalJWKSet } from 'jose';
 import { Client } from 'pg';
 import { AuditService } from '../src/audit/audit.service.js';
 import { chainHash, GENESIS_HASH } from '../src/audit/audit-chain.js';
@@ -377,6 +379,51 @@ async function attempt(url: string, text: string): Promise<string> {
     );
     expect(size).toBe(count);
     expect(Number(count)).toBe(events.length + 3);
+  });
+
+  it('signs checkpoints on its own while events arrive and pushes them to the witness, retried', async () => {
+    const url = await copy();
+    // A witness that fails twice, then takes everything.
+    const received: string[] = [];
+    let failures = 2;
+    const witness = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c));
+      req.on('end', () => {
+        if (failures-- > 0) return res.writeHead(503).end();
+        received.push(body);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => witness.listen(0, '127.0.0.1', () => r()));
+    const witnessUrl = `http://127.0.0.1:${(witness.address() as { port: number }).port}/cp`;
+    const g = await startGateway(
+      {
+        DATABASE_URL: url,
+        MASTER_KEY: masterKey,
+        AUDIT_CHECKPOINT_INTERVAL_MS: '200',
+        AUDIT_WITNESS_URL: witnessUrl,
+      },
+      { url, dataDir: 'memory://', drop: async () => undefined },
+    );
+    try {
+      await g.app.get(AuditService).record({ kind: 'test.tl', actor: 'test', outcome: 'timer' });
+      const total = await g.prisma.auditEvent.count();
+      // Nobody asks for a checkpoint: the gateway's own loop signs one (generous bound).
+      const deadline = Date.now() + 15_000;
+      while (received.length === 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(received.length).toBeGreaterThan(0);
+      const jws = (JSON.parse(received[received.length - 1]) as { checkpoint: string }).checkpoint;
+      const jwks = (await (await fetch(`${g.url}/.well-known/jwks.json`)).json()) as never;
+      const { payload, protectedHeader } = await compactVerify(jws, createLocalJWKSet(jwks));
+      expect(protectedHeader).toMatchObject({ alg: 'ES256', typ: 'checkpoint+jwt' });
+      expect(JSON.parse(new TextDecoder().decode(payload)).tree_size).toBe(total);
+    } finally {
+      await g.close();
+      witness.close();
+    }
   });
 
   it('a checkpoint of a forked history, signed by the gateway itself, is caught', async () => {
