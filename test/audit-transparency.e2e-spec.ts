@@ -385,6 +385,7 @@ async function attempt(url: string, text: string): Promise<string> {
     const url = await copy();
     // A witness that fails twice, then takes everything.
     const received: string[] = [];
+    const signatures: string[] = [];
     let failures = 2;
     const witness = createServer((req, res) => {
       let body = '';
@@ -392,6 +393,7 @@ async function attempt(url: string, text: string): Promise<string> {
       req.on('end', () => {
         if (failures-- > 0) return res.writeHead(503).end();
         received.push(body);
+        signatures.push(String(req.headers['x-passerelle-signature']));
         res.writeHead(204).end();
       });
     });
@@ -420,6 +422,15 @@ async function attempt(url: string, text: string): Promise<string> {
       const { payload, protectedHeader } = await compactVerify(jws, createLocalJWKSet(jwks));
       expect(protectedHeader).toMatchObject({ alg: 'ES256', typ: 'checkpoint+jwt' });
       expect(JSON.parse(new TextDecoder().decode(payload)).tree_size).toBe(total);
+      // The POST itself is signed: detached JWS over the exact body.
+      const [head, , sig] = signatures[signatures.length - 1].split('.');
+      const body = Buffer.from(received[received.length - 1]).toString('base64url');
+      await expect(
+        compactVerify(`${head}.${body}.${sig}`, createLocalJWKSet(jwks)),
+      ).resolves.toBeDefined();
+      await expect(
+        compactVerify(`${head}.${body}x.${sig}`, createLocalJWKSet(jwks)),
+      ).rejects.toThrow();
     } finally {
       await g.close();
       witness.close();

@@ -310,11 +310,14 @@ export class TransparencyLogService implements OnApplicationBootstrap, OnModuleD
     if (!url) return;
     const body = JSON.stringify({ checkpoint: checkpoint.jws });
     void (async () => {
+      // The body is signed as a whole too (detached JWS, as consent notifications are): a
+      // witness can refuse anything that did not come from the gateway before parsing it.
+      const signature = await this.keys.signDetached(body, { typ: 'witness+jws' }).catch(() => '');
       for (let attempt = 1; attempt <= 6; attempt++) {
         try {
           const res = await fetch(url, {
             method: 'POST',
-            headers: { 'content-type': 'application/json' },
+            headers: { 'content-type': 'application/json', 'x-passerelle-signature': signature },
             body,
             signal: AbortSignal.timeout(5000),
           });
