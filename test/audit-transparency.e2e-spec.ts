@@ -341,6 +341,12 @@ async function attempt(url: string, text: string): Promise<string> {
     expect(named).not.toBeNull();
     expect(Number(named![1])).toBeLessThanOrEqual(Number(events[target].seq));
     expect(outsider.status).toBe(2);
+    // Garbling every keyed tag does not hide it either: the first altered tag is named.
+    await asSuperuser(url, 'UPDATE audit_tree_leaf SET tag = md5(tag)');
+    const garbled = verify(url, masterKey, '--checkpoint', checkpointFile);
+    expect(garbled.stdout).toContain(`audit log TAMPERED at seq=${events[0].seq}: event rewritten`);
+    expect(garbled.stdout).toContain('or the tag was altered');
+    expect(garbled.status).toBe(2);
   });
 
   it('(c) swapping two events is caught, naming the first moved one', async () => {

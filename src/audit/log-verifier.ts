@@ -18,7 +18,7 @@ import { compactVerify, createLocalJWKSet, decodeProtectedHeader, JSONWebKeySet 
 import type { PrismaService } from '../database/prisma.service.js';
 import { eventLeafHash, toLeafEvent } from './audit-leaf.js';
 import { EMPTY_ROOT, Hash, nodeHash } from './merkle.js';
-import { leafTag } from './payload-digest.js';
+import { leafTag, tagKeyId } from './payload-digest.js';
 import { CHECKPOINT_TYP } from './transparency-log.service.js';
 
 export interface SignedCheckpoint {
@@ -26,6 +26,8 @@ export interface SignedCheckpoint {
   rootHash: string;
   timestamp: number;
   kid: string;
+  /** Id of the key of the leaf tags (payload-digest.ts tagKeyId), when the checkpoint has one. */
+  tagKey?: string;
 }
 
 export class CheckpointError extends Error {}
@@ -58,6 +60,7 @@ export async function openCheckpoint(jws: string, jwks: JSONWebKeySet): Promise<
     rootHash: root,
     timestamp: Number(claims.timestamp),
     kid: header.kid,
+    ...(typeof claims.tag_key === 'string' ? { tagKey: claims.tag_key } : {}),
   };
 }
 
@@ -108,7 +111,7 @@ interface Walk {
   /** Recomputed root at each size asked for. */
   roots: Map<number, string>;
   /** First leaf whose stored record (event id, sequence, keyed tag) disagrees, if any. */
-  firstBadLeaf?: { index: number; seq: bigint };
+  firstBadLeaf?: { index: number; seq: bigint; kind: 'record' | 'tag' };
   /** Sequence number of the row at each leaf index we may need to name. */
   seqAt: (index: number) => Promise<string>;
 }
@@ -118,6 +121,7 @@ async function walk(
   prisma: PrismaService,
   sizes: number[],
   masterKey: Buffer | undefined,
+  signed: SignedCheckpoint[],
 ): Promise<Walk> {
   const want = new Set(sizes);
   const roots = new Map<number, string>();
@@ -144,13 +148,13 @@ async function walk(
       const leaf = eventLeafHash(toLeafEvent(row as never));
       const mine = byIdx.get(index);
       if (mine && !firstBadLeaf && (mine.eventId !== row.id || mine.seq !== row.seq)) {
-        firstBadLeaf = { index, seq: row.seq };
+        firstBadLeaf = { index, seq: row.seq, kind: 'record' };
       }
       if (mine && masterKey) {
         tagsChecked++;
         if (mine.tag !== leafTag(masterKey, index, leaf.toString('hex'))) {
           tagMismatches++;
-          firstBadTag ??= { index, seq: row.seq };
+          firstBadTag ??= { index, seq: row.seq, kind: 'tag' };
         }
       }
       range.push(leaf);
@@ -159,9 +163,14 @@ async function walk(
     after = page[page.length - 1].seq;
   }
   const rows = range.size;
-  // Every tag wrong: the verifier was given another MASTER_KEY than the gateway's. The tags then
-  // say nothing (the roots still do); never cry wolf on that.
-  const keyUsable = tagsChecked > 0 && tagMismatches < tagsChecked;
+  // Is this MASTER_KEY the gateway's? The checkpoints sign the tag key's id; without one (older
+  // checkpoints), every tag wrong means another key. With another key the tags say nothing (the
+  // roots still do): never cry wolf on that.
+  const keyIds = signed.map((c) => c.tagKey).filter((k): k is string => k !== undefined);
+  const keyUsable =
+    masterKey !== undefined &&
+    tagsChecked > 0 &&
+    (keyIds.length > 0 ? keyIds.includes(tagKeyId(masterKey)) : tagMismatches < tagsChecked);
   if (keyUsable && firstBadTag && (!firstBadLeaf || firstBadTag.index < firstBadLeaf.index)) {
     firstBadLeaf = firstBadTag;
   }
@@ -178,6 +187,12 @@ async function walk(
   };
 }
 
+function leafReason(kind: 'record' | 'tag'): string {
+  return kind === 'tag'
+    ? 'event rewritten, reordered or replaced: it no longer matches the keyed tag written with its leaf (or the tag was altered)'
+    : 'event rewritten, reordered or replaced: the tree recorded another event at its place';
+}
+
 /**
  * Names the first offending event when the root at `size` differs: exact with the keyed tags,
  * else the first leaf after the largest smaller stored checkpoint that still matches.
@@ -187,9 +202,9 @@ async function locate(
   w: Walk,
   trusted: Array<{ treeSize: number; rootHash: string }>,
   size: number,
-): Promise<{ seq: string; exact: boolean }> {
+): Promise<{ seq: string; exact: boolean; kind?: 'record' | 'tag' }> {
   if (w.firstBadLeaf && w.firstBadLeaf.index < size) {
-    return { seq: w.firstBadLeaf.seq.toString(), exact: true };
+    return { seq: w.firstBadLeaf.seq.toString(), exact: true, kind: w.firstBadLeaf.kind };
   }
   let good = 0;
   for (const c of trusted) {
@@ -236,16 +251,14 @@ export async function verifyStoredLog(
     prisma,
     valid.map((c) => c.treeSize),
     options.masterKey,
+    valid,
   );
   const base = { events: w.rows, checkpoints: valid.length };
   if (w.firstBadLeaf) {
     return {
       ok: false,
       ...base,
-      problem: {
-        seq: w.firstBadLeaf.seq.toString(),
-        reason: 'stored tree leaf does not match the event',
-      },
+      problem: { seq: w.firstBadLeaf.seq.toString(), reason: leafReason(w.firstBadLeaf.kind) },
     };
   }
   for (const c of valid) {
@@ -297,6 +310,7 @@ export async function verifyAgainstCheckpoint(
     prisma,
     [checkpoint.treeSize, ...valid.map((c) => c.treeSize)],
     options.masterKey,
+    [checkpoint, ...valid],
   );
   const base = { events: w.rows, checkpoints: valid.length, checkpoint };
   // A rewritten leaf before the truncation point is the first offence.
@@ -304,10 +318,7 @@ export async function verifyAgainstCheckpoint(
     return {
       ok: false,
       ...base,
-      problem: {
-        seq: w.firstBadLeaf.seq.toString(),
-        reason: 'event rewritten, reordered or replaced since the checkpoint',
-      },
+      problem: { seq: w.firstBadLeaf.seq.toString(), reason: leafReason(w.firstBadLeaf.kind) },
     };
   }
   if (w.rows < checkpoint.treeSize) {
@@ -327,8 +338,8 @@ export async function verifyAgainstCheckpoint(
       ...base,
       problem: {
         seq: at.seq,
-        reason: at.exact
-          ? 'event rewritten, reordered or replaced since the checkpoint'
+        reason: at.kind
+          ? leafReason(at.kind)
           : 'history differs from the checkpoint (rewritten, reordered or forked); first difference at or after this event (run with MASTER_KEY to pin it)',
       },
     };

@@ -39,11 +39,23 @@ const tagKeys = new WeakMap<Buffer, Buffer>();
  * MASTER_KEY like the digest key (info "passerelle/audit-leaf-tag/v1"). Whoever rewrites a row
  * and recomputes every public hash after it cannot recompute these.
  */
-export function leafTag(masterKey: Buffer, index: number, leafHashHex: string): string {
+function tagKey(masterKey: Buffer): Buffer {
   let key = tagKeys.get(masterKey);
   if (!key) {
     key = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), TAG_INFO, 32));
     tagKeys.set(masterKey, key);
   }
-  return createHmac('sha256', key).update(`${index}:${leafHashHex}`).digest('hex');
+  return key;
+}
+
+export function leafTag(masterKey: Buffer, index: number, leafHashHex: string): string {
+  return createHmac('sha256', tagKey(masterKey)).update(`${index}:${leafHashHex}`).digest('hex');
+}
+
+/**
+ * Names the tag key without revealing it (HMAC of "key-check", 16 hex), signed into every
+ * checkpoint: a verifier tells "I hold another MASTER_KEY" from "the tags were altered".
+ */
+export function tagKeyId(masterKey: Buffer): string {
+  return createHmac('sha256', tagKey(masterKey)).update('key-check').digest('hex').slice(0, 16);
 }

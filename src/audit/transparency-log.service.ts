@@ -11,7 +11,7 @@ import { SigningKeyService } from '../oauth/signing-key.service.js';
 import { GENESIS_HASH } from './audit-chain.js';
 import { AuditService } from './audit.service.js';
 import { eventLeafHash, LeafEvent, toLeafEvent } from './audit-leaf.js';
-import { leafTag } from './payload-digest.js';
+import { leafTag, tagKeyId } from './payload-digest.js';
 import {
   completedNodes,
   consistencyProof,
@@ -34,7 +34,7 @@ export interface Checkpoint {
   treeSize: number;
   rootHash: string;
   issuedAt: string;
-  /** Compact JWS (ES256, kid): `{iss, iat, tree_size, root_hash, timestamp}`. */
+  /** Compact JWS (ES256, kid): `{iss, iat, tree_size, root_hash, timestamp, tag_key}`. */
   jws: string;
 }
 
@@ -292,7 +292,12 @@ export class TransparencyLogService implements OnApplicationBootstrap, OnModuleD
     const root = (await this.root(size)).toString('hex');
     const issuedAt = new Date();
     const jws = await this.keys.sign(
-      { tree_size: size, root_hash: root, timestamp: issuedAt.getTime() },
+      {
+        tree_size: size,
+        root_hash: root,
+        timestamp: issuedAt.getTime(),
+        tag_key: tagKeyId(this.config.masterKey),
+      },
       { typ: CHECKPOINT_TYP },
     );
     await this.prisma.auditCheckpoint.createMany({
