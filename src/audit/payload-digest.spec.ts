@@ -1,6 +1,6 @@
 import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
-import { keyedPayloadDigest, leafTag } from './payload-digest.js';
+import { keyedPayloadDigest, leafTag, tagKeyId } from './payload-digest.js';
 
 /** The formulas as the README states them, written out independently. */
 describe('keyed audit digests (README: "The audit log")', () => {
@@ -27,5 +27,12 @@ describe('keyed audit digests (README: "The audit log")', () => {
       .digest('hex');
     expect(leafTag(masterKey, 41, leaf)).toBe(expected);
     expect(leafTag(masterKey, 42, leaf)).not.toBe(expected);
+    // The checkpoint's tag_key: first 16 hex of HMAC-SHA-256(K', "key-check").
+    expect(tagKeyId(masterKey)).toBe(
+      createHmac('sha256', key('passerelle/audit-leaf-tag/v1'))
+        .update('key-check')
+        .digest('hex')
+        .slice(0, 16),
+    );
   });
 });
