@@ -120,6 +120,7 @@ export class MeApiController {
     description:
       'The audit event, its RFC 9162 inclusion proof and a checkpoint signed by the gateway (ES256, /.well-known/jwks.json): verifiable offline with scripts/verify-proof.ts. Another citizen’s access is 404.',
   })
+  @ApiParam({ name: 'eventId', description: 'Audit event id of the access (uuid), as listed' })
   @ApiOkResponse({ type: ProofBundleDto })
   @ApiProblems(404, 503)
   async accessProof(

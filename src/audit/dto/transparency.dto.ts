@@ -32,7 +32,12 @@ export class CheckpointsQueryDto {
   @Max(MAX_SIZE)
   from?: number;
 
-  @ApiProperty({ required: false, default: 100, maximum: 1000 })
+  @ApiProperty({
+    required: false,
+    default: 100,
+    maximum: 1000,
+    description: 'Most checkpoints to list',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -69,14 +74,14 @@ export class InclusionProofDto {
 }
 
 export class ConsistencyQueryDto {
-  @ApiProperty()
+  @ApiProperty({ description: 'The smaller tree size (a checkpoint held earlier)' })
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(MAX_SIZE)
   from: number;
 
-  @ApiProperty()
+  @ApiProperty({ description: 'The larger tree size (e.g. the latest checkpoint)' })
   @Type(() => Number)
   @IsInt()
   @Min(1)
