@@ -4,14 +4,15 @@
  * Per request: bearer token verified with jose (verified tokens remembered), ONE statement that
  * reads the consent and spends the budget (consent's readContextAndReserve), identity decrypted,
  * call intent durable before the identity leaves, ES256 assertion (Es256Signer), provider called
- * with axios, answer schema-checked, reduced (DatasetSchemas) and digested, outcome durable
+ * with axios, answer schema-checked, reduced (DatasetSchemas) and digested (keyed), outcome durable
  * before the answer. Audit rows hash-chained (SHA-256 of previous hash + canonical JSON) in their
  * own table, group-committed (whatever waits goes in one INSERT). Left out: what a framework
  * adds (routing, DTOs, middleware, logs, metrics, rate limits, breakers, drain, error pages).
  *
- * Environment: LEAN_PORT, DATABASE_URL (the bench's database, seeded through the gateway),
- * MASTER_KEY, GATEWAY_URL (issuer, audience and JWKS), LEAN_URL, LEAN_HEADER,
- * LEAN_SECRET (the provider's base URL and API key header), LEAN_DATASET.
+ * Its table `lean_audit` is created by the bench as the owner; it runs as the gateway's runtime
+ * role. Environment: LEAN_PORT, DATABASE_URL (the bench's database, seeded through the gateway),
+ * MASTER_KEY, GATEWAY_URL (issuer, audience and JWKS), LEAN_URL, LEAN_HEADER, LEAN_SECRET (the
+ * provider's base URL and API key header), LEAN_DATASET.
  */
 import 'reflect-metadata';
 import { createHash, randomUUID } from 'node:crypto';
@@ -20,11 +21,12 @@ import axios from 'axios';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { Pool } from 'pg';
 import { canonicalJson } from '../src/audit/canonical-json.js';
+import { keyedPayloadDigest } from '../src/audit/payload-digest.js';
 import { decryptString } from '../src/common/crypto.js';
 import { readContextAndReserve } from '../src/consent/fetch-budget.repository.js';
 import { openSealedIdentity } from '../src/consent/identity-sealing.js';
 import type { PrismaService } from '../src/database/prisma.service.js';
-import { DatasetSchemas, payloadDigest } from '../src/exchange/dataset-schemas.service.js';
+import { DatasetSchemas } from '../src/exchange/dataset-schemas.service.js';
 import type { DatasetTarget, ProviderTarget } from '../src/exchange/exchange.types.js';
 import { datasetUrl } from '../src/exchange/provider-client.service.js';
 import { Es256Signer } from '../src/oauth/es256-signer.js';
@@ -161,7 +163,7 @@ async function fetchData(res: ServerResponse, auth = '', consentId: string, data
     await audit({ ...event, kind: 'exchange.fetch_failed', at: Date.now() });
     return answer(502, { code: 'provider_error' });
   }
-  const digest = payloadDigest(reduced.data);
+  const digest = keyedPayloadDigest(masterKey, reduced.data);
   await audit({ ...event, kind: 'exchange.fetch', payloadDigest: digest, at: Date.now() });
   const fetchedAt = new Date().toISOString();
   const provenance = { provider: provider.id, dataset: datasetId, fetchedAt, consentId, requestId };
@@ -169,8 +171,6 @@ async function fetchData(res: ServerResponse, auth = '', consentId: string, data
 }
 
 async function main(): Promise<void> {
-  await pool.query(`CREATE TABLE IF NOT EXISTS lean_audit (seq bigserial PRIMARY KEY,
-    prev_hash text NOT NULL UNIQUE, body jsonb NOT NULL, hash text NOT NULL)`);
   const keys = await fetch(`${gatewayUrl}/.well-known/jwks.json`);
   jwks = createLocalJWKSet((await keys.json()) as JSONWebKeySet);
   const keySql = `SELECT kid, private_jwk_ciphertext AS ct FROM signing_key WHERE status = 'active'`;

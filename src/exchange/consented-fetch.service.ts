@@ -9,7 +9,8 @@
  *      identity — primary-key lookups joined — and the authoritative budget check that spends
  *      one fetch; one round trip and one commit instead of a SELECT then an UPDATE (issue 14);
  *   2. the call intent (`provider.call`), committed before the identity leaves for the provider;
- *   3. the audit write of the outcome (`AuditService.record`).
+ *   3. the audit write of the outcome (`AuditService.recordEvent`: its id and leaf hash go in the
+ *      provenance).
  *   Audit writes are batched with whatever other events are waiting: under load many fetches
  *   share one statement.
  * Nothing else: the bearer guard's client status is cached (ClientStatusCache, invalidated on
@@ -26,7 +27,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AuditService, type AuditInput } from '../audit/audit.service.js';
+import { AuditService, type AuditInput, type RecordedEvent } from '../audit/audit.service.js';
+import { keyedPayloadDigest } from '../audit/payload-digest.js';
 import { isDatabaseUnavailable } from '../common/database-unavailable.js';
 import { ApiError } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
@@ -199,12 +201,13 @@ export class ConsentedFetchService {
     }
 
     const fetchedAt = new Date().toISOString();
+    let audited: RecordedEvent;
     try {
       // No audit, no data: the answer leaves only once this row is committed.
-      await this.audit.record(
+      audited = await this.audit.recordEvent(
         this.event(req, row, FETCH_AUDIT_KIND, 'ok', {
           httpStatus: 200,
-          payloadDigest: result.digest,
+          payloadDigest: keyedPayloadDigest(this.config.masterKey, result.data),
           details: {
             provider: targets.provider.id,
             providerDurationMs: result.durationMs,
@@ -234,6 +237,9 @@ export class ConsentedFetchService {
         fetchedAt,
         consentId: row.id,
         requestId,
+        // The transparency log's leaf of this access: GET /api/v1/audit/proof/inclusion.
+        auditEventId: audited.id,
+        auditLeafHash: audited.leafHash,
       },
     };
   }
@@ -266,8 +272,9 @@ export class ConsentedFetchService {
 
   /**
    * Steps 2 to 4 on one row, judged at `now` (expiry is judged here, whatever the status column
-   * says): the conditions readContextAndReserve's UPDATE checks, in words, to tell which failed. The order gives the most useful answer first: a revoked consent is "revoked" even
-   * if it has expired since.
+   * says): the conditions readContextAndReserve's UPDATE checks, in words, to tell which failed.
+   * The order gives the most useful answer first: a revoked consent is "revoked" even if it has
+   * expired since.
    */
   private judge(row: FetchContextRow, datasetId: string, now: Date): ApiError | null {
     const at = now.getTime();
