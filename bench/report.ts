@@ -61,16 +61,16 @@ export function ratios(results: LoadResult[]): Ratio[] {
     if (!g.name.startsWith('gateway') || g.name.includes('soak')) continue;
     const directName = g.name.replace('gateway', 'direct');
     const d = results.find((r) => r.name === directName && r.connections === g.connections);
-    if (!d) continue;
     const leanName = g.name.replace('gateway', 'lean');
     const l = results.find((r) => r.name === leanName && r.connections === g.connections);
+    if (!d && !l) continue;
     out.push({
       concurrency: g.connections,
       scenario: g.name,
-      throughputRatio: g.rps / d.rps,
+      throughputRatio: d ? g.rps / d.rps : NaN,
       ...(l ? { leanRatio: g.rps / l.rps } : {}),
-      addedP50Ms: g.latencyMs.p50 - d.latencyMs.p50,
-      addedP99Ms: g.latencyMs.p99 - d.latencyMs.p99,
+      addedP50Ms: d ? g.latencyMs.p50 - d.latencyMs.p50 : NaN,
+      addedP99Ms: d ? g.latencyMs.p99 - d.latencyMs.p99 : NaN,
     });
   }
   return out;
@@ -138,7 +138,7 @@ export function printReport(report: BenchReport): void {
     const lean =
       q.leanRatio === undefined ? '' : `  ${(q.leanRatio * 100).toFixed(0).padStart(3)} % of lean`;
     out.push(
-      `  ${q.scenario.padEnd(16)} c=${String(q.concurrency).padStart(3)}  throughput ${(q.throughputRatio * 100).toFixed(1).padStart(5)} % of direct${lean}` +
+      `  ${q.scenario.padEnd(16)} c=${String(q.concurrency).padStart(3)}  throughput ${Number.isFinite(q.throughputRatio) ? (q.throughputRatio * 100).toFixed(1).padStart(5) : '    -'} % of direct${lean}` +
         `   added p50 ${ms(q.addedP50Ms)} ms   added p99 ${ms(q.addedP99Ms)} ms`,
     );
   }

@@ -82,6 +82,8 @@ const settings = {
   concurrencies: (process.env.BENCH_CONCURRENCY ?? '1,16,64,256').split(',').map(Number),
   soakSeconds: intEnv('BENCH_SOAK_SECONDS', 60),
   consents: Math.max(1, intEnv('BENCH_CONSENTS', 12)),
+  /** >1: the gateway runs as that many processes on one port (bench/gateway-cluster.ts). */
+  gatewayProcesses: Math.max(1, intEnv('BENCH_GATEWAY_PROCESSES', 1)),
   warmupSeconds: intEnv('BENCH_WARMUP', 3),
   scenarios: (process.env.BENCH_SCENARIOS ?? ALL_SCENARIOS.join(',')).split(','),
   profile: process.env.BENCH_PROFILE === '1',
@@ -392,14 +394,34 @@ async function main(): Promise<void> {
           `--cpu-prof-name=gateway-${stamp}.cpuprofile`,
         ]
       : [];
+    const clustered = settings.gatewayProcesses > 1;
     const gateway = startChild(
       'gateway',
-      [...extraNodeArgs, ...nodeArgs, join(DIST, 'src', 'main.js')],
-      gatewayEnv,
+      clustered
+        ? [join(DIST, 'bench', 'gateway-cluster.js')]
+        : [...extraNodeArgs, ...nodeArgs, join(DIST, 'src', 'main.js')],
+      clustered
+        ? { ...gatewayEnv, BENCH_GATEWAY_PROCESSES: String(settings.gatewayProcesses) }
+        : gatewayEnv,
     );
     children.push(gateway);
     await waitReady(gateway, `${gatewayUrl}/health/ready`, 120_000);
-    log(`gateway pid ${gateway.pid} ready at ${gatewayUrl}`);
+    // All the gateway's processes (the cluster's primary and its workers) count as the gateway.
+    let gatewayPids = [gateway.pid];
+    if (clustered) {
+      const line = /^workers ([\d ]+)$/m.exec(gateway.tail());
+      if (!line) throw new Error(`gateway cluster did not name its workers:\n${gateway.tail()}`);
+      // Workers first: the memory figures follow the first one.
+      gatewayPids = [...line[1].split(' ').map(Number), gateway.pid];
+      // Every worker listening before the load, not just the one that answered.
+      const deadline = Date.now() + 120_000;
+      while ((gateway.tail().match(/^listening \d+$/gm) ?? []).length < settings.gatewayProcesses) {
+        if (Date.now() > deadline)
+          throw new Error(`gateway workers not all up:\n${gateway.tail()}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    log(`gateway pid ${gatewayPids.join(', ')} ready at ${gatewayUrl}`);
 
     // Registry, client, consents.
     const op = operator(gatewayUrl, operatorToken);
@@ -464,7 +486,10 @@ async function main(): Promise<void> {
         headers: { authorization: `Bearer ${token}` },
       }));
     };
-    const watch: Record<string, number> = { gateway: gateway.pid, providers: providers.pid };
+    const watch: Record<string, number | number[]> = {
+      gateway: gatewayPids,
+      providers: providers.pid,
+    };
     if (lean) watch.lean = lean.pid;
     const results: LoadResult[] = [];
     const answeredFetches: string[] = [];
@@ -589,7 +614,7 @@ async function main(): Promise<void> {
 
     let soak: BenchReport['soak'] = null;
     if (want('soak') && settings.soakSeconds > 0) {
-      const sampler = new RssSampler(gateway.pid, 1000);
+      const sampler = new RssSampler(gatewayPids[0], 1000);
       const result = await run(
         'gateway (soak)',
         gatewayUrl,
