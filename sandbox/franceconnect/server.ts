@@ -25,7 +25,7 @@ import Provider, {
   type KoaContextWithOIDC,
   type OidcSession,
 } from 'oidc-provider';
-import { TEST_CITIZENS, findCitizen, type TestCitizen } from '../citizens.js';
+import { findCitizen, type TestCitizen } from '../citizens.js';
 import { SandboxStore } from './memory-adapter.js';
 import { errorPage, homePage, loggedOutPage, loginPage, sendHtml } from './pages.js';
 
