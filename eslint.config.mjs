@@ -1,17 +1,65 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** An HTML tag (or doctype) in source text: what the rule below looks for. */
+const HTML_TAG =
+  '/<(!doctype|\\/?(a|abbr|b|body|br|button|caption|code|dd|details|div|dl|dt|em|fieldset|footer|form|h[1-6]|head|header|hr|html|i|img|input|label|legend|li|link|main|meta|nav|ol|p|pre|section|small|span|strong|style|summary|table|tbody|td|th|thead|time|title|tr|ul|script|iframe|svg)(\\s|>|\\/>|$))/i';
+
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'src/generated/**', 'test/generated/**', 'coverage/**', 'bench/results/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'src/generated/**',
+      'test/generated/**',
+      'coverage/**',
+      'bench/results/**',
+    ],
+  },
   js.configs.recommended,
-  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } } },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { module: 'writable', require: 'readonly' },
+    },
+  },
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly' } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-explicit-any': 'error',
       'no-console': 'off',
+    },
+  },
+  {
+    // Views escape by construction (src/common/html.ts): HTML is written only as html`…`
+    // templates, which escape what they interpolate. Markup in a plain string or an untagged
+    // template would be built outside that layer; raw markup goes through unsafeRawHtml, each
+    // use with an eslint-disable comment giving its reason.
+    files: ['src/**/*.ts', 'sandbox/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: `:not(TaggedTemplateExpression) > TemplateLiteral > TemplateElement[value.raw=${HTML_TAG}]`,
+          message:
+            'HTML in an untagged template literal: write it as html`…` (src/common/html.ts).',
+        },
+        {
+          selector: `Literal[value=${HTML_TAG}]`,
+          message: 'HTML in a string: write it as html`…` (src/common/html.ts).',
+        },
+        {
+          selector: "CallExpression[callee.name='unsafeRawHtml']",
+          message: 'Raw markup: say why it is safe in an eslint-disable comment on this line.',
+        },
+      ],
     },
   },
 );

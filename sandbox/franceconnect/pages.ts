@@ -10,6 +10,7 @@ import { html, joinHtml, unsafeRawHtml, type Html } from '../../src/common/html.
 import { TEST_CITIZENS } from '../citizens.js';
 
 /** Our own constant: the CSP allows this page's inline style and nothing else. */
+// eslint-disable-next-line no-restricted-syntax -- a constant style sheet of ours, no value in it
 const STYLE = unsafeRawHtml(
   'body{font-family:system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;color:#161616}' +
     'h1{font-size:1.5rem;color:#000091}label{display:block;margin-top:1rem;font-weight:600}' +

@@ -741,7 +741,11 @@ export async function startFranceConnectSandbox(
             await new Promise((resolve) => setTimeout(resolve, CHECKTOKEN_SLOW_MS));
           }
           if (current === 'checktoken_garbage') {
-            res.status(200).type(TOKEN_INTROSPECTION_JWT_TYPE).send('<html>not a token</html>');
+            res
+              .status(200)
+              .type(TOKEN_INTROSPECTION_JWT_TYPE)
+              // eslint-disable-next-line no-restricted-syntax -- the fault's garbage answer, not a page
+              .send('<html>not a token</html>');
             return;
           }
           const now = Math.floor(Date.now() / 1000);
