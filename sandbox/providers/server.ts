@@ -467,7 +467,6 @@ function errorModeBody(state: ProviderState): string {
 }
 
 const UNAVAILABLE_BODY = Buffer.from(
-  // eslint-disable-next-line no-restricted-syntax -- a reverse proxy's fixed answer, not a page
   '<html><head><title>503 Service Temporarily Unavailable</title></head><body><h1>Service Temporarily Unavailable</h1><p>Maintenance en cours.</p></body></html>',
 );
 
