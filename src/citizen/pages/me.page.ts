@@ -6,6 +6,7 @@ import { html, joinHtml, type Html } from '../../common/html.js';
 import type { CitizenConsentView } from '../../consent/consent.contract.js';
 import type { AccessEntry } from '../access-log.types.js';
 import { frenchDate, frenchDateTime } from '../format.js';
+import { accessProofPath } from '../http.js';
 import { renderPage } from '../layout.js';
 import { ME_PAGE as T } from '../texts.js';
 import { csrfField, seg, timeTag } from './html.js';
@@ -120,6 +121,16 @@ ${joinHtml(
 )}
 </tr>`;
 }
+
+/**
+ * The proof-bundle column (issue 11): per access, the download of its event, inclusion proof and
+ * signed checkpoint, which the citizen can verify without trusting Passerelle.
+ */
+export const accessProofColumn: AccessColumn = {
+  header: T.columns.proof,
+  cell: (a) =>
+    html`<a class="fr-link fr-link--sm" data-proof href="${accessProofPath(a.id)}" download title="${T.proofLinkTitle(frenchDateTime(a.occurredAt))}">${T.proofLink}</a>`,
+};
 
 function accessLog(model: MePageModel): Html {
   const extra = model.accessColumns ?? [];
