@@ -8,7 +8,7 @@ import type { AccessEntry } from '../access-log.types.js';
 import { html } from '../../common/html.js';
 import { consentPage } from './consent.page.js';
 import { errorPage } from './error.page.js';
-import { mePage } from './me.page.js';
+import { accessProofColumn, mePage } from './me.page.js';
 import { previewPage } from './preview.page.js';
 import { welcomePage } from './welcome.page.js';
 
@@ -73,7 +73,7 @@ describe('every citizen page escapes every interpolated field', () => {
     expect(page).toContain('href="https://example.org/%22&#39;%3E%3Ci%20data-f=%22legalBasisUrl');
   });
 
-  it('/me page, with its consents, its access log and an extra column', () => {
+  it('/me page, with its consents, its access log, the proof column and an extra one', () => {
     const consent = (status: CitizenConsentView['status']): CitizenConsentView => ({
       id: bad(`${status}.id`),
       client: { name: bad(`${status}.client.name`), siret: 's' },
@@ -115,6 +115,7 @@ describe('every citizen page escapes every interpolated field', () => {
       revokedService: bad('revokedService'),
       accessColumns: [
         { header: bad('column.header'), cell: (a) => html`<a href="/x">${a.datasetTitle}</a>` },
+        accessProofColumn,
       ],
     });
     expectEscaped(page, [
