@@ -231,7 +231,7 @@ describe('citizen pages: consent decision, preview, /me, /api/v1/me', () => {
     const otherToken = await jsonCsrf(other.jar);
 
     for (const form of [
-      { decision: 'approve' },
+      { decision: 'approve' } as Record<string, string>,
       { decision: 'approve', csrf: '' },
       { decision: 'approve', csrf: otherToken },
       { decision: 'approve', csrf: 'x'.repeat(43) },

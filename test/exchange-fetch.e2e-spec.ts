@@ -226,16 +226,18 @@ describe('consented fetch: GET /api/v1/consents/{id}/data/{datasetId}', () => {
       habilitation: { allowPeriodic: true, minFetchIntervalSeconds: 0 },
     });
     clientName = registry.client.name as string;
+    const token = await clientToken(gw, {
+      id: registry.client.id,
+      clientId: registry.client.clientId,
+      clientSecret: registry.client.clientSecret!,
+      authMethod: 'client_secret_basic',
+    });
     main = {
       clientId: registry.client.clientId,
       redirectUri: `${gw.url}/test-callback`,
       habilitationId: registry.habilitation.id,
-      token: await clientToken(gw, {
-        id: registry.client.id,
-        clientId: registry.client.clientId,
-        clientSecret: registry.client.clientSecret!,
-        authMethod: 'client_secret_basic',
-      }),
+      token,
+      fullToken: token,
     };
   });
 

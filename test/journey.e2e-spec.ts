@@ -327,9 +327,9 @@ describeWithBrowser('consent journey in a real browser', () => {
     const port = await freePort();
     const redirectUri = `http://localhost:${port}/callback`;
     const client = stack.registry.client;
-    const patched = await operatorApi(stack.gw)
-      .patch(`${ADMIN}/clients/${client.clientId}`)
-      .send({ redirectUris: [stack.service.redirectUri, redirectUri] });
+    const patched = await operatorApi(stack.gw).patch(`${ADMIN}/clients/${client.clientId}`, {
+      redirectUris: [stack.service.redirectUri, redirectUri],
+    });
     expect(patched.status).toBe(200);
     const demo = await startDemoService({
       port,
