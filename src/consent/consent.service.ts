@@ -16,7 +16,6 @@ import type {
   ConsentServiceContract,
   FetchMode,
 } from './consent.contract.js';
-import { ConsentEvents } from './consent-events.js';
 import { ConsentLifecycleService, utc } from './consent-lifecycle.service.js';
 import { ConsentNotifier } from './consent-notifier.service.js';
 import { consentStatusAt, DAY_MS, isUuid, requestStatusAt } from './consent-status.js';
@@ -55,7 +54,6 @@ export class ConsentService implements ConsentServiceContract {
     private readonly keys: SigningKeyService,
     private readonly audit: AuditService,
     private readonly refusals: RefusalAuditService,
-    private readonly events: ConsentEvents,
     private readonly notifier: ConsentNotifier,
     private readonly lifecycle: ConsentLifecycleService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -281,12 +279,6 @@ export class ConsentService implements ConsentServiceContract {
         await this.lifecycle.expireConsent(row.id, now);
       return;
     }
-    this.events.emit({
-      type: 'revoked',
-      consentId: row.id,
-      clientUuid: row.clientId,
-      occurredAt: now,
-    });
     await this.recordAudit({
       kind: 'consent.revoked',
       actor: `citizen:${citizenId}`,

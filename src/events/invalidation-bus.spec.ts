@@ -41,8 +41,8 @@ describe('parseWireMessage', () => {
       JSON.stringify({ ...ok, event: { kind: 'client', clientId: 'x'.repeat(201) } }),
     ],
     [
-      'bad consent reason',
-      JSON.stringify({ ...ok, event: { kind: 'consent', consentId: 'c', reason: 'x' } }),
+      'a kind no cache uses',
+      JSON.stringify({ ...ok, event: { kind: 'consent', consentId: 'c', reason: 'revoked' } }),
     ],
     ['null', 'null'],
   ])('refuses %s', (_label, raw) => {
@@ -107,12 +107,7 @@ function acrossInstances(
     it('delivers an event published on one instance to the other, once', async () => {
       const onA = collect(a);
       const onB = collect(b);
-      const event: InvalidationEvent = {
-        kind: 'consent',
-        consentId: 'c-1',
-        clientUuid: 'u-1',
-        reason: 'revoked',
-      };
+      const event: InvalidationEvent = { kind: 'client', clientId: 'c-1' };
       const started = process.hrtime.bigint();
       await a.publish(event);
       await until(() => onB.length > 0);
@@ -128,9 +123,9 @@ function acrossInstances(
       const onB = collect(b);
       await sendRaw(`${prefix}invalidation`, '{"v":1,"from":"evil","event":{"kind":"nope"}}');
       await sendRaw(`${prefix}invalidation`, 'not json');
-      await a.publish({ kind: 'provider', providerId: 'cnaf' });
+      await a.publish({ kind: 'client', clientId: 'c-2' });
       await until(() => onB.length > 0);
-      expect(onB).toEqual([{ event: { kind: 'provider', providerId: 'cnaf' }, origin: 'remote' }]);
+      expect(onB).toEqual([{ event: { kind: 'client', clientId: 'c-2' }, origin: 'remote' }]);
     });
   });
 }

@@ -19,8 +19,8 @@
  * (to tell exhausted budget from revocation) and their audit write.
  *
  * Nothing about a consent is cached across requests: a revocation (status and key changed in
- * one statement) is seen by the very next request on every instance, without relying on
- * ConsentEvents. The registry cache cannot serve a disabled dataset or provider either: their
+ * one statement) is seen by the very next request on every instance, without any message between
+ * instances. The registry cache cannot serve a disabled dataset or provider either: their
  * status comes from query 1, and a version change reloads the targets.
  */
 import { performance } from 'node:perf_hooks';
