@@ -3,6 +3,9 @@
  * its CSP, the decision and every way it must be refused (CSRF, twice, expired, another
  * citizen), the preview fetched live from the demo providers, `/me` with revocation and the
  * access log, and the JSON twin under /api/v1/me. The real-Chromium journey is journey.e2e-spec.ts.
+ *
+ * Over ~350 lines on purpose: one file is one stack (gateway, sandboxes, database) started once
+ * for all its cases; split, each part would start its own.
  */
 import { randomUUID } from 'node:crypto';
 import {

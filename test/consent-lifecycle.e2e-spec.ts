@@ -3,6 +3,9 @@
  * database: the one-time decision (twice, after expiry, by another citizen, after the
  * habilitation was revoked), the citizen's list and revocation, crypto-shredding, the lifecycle
  * job, and the fetch budget (reserveFetch) including concurrent reservations.
+ *
+ * Over ~350 lines on purpose: one file is one stack (gateway and database) started once
+ * for all its cases; split, each part would start its own.
  */
 import { randomUUID } from 'node:crypto';
 import { decrypt } from '../src/common/crypto.js';

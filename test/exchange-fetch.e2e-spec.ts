@@ -5,6 +5,9 @@
  * its JWKS), and the citizen sees the accesses at /me. Then every refusal the endpoint owes:
  * budget, interval, revocation, cross-client, scope, habilitation, suspension, expiry, unknown
  * citizen, and "no audit, no data" with a real failing audit insert.
+ *
+ * Over ~350 lines on purpose: one file is one stack (gateway, sandboxes, database) started once
+ * for all its cases; split, each part would start its own.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { CookieJar, request as browse } from '../sandbox/franceconnect/browser.js';

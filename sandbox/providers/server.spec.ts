@@ -1,3 +1,9 @@
+/**
+ * The demo providers as a data provider's client meets them: who each one knows, its
+ * authentication, answers checked against the catalog's schemas, the fault modes and latency
+ * the resilience tests rely on, and the gateway assertion they verify. Over ~350 lines on
+ * purpose: one file is one set of providers started once for all its cases.
+ */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
