@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { PrismaService } from '../database/prisma.service.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { ChainBreak, chainHash, ChainedFields, GENESIS_HASH, verifyRows } from './audit-chain.js';
+import { eventLeafHash } from './audit-leaf.js';
 
 export interface AuditInput {
   kind: string;
@@ -37,6 +38,19 @@ const INTERRUPTED_SWEEP_LOCK = 0x70617374; // "past"
 export const INTERRUPTED_AFTER_MS = 10 * 60_000;
 const INTERRUPTED_SWEEP_EVERY_MS = 60_000;
 const INTERRUPTED_SWEEP_BATCH = 500;
+
+/**
+ * The events that close a provider call (`provider.call`, same request id): the consented
+ * fetch's (src/exchange) and the API FranceConnectée's (src/france-connect-data), whose call
+ * can also end in a refusal (a provider's 4xx).
+ */
+const CALL_OUTCOME_KINDS = [
+  'exchange.fetch',
+  'exchange.fetch_failed',
+  'exchange.france_connect_fetch',
+  'exchange.france_connect_fetch_failed',
+  'exchange.france_connect_fetch_refused',
+];
 
 /** Events kept for a later write (recordDurably) while the database is away; beyond, dropped. */
 const MAX_DURABLE_BACKLOG = 10_000;
@@ -108,9 +122,18 @@ function isUniqueViolation(err: unknown): boolean {
   return code === 'P2002' || code === '23505';
 }
 
+/** A written event as the transparency log will take it in (see audit-leaf.ts). */
+export interface RecordedEvent {
+  id: string;
+  /** RFC 9162 leaf hash, hex: what an inclusion proof of this event starts from. */
+  leafHash: string;
+}
+
+type WrittenRow = ChainedFields & { hash: string };
+
 interface Pending {
   input: AuditInput;
-  resolve: (id: string) => void;
+  resolve: (row: WrittenRow) => void;
   reject: (err: unknown) => void;
 }
 
@@ -138,12 +161,29 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
   private backlogTimer: NodeJS.Timeout | null = null;
   private backlogDelay = DURABLE_RETRY_FIRST_MS;
   private closing = false;
+  private stopping: Promise<void> | null = null;
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(private readonly prisma: PrismaService) {}
 
   /** Resolves with the event id once it is durably written; rejects if it could not be. */
   record(input: AuditInput): Promise<string> {
+    return this.enqueue(input).then((row) => row.id);
+  }
+
+  /** As record, and also the event's leaf hash (named in a fetch answer's provenance). */
+  recordEvent(input: AuditInput): Promise<RecordedEvent> {
+    return this.enqueue(input).then((row) => ({
+      id: row.id,
+      leafHash: eventLeafHash({
+        ...row,
+        occurredAt: row.occurredAt.toISOString(),
+        details: row.details ?? null,
+      }).toString('hex'),
+    }));
+  }
+
+  private enqueue(input: AuditInput): Promise<WrittenRow> {
     return new Promise((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
       if (!this.flushing) this.flushing = this.drain();
@@ -217,8 +257,8 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
         try {
-          const ids = await this.writeBatch(batch.map((p) => p.input));
-          batch.forEach((p, i) => p.resolve(ids[i]));
+          const rows = await this.writeBatch(batch.map((p) => p.input));
+          batch.forEach((p, i) => p.resolve(rows[i]));
         } catch (err) {
           if (batch.length === 1 || !isDataError(err)) {
             batch.forEach((p) => p.reject(err));
@@ -227,8 +267,8 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
           // One event the database refuses must fail only its own request: one by one.
           for (const p of batch) {
             try {
-              const [id] = await this.writeBatch([p.input]);
-              p.resolve(id);
+              const [row] = await this.writeBatch([p.input]);
+              p.resolve(row);
             } catch (one) {
               p.reject(one);
             }
@@ -252,7 +292,7 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
    *   path: a transaction holding the advisory lock reads the head and inserts. It can still
    *   lose to another instance's fast path (the index says so): then retry, a few times.
    */
-  private async writeBatch(inputs: AuditInput[]): Promise<string[]> {
+  private async writeBatch(inputs: AuditInput[]): Promise<WrittenRow[]> {
     const now = new Date();
     const fields = inputs.map((input) => toChainedFields(input, now));
     for (let attempt = 1; ; attempt++) {
@@ -265,7 +305,7 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
               return this.insertAfter(await this.readHead(tx), fields, tx);
             });
         this.head = rows[rows.length - 1].hash;
-        return rows.map((r) => r.id);
+        return rows;
       } catch (err) {
         this.head = null;
         if (!isUniqueViolation(err) || attempt >= MAX_CHAIN_ATTEMPTS) throw err;
@@ -279,7 +319,7 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
     prevHash: string,
     fields: Array<Omit<ChainedFields, 'prevHash'>>,
     tx?: Pick<PrismaService, 'auditEvent'>,
-  ): Promise<Array<{ id: string; hash: string }>> {
+  ): Promise<WrittenRow[]> {
     let prev = prevHash;
     const rows = fields.map((f) => {
       const chained: ChainedFields = { ...f, prevHash: prev };
@@ -344,10 +384,10 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Call intents (`provider.call`) that have no outcome event (`exchange.fetch` or
-   * `exchange.fetch_failed` with the same request id): provider calls whose result the log
-   * does not know (the process died between the two, or the outcome is still in some instance's
-   * backlog). `limit` of them are returned, oldest first, with their total.
+   * Call intents (`provider.call`) that have no outcome event (CALL_OUTCOME_KINDS, with the
+   * same request id): provider calls whose result the log does not know (the process died
+   * between the two, or the outcome is still in some instance's backlog). `limit` of them are
+   * returned, oldest first, with their total.
    */
   async callsWithoutOutcome(limit = 20): Promise<{
     count: number;
@@ -369,7 +409,7 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
         AND NOT EXISTS (
           SELECT 1 FROM audit_event o
           WHERE o.request_id = i.request_id
-            AND o.kind IN ('exchange.fetch', 'exchange.fetch_failed'))
+            AND o.kind IN (${Prisma.join(CALL_OUTCOME_KINDS)}))
       ORDER BY i.seq
       LIMIT ${limit}`;
     return {
@@ -425,14 +465,18 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
             AND NOT EXISTS (
               SELECT 1 FROM audit_event o
               WHERE o.request_id = i.request_id
-                AND o.kind IN ('exchange.fetch', 'exchange.fetch_failed'))
+                AND o.kind IN (${Prisma.join(CALL_OUTCOME_KINDS)}))
           ORDER BY i.seq
           LIMIT ${INTERRUPTED_SWEEP_BATCH}`;
     // Written (committed by the batch writer) while the lock is held.
     await Promise.all(
       open.map((call) =>
         this.record({
-          kind: 'exchange.fetch_failed',
+          // A call of the API FranceConnectée is closed under its own kind ("via FranceConnect").
+          kind:
+            call.details?.via === 'franceconnect'
+              ? 'exchange.france_connect_fetch_failed'
+              : 'exchange.fetch_failed',
           actor: 'system',
           outcome: 'interrupted',
           clientId: call.clientId,
@@ -444,6 +488,9 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
             code: 'interrupted',
             intentSeq: call.seq.toString(),
             provider: call.details?.provider ?? null,
+            ...(call.details?.via === 'franceconnect'
+              ? { via: 'franceconnect', scopes: call.details.scopes ?? [] }
+              : {}),
           },
         }),
       ),
@@ -468,7 +515,17 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
     this.sweeper.unref();
   }
 
+  /**
+   * Called by Nest and, first, by TransparencyLogService (whose last checkpoint must cover the
+   * queued events): the backlog gets its last attempt once.
+   */
   async onModuleDestroy(): Promise<void> {
+    this.stopping ??= this.stop();
+    await this.stopping;
+    while (this.flushing) await this.flushing;
+  }
+
+  private async stop(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     // Let in-flight events land before the database closes, and give the backlog a last chance.
     while (this.flushing) await this.flushing;

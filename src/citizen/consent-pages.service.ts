@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
+import { keyedPayloadDigest } from '../audit/payload-digest.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ApiError } from '../common/problem.js';
 import {
   CONSENT_SERVICE,
@@ -47,6 +49,7 @@ export class ConsentPagesService {
     private readonly providers: ProviderClient,
     private readonly assertions: ProviderAssertions,
     private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
@@ -191,7 +194,10 @@ export class ConsentPagesService {
       return shown({ kind: UNAVAILABLE_CODES.has(code) ? 'unavailable' : 'error' });
     }
     // No audit, no data: shown only once its audit record is written.
-    await audit('success', { httpStatus: 200, digest: result.digest });
+    await audit('success', {
+      httpStatus: 200,
+      digest: keyedPayloadDigest(this.config.masterKey, result.data),
+    });
     return shown({ kind: 'ok', data: result.data });
   }
 }

@@ -1,5 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  TransparencyLogError,
+  TransparencyLogService,
+  type ProofBundle,
+} from '../audit/transparency-log.service.js';
+import { PrismaService } from '../database/prisma.service.js';
+import { CitizenErrors } from './errors.js';
+import {
   CONSENT_SERVICE,
   type CitizenConsentView,
   type ConsentServiceContract,
@@ -14,7 +21,24 @@ export class MeService {
   constructor(
     @Inject(CONSENT_SERVICE) private readonly consents: ConsentServiceContract,
     private readonly accessLog: AccessLogService,
+    private readonly transparencyLog: TransparencyLogService,
+    private readonly prisma: PrismaService,
   ) {}
+
+  /**
+   * The proof bundle of one access to the citizen's data. Another citizen's event, or any event
+   * that is not an access, is `access_not_found` exactly like an unknown one.
+   */
+  async accessProof(citizenId: string, eventId: string): Promise<ProofBundle> {
+    const mine = await this.accessLog.isAccessOf(citizenId, eventId);
+    if (!mine) throw CitizenErrors.accessNotFound();
+    try {
+      return await this.transparencyLog.bundle(eventId);
+    } catch (err) {
+      if (err instanceof TransparencyLogError) throw CitizenErrors.proofNotReady();
+      throw err;
+    }
+  }
 
   listConsents(citizenId: string): Promise<CitizenConsentView[]> {
     return this.consents.listForCitizen(citizenId);
