@@ -16,7 +16,7 @@
  * suspension), the registry's targets (decrypted provider credentials, compiled schema key) are
  * cached in process and checked against the versions query 1 returns, and the identity pivot is
  * decrypted here from the row of query 1 (two AES-GCM operations, a few microseconds) instead of
- * being read again through ConsentService.openIdentity. Refusals cost one more SELECT at most
+ * being read again. Refusals cost one more SELECT at most
  * (to tell exhausted budget from revocation) and their audit write.
  *
  * Nothing about a consent is cached across requests: a revocation (status and key changed in
