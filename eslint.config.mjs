@@ -64,4 +64,20 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Settings are read and validated once, by loadConfig (src/config), from main.ts's env.
+    files: ['src/**/*.ts'],
+    ignores: ['src/main.ts', 'src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message:
+            'Inject AppConfig (APP_CONFIG) instead: loadConfig validates every setting once.',
+        },
+      ],
+    },
+  },
 );
