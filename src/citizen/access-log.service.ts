@@ -72,18 +72,21 @@ export class AccessLogService {
     };
   }
 
-  /** Whether `eventId` is one of this citizen's accesses (what list() shows them). */
-  async isAccessOf(citizenId: string, eventId: string): Promise<boolean> {
-    if (!isUuid(eventId)) return false;
+  /**
+   * The citizen whose access `eventId` is (what list() shows them), or null when it is no
+   * access to anyone's data.
+   */
+  async accessOwner(eventId: string): Promise<string | null> {
+    if (!isUuid(eventId)) return null;
     const row = await this.prisma.auditEvent.findFirst({
       where: {
         id: eventId,
-        citizenId,
+        citizenId: { not: null },
         OR: [{ kind: { startsWith: EXCHANGE_KIND_PREFIX } }, { kind: PREVIEW_AUDIT_KIND }],
       },
-      select: { seq: true },
+      select: { citizenId: true },
     });
-    return row !== null;
+    return row?.citizenId ?? null;
   }
 
   /** Names for one page: one primary-key/unique `IN` query per kind of reference. */

@@ -1,4 +1,4 @@
-import { escapeHtml } from '../citizen/layout.js';
+import { html } from './html.js';
 import { characterProblem, jsonDeeperThan, withoutInvisibleCharacters } from './input-guard.js';
 
 describe('jsonDeeperThan', () => {
@@ -50,8 +50,8 @@ describe('characterProblem', () => {
 });
 
 describe('neutralising already stored text', () => {
-  it('drops invisible characters, and escapeHtml does so on every citizen page', () => {
+  it('drops invisible characters, and the template layer does so on every page', () => {
     expect(withoutInvisibleCharacters('Can\u200Btine \u202Eabc\u202C')).toBe('Cantine abc');
-    expect(escapeHtml('Mairie \u202E<b>\u202C')).toBe('Mairie &lt;b&gt;');
+    expect(html`${'Mairie \u202E<b>\u202C'}`.toString()).toBe('Mairie &lt;b&gt;');
   });
 });

@@ -55,20 +55,6 @@ export interface CitizenConsentView {
   revokedAt: Date | null;
 }
 
-/** What the exchange module needs to call a provider within a consent. */
-export interface ConsentForFetch {
-  id: string;
-  clientUuid: string;
-  citizenId: string;
-  habilitationId: string;
-  datasets: string[];
-  purpose: string;
-  fetchMode: FetchMode;
-  status: 'active' | 'revoked' | 'expired';
-  expiresAt: Date;
-  lastFetches: Record<string, string>;
-}
-
 export interface ConsentServiceContract {
   /** For GET /consent/{id}: binds the request to this citizen on first view (another citizen → `consent_request_other_citizen`). Throws `consent_request_not_found`. */
   viewRequestForCitizen(
@@ -87,8 +73,6 @@ export interface ConsentServiceContract {
   listForCitizen(citizenId: string): Promise<CitizenConsentView[]>;
   /** Revokes (crypto-shreds the identity key); idempotent for an already revoked consent; another citizen's → `consent_not_found` (404, no hint it exists). */
   revokeByCitizen(consentId: string, citizenId: string, requestIdHeader?: string): Promise<void>;
-  /** Exchange: the consent as stored (status/expiry NOT yet judged: the caller checks and audits). */
-  findForFetch(consentId: string): Promise<ConsentForFetch | null>;
   /**
    * Exchange: atomically takes one fetch of `datasetId` from the consent's budget (a `once`
    * consent serves each dataset once; `periodic` ones at most every `minIntervalSeconds`), in
@@ -114,8 +98,6 @@ export interface ConsentServiceContract {
     reservedAt: Date,
     previous?: string | null,
   ): Promise<void>;
-  /** Exchange: decrypts the identity pivot with the consent's own key; throws `consent_identity_shredded` when the key is gone. */
-  openIdentity(consentId: string): Promise<IdentityPivot>;
 }
 
 export const CONSENT_SERVICE = Symbol('CONSENT_SERVICE');

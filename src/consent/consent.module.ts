@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { RegistryModule } from '../registry/registry.module.js';
 import { CONSENT_SERVICE } from './consent.contract.js';
-import { ConsentEvents } from './consent-events.js';
 import { ConsentLifecycleService } from './consent-lifecycle.service.js';
 import { ConsentNotifier } from './consent-notifier.service.js';
 import { ConsentRequestsController } from './consent-requests.controller.js';
@@ -12,8 +11,7 @@ import { ConsentService } from './consent.service.js';
  * Consent: the client's request, the citizen's one-time decision, the signed artefact, its
  * revocation and expiry (with crypto-shredding of the identity), and the fetch budget the
  * exchange spends. Other modules use `ConsentService` (also under `CONSENT_SERVICE`, typed by
- * consent.contract.ts) and subscribe to `ConsentEvents`. SigningKeyService and AuditService come
- * from their global modules.
+ * consent.contract.ts). SigningKeyService and AuditService come from their global modules.
  */
 @Module({
   imports: [RegistryModule],
@@ -24,8 +22,7 @@ import { ConsentService } from './consent.service.js';
     ConsentRequestsService,
     ConsentLifecycleService,
     ConsentNotifier,
-    ConsentEvents,
   ],
-  exports: [ConsentService, CONSENT_SERVICE, ConsentEvents, ConsentLifecycleService],
+  exports: [ConsentService, CONSENT_SERVICE, ConsentLifecycleService],
 })
 export class ConsentModule {}

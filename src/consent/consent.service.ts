@@ -11,17 +11,15 @@ import { isHabilitationActive, RegistryService } from '../registry/registry.serv
 import type {
   CitizenConsentView,
   ConsentDecision,
-  ConsentForFetch,
   ConsentRequestView,
   ConsentServiceContract,
   FetchMode,
 } from './consent.contract.js';
-import { ConsentEvents } from './consent-events.js';
 import { ConsentLifecycleService, utc } from './consent-lifecycle.service.js';
 import { ConsentNotifier } from './consent-notifier.service.js';
 import { consentStatusAt, DAY_MS, isUuid, requestStatusAt } from './consent-status.js';
 import { ConsentErrors } from './errors.js';
-import { openSealedIdentity, sealIdentity } from './identity-sealing.js';
+import { sealIdentity } from './identity-sealing.js';
 import { canonicalReceiptClaims, citizenPseudonym, RECEIPT_TYP } from './receipt.js';
 
 interface DatasetDescription {
@@ -55,7 +53,6 @@ export class ConsentService implements ConsentServiceContract {
     private readonly keys: SigningKeyService,
     private readonly audit: AuditService,
     private readonly refusals: RefusalAuditService,
-    private readonly events: ConsentEvents,
     private readonly notifier: ConsentNotifier,
     private readonly lifecycle: ConsentLifecycleService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -281,12 +278,6 @@ export class ConsentService implements ConsentServiceContract {
         await this.lifecycle.expireConsent(row.id, now);
       return;
     }
-    this.events.emit({
-      type: 'revoked',
-      consentId: row.id,
-      clientUuid: row.clientId,
-      occurredAt: now,
-    });
     await this.recordAudit({
       kind: 'consent.revoked',
       actor: `citizen:${citizenId}`,
@@ -314,25 +305,6 @@ export class ConsentService implements ConsentServiceContract {
   // -------------------------------------------------------------------------------------------
   // The exchange
   // -------------------------------------------------------------------------------------------
-
-  /** Index: consent primary key. */
-  async findForFetch(consentId: string): Promise<ConsentForFetch | null> {
-    if (!isUuid(consentId)) return null;
-    const row = await this.prisma.consent.findUnique({ where: { id: consentId } });
-    if (!row) return null;
-    return {
-      id: row.id,
-      clientUuid: row.clientId,
-      citizenId: row.citizenId,
-      habilitationId: row.habilitationId,
-      datasets: row.datasets,
-      purpose: row.purpose,
-      fetchMode: row.fetchMode as FetchMode,
-      status: row.status,
-      expiresAt: row.expiresAt,
-      lastFetches: (row.lastFetches ?? {}) as Record<string, string>,
-    };
-  }
 
   /**
    * One UPDATE, primary-key row: the whole budget rule is in its WHERE clause, so the check and
@@ -397,37 +369,6 @@ export class ConsentService implements ConsentServiceContract {
             ELSE last_fetches || jsonb_build_object(${datasetId}::text, ${previous}::text) END
       WHERE id = ${consentId}::uuid
         AND (last_fetches ->> ${datasetId}::text) = ${reservedAt.toISOString()}::text`;
-  }
-
-  async openIdentity(consentId: string): Promise<IdentityPivot> {
-    if (!isUuid(consentId)) throw ConsentErrors.consentNotFound();
-    const row = await this.prisma.consent.findUnique({
-      where: { id: consentId },
-      select: {
-        id: true,
-        status: true,
-        expiresAt: true,
-        identityCiphertext: true,
-        wrappedKey: true,
-      },
-    });
-    if (!row) throw ConsentErrors.consentNotFound();
-    const now = new Date();
-    const status = consentStatusAt(row, now);
-    if (status !== 'active') {
-      // Past its end but the job has not run yet: shred now rather than open it once more.
-      if (status === 'expired' && row.status === 'active')
-        await this.lifecycle.expireConsent(row.id, now);
-      throw ConsentErrors.identityShredded();
-    }
-    if (!row.wrappedKey || !row.identityCiphertext) throw ConsentErrors.identityShredded();
-    try {
-      return openSealedIdentity(this.config.masterKey, row.id, row);
-    } catch (err) {
-      // A key that does not open: tampered row or wrong master key. Never a usable identity.
-      this.logger.error({ err, consentId: row.id }, 'consent identity could not be decrypted');
-      throw ConsentErrors.identityShredded();
-    }
   }
 
   // -------------------------------------------------------------------------------------------

@@ -1,21 +1,14 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import type { Subscription } from 'rxjs';
-import { ConsentEvents } from '../consent/consent-events.js';
 import { ClientStatusCache } from '../oauth/client-status.cache.js';
 import { InvalidationBus } from './invalidation-bus.js';
 
 /**
- * Connects the caches and event sources other modules already have to the bus, so that those
- * modules need not know about instances:
+ * Connects the caches other modules already have to the bus, so that those modules need not
+ * know about instances: ClientStatusCache (oauth, the bearer guard's cache) forgets a client on
+ * a `client` event from any instance, and everything on `all`.
  *
- * - ClientStatusCache (oauth, the bearer guard's cache) forgets a client on a `client` event
- *   from any instance, and everything on `all`.
- * - The consent module's in-process ConsentEvents (revocation, expiry) are published to the
- *   other instances, and theirs are replayed into ours, so whatever subscribes to ConsentEvents
- *   (the exchange's caches) sees every instance's revocations.
- *
- * Resolved at bootstrap through ModuleRef (non-strict): the consent module need not import us.
+ * Resolved at bootstrap through ModuleRef (non-strict): the oauth module need not import us.
  */
 @Injectable()
 export class InvalidationWiring implements OnApplicationBootstrap, OnModuleDestroy {
@@ -37,43 +30,7 @@ export class InvalidationWiring implements OnApplicationBootstrap, OnModuleDestr
         }),
       );
     }
-    const consentEvents = this.optional(ConsentEvents);
-    if (consentEvents) this.bridgeConsentEvents(consentEvents);
-    this.logger.log(
-      { transport: this.bus.transportName, consentEvents: Boolean(consentEvents) },
-      'cache invalidation wired',
-    );
-  }
-
-  private bridgeConsentEvents(consentEvents: ConsentEvents): void {
-    // True while a remote event is replayed into ConsentEvents: it must not go back out.
-    let replaying = false;
-    const subscription: Subscription = consentEvents.events$.subscribe((e) => {
-      if (replaying) return;
-      void this.bus.publish({
-        kind: 'consent',
-        consentId: e.consentId,
-        clientUuid: e.clientUuid,
-        reason: e.type,
-      });
-    });
-    this.teardown.push(() => subscription.unsubscribe());
-    this.teardown.push(
-      this.bus.subscribe((event, origin) => {
-        if (origin !== 'remote' || event.kind !== 'consent') return;
-        replaying = true;
-        try {
-          consentEvents.emit({
-            type: event.reason,
-            consentId: event.consentId,
-            clientUuid: event.clientUuid ?? '',
-            occurredAt: new Date(),
-          });
-        } finally {
-          replaying = false;
-        }
-      }),
-    );
+    this.logger.log({ transport: this.bus.transportName }, 'cache invalidation wired');
   }
 
   private optional<T>(token: new (...args: never[]) => T): T | null {

@@ -17,12 +17,12 @@
  * suspension), the registry's targets (decrypted provider credentials, compiled schema key) are
  * cached in process and checked against the versions query 1 returns, and the identity pivot is
  * decrypted here from the row of query 1 (two AES-GCM operations, a few microseconds) instead of
- * being read again through ConsentService.openIdentity. A refusal is told from the same row
- * (retried only when nothing but clocks explains it) and costs its audit write.
+ * being read again. A refusal is told from the same row (retried only when nothing but clocks
+ * explains it) and costs its audit write.
  *
  * Nothing about a consent is cached across requests: a revocation (status and key changed in
- * one statement) is seen by the very next request on every instance, without relying on
- * ConsentEvents. The registry cache cannot serve a disabled dataset or provider either: their
+ * one statement) is seen by the very next request on every instance, without any message between
+ * instances. The registry cache cannot serve a disabled dataset or provider either: their
  * status comes from query 1, and a version change reloads the targets.
  */
 import { performance } from 'node:perf_hooks';
