@@ -28,7 +28,7 @@ import { openSealedIdentity } from '../src/consent/identity-sealing.js';
 import type { PrismaService } from '../src/database/prisma.service.js';
 import { DatasetSchemas } from '../src/exchange/dataset-schemas.service.js';
 import type { DatasetTarget, ProviderTarget } from '../src/exchange/exchange.types.js';
-import { datasetUrl } from '../src/exchange/provider-client.service.js';
+import { datasetUrl } from '../src/exchange/provider-answers.js';
 import { Es256Signer } from '../src/oauth/es256-signer.js';
 
 function env(name: string): string {
