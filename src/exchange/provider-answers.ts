@@ -7,7 +7,7 @@
 import type { Logger } from '@nestjs/common';
 import type { AxiosResponse } from 'axios';
 import { ProviderFailure } from './circuit-breakers.js';
-import { DatasetSchemas, payloadDigest, type ReduceResult } from './dataset-schemas.service.js';
+import { DatasetSchemas, type ReduceResult } from './dataset-schemas.service.js';
 import { ExchangeErrors } from './errors.js';
 import {
   IDENTITY_CLAIMS,
@@ -39,7 +39,7 @@ export function classifyAnswer(provider: ProviderTarget, res: AxiosResponse<stri
   throw ExchangeErrors.error(provider.id);
 }
 
-/** The 2xx body: JSON by its content type, then schema-checked, reduced and digested. */
+/** The 2xx body: JSON by its content type, then schema-checked and reduced. */
 export function readAnswer(
   schemas: DatasetSchemas,
   logger: Logger,
@@ -47,7 +47,7 @@ export function readAnswer(
   dataset: DatasetTarget,
   raw: RawAnswer,
   requestId: string,
-): { data: unknown; digest: string } {
+): { data: unknown } {
   if (raw.contentType && !/[/+]json\s*(;|$)/i.test(raw.contentType)) {
     throw ExchangeErrors.malformed(provider.id);
   }
@@ -65,7 +65,8 @@ export function readAnswer(
     );
     throw ExchangeErrors.schemaMismatch(provider.id, dataset.id);
   }
-  return { data: reduced.data, digest: payloadDigest(reduced.data) };
+  // No digest here: the callers digest with the audit's key (keyedPayloadDigest), once.
+  return { data: reduced.data };
 }
 
 /** Base URL + path + the identity claims the dataset needs, under the provider's names. */

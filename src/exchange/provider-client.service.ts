@@ -110,8 +110,7 @@ export class ProviderClient implements OnModuleDestroy {
   }
 
   /**
-   * Fetches one dataset for one citizen. Resolves with the validated, reduced data and its
-   * digest; rejects with an ApiError (codes in ./errors.ts) otherwise.
+   * Fetches one dataset for one citizen. Resolves with the validated, reduced data; rejects with an ApiError (codes in ./errors.ts) otherwise.
    */
   async fetchDataset(input: FetchDatasetInput): Promise<FetchDatasetResult> {
     const { provider, dataset } = input;
@@ -162,7 +161,7 @@ export class ProviderClient implements OnModuleDestroy {
   private async fetchWithin(
     input: FetchDatasetInput,
     attempt: Attempt,
-  ): Promise<{ data: unknown; digest: string }> {
+  ): Promise<{ data: unknown }> {
     const { provider, dataset } = input;
     if (provider.status !== 'active') throw ExchangeErrors.providerDisabled(provider.id);
     if (dataset.providerId !== provider.id) {
