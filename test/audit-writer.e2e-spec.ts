@@ -140,4 +140,47 @@ describe('audit writer', () => {
     ]);
     expect((await audit.callsWithoutOutcome()).count).toBe(0);
   });
+
+  it('knows the preview’s outcome per dataset of one request, and closes its lost calls as previews', async () => {
+    // One preview request calls two providers under one request id: each call is closed by the
+    // outcome of its own dataset, so one lost outcome is not hidden by the other's.
+    const previewIntent = (datasetId: string, providerId: string) =>
+      audit.record({
+        kind: 'provider.call',
+        actor: 'citizen:c1',
+        outcome: 'started',
+        requestId: 'preview-req',
+        datasetId,
+        details: { consentRequestId: 'creq-1', providerId },
+      });
+    await previewIntent('cnaf.quotient_familial', 'cnaf');
+    await previewIntent('dgfip.avis_imposition', 'dgfip');
+    await audit.record({
+      kind: 'consent.previewed',
+      actor: 'citizen:c1',
+      outcome: 'success',
+      requestId: 'preview-req',
+      datasetId: 'cnaf.quotient_familial',
+    });
+    const open = await audit.callsWithoutOutcome();
+    expect(open.calls.map((c) => c.requestId)).toEqual(['preview-req']);
+    expect(await audit.closeInterruptedCalls(new Date(Date.now() + 1000))).toBe(1);
+    const closed = await gw.prisma.auditEvent.findMany({
+      where: { requestId: 'preview-req', outcome: 'interrupted' },
+    });
+    expect(closed.map((o) => [o.kind, o.datasetId, o.actor, o.details])).toEqual([
+      [
+        'consent.previewed',
+        'dgfip.avis_imposition',
+        'system',
+        expect.objectContaining({
+          code: 'interrupted',
+          consentRequestId: 'creq-1',
+          providerId: 'dgfip',
+        }),
+      ],
+    ]);
+    expect((await audit.callsWithoutOutcome()).count).toBe(0);
+    expect(await audit.verify()).toMatchObject({ ok: true });
+  });
 });

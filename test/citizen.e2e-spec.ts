@@ -349,8 +349,68 @@ describe('citizen pages: consent decision, preview, /me, /api/v1/me', () => {
       expect(e.clientId).toBe(stack.registry.client.clientId);
       expect(JSON.stringify(e.details)).not.toContain('1186');
     }
+    // Each provider call was traced before the identity left (`provider.call`), then closed by
+    // its dataset's outcome under the same request id; no intent carries the identity.
+    const intents = await gw.prisma.auditEvent.findMany({
+      where: { kind: 'provider.call', requestId: events[0].requestId },
+      orderBy: { seq: 'asc' },
+    });
+    expect(intents.map((i) => i.datasetId).sort()).toEqual([
+      'cnaf.quotient_familial',
+      'mesr.statut_etudiant',
+    ]);
+    for (const intent of intents) {
+      const outcome = events.find((e) => e.datasetId === intent.datasetId)!;
+      expect(intent.seq < outcome.seq).toBe(true);
+      expect(intent).toMatchObject({
+        outcome: 'started',
+        actor: outcome.actor,
+        citizenId: outcome.citizenId,
+        requestId: outcome.requestId,
+      });
+      expect(intent.details).toMatchObject({ consentRequestId: created.id });
+      expect(JSON.stringify([intent.details, intent.actor])).not.toMatch(/DUBOIS|ANGELA|THÉO/i);
+    }
+    expect((await gw.app.get(AuditService).callsWithoutOutcome(1000)).calls).not.toContainEqual(
+      expect.objectContaining({ requestId: events[0].requestId }),
+    );
     // A preview decides nothing.
     expect(await requestStatus(created.id)).toBe('pending');
+  });
+
+  it('no intent, no call: a preview whose call intent cannot be recorded calls no provider', async () => {
+    const created = await stack.createRequest({ datasets: ['cnaf.quotient_familial'] });
+    const { jar } = await loginAt(created.consentUrl);
+    const before = stack.providers.calls('cnaf');
+    // A real failure of the audit write, in this test's own database: call intents are refused.
+    await gw.prisma.$executeRawUnsafe(`
+      CREATE FUNCTION test_refuse_call_intent() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.kind = 'provider.call' THEN RAISE EXCEPTION 'audit storage unavailable (test)'; END IF;
+        RETURN NEW;
+      END $$`);
+    await gw.prisma.$executeRawUnsafe(
+      `CREATE TRIGGER test_refuse_call_intent BEFORE INSERT ON audit_event
+       FOR EACH ROW EXECUTE FUNCTION test_refuse_call_intent()`,
+    );
+    let res: BrowserResponse;
+    try {
+      res = await request(jar, `${created.consentUrl}/preview`);
+    } finally {
+      await gw.prisma.$executeRawUnsafe('DROP TRIGGER test_refuse_call_intent ON audit_event');
+      await gw.prisma.$executeRawUnsafe('DROP FUNCTION test_refuse_call_intent()');
+    }
+    expect(res.status).toBe(503);
+    expect(errorCode(res)).toBe('audit_unavailable');
+    expect(res.body).not.toContain('1\u202f186');
+    expect(stack.providers.calls('cnaf')).toBe(before);
+    const shown = await gw.prisma.auditEvent.count({
+      where: {
+        kind: 'consent.previewed',
+        details: { path: ['consentRequestId'], equals: created.id },
+      },
+    });
+    expect(shown).toBe(0);
   });
 
   it('shows per-dataset failures inline: unknown citizen, provider down', async () => {

@@ -40,11 +40,13 @@ const INTERRUPTED_SWEEP_EVERY_MS = 60_000;
 const INTERRUPTED_SWEEP_BATCH = 500;
 
 /**
- * The events that close a provider call (`provider.call`, same request id): the consented
- * fetch's (src/exchange) and the API FranceConnectée's (src/france-connect-data), whose call
- * can also end in a refusal (a provider's 4xx).
+ * The events that close a provider call (`provider.call`, same request id and dataset): the
+ * consented fetch's (src/exchange), the API FranceConnectée's (src/france-connect-data), whose
+ * call can also end in a refusal (a provider's 4xx), and the citizen's preview (src/citizen),
+ * whose one request calls several providers (hence the dataset in the match).
  */
 const CALL_OUTCOME_KINDS = [
+  'consent.previewed',
   'exchange.fetch',
   'exchange.fetch_failed',
   'exchange.france_connect_fetch',
@@ -409,6 +411,7 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
         AND NOT EXISTS (
           SELECT 1 FROM audit_event o
           WHERE o.request_id = i.request_id
+            AND o.dataset_id IS NOT DISTINCT FROM i.dataset_id
             AND o.kind IN (${Prisma.join(CALL_OUTCOME_KINDS)}))
       ORDER BY i.seq
       LIMIT ${limit}`;
@@ -465,36 +468,12 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
             AND NOT EXISTS (
               SELECT 1 FROM audit_event o
               WHERE o.request_id = i.request_id
+                AND o.dataset_id IS NOT DISTINCT FROM i.dataset_id
                 AND o.kind IN (${Prisma.join(CALL_OUTCOME_KINDS)}))
           ORDER BY i.seq
           LIMIT ${INTERRUPTED_SWEEP_BATCH}`;
     // Written (committed by the batch writer) while the lock is held.
-    await Promise.all(
-      open.map((call) =>
-        this.record({
-          // A call of the API FranceConnectée is closed under its own kind ("via FranceConnect").
-          kind:
-            call.details?.via === 'franceconnect'
-              ? 'exchange.france_connect_fetch_failed'
-              : 'exchange.fetch_failed',
-          actor: 'system',
-          outcome: 'interrupted',
-          clientId: call.clientId,
-          citizenId: call.citizenId,
-          consentId: call.consentId,
-          datasetId: call.datasetId,
-          requestId: call.requestId,
-          details: {
-            code: 'interrupted',
-            intentSeq: call.seq.toString(),
-            provider: call.details?.provider ?? null,
-            ...(call.details?.via === 'franceconnect'
-              ? { via: 'franceconnect', scopes: call.details.scopes ?? [] }
-              : {}),
-          },
-        }),
-      ),
-    );
+    await Promise.all(open.map((call) => this.record(interruptedOutcome(call))));
     if (open.length > 0) {
       this.logger.warn(
         { calls: open.length },
@@ -543,4 +522,50 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     while (this.flushing) await this.flushing;
   }
+}
+
+/**
+ * The outcome that closes a call whose process died: under the caller's own kind (the API
+ * FranceConnectée's "via FranceConnect", the citizen's preview), else the consented fetch's.
+ */
+function interruptedOutcome(call: {
+  seq: bigint;
+  requestId: string;
+  clientId: string | null;
+  citizenId: string | null;
+  consentId: string | null;
+  datasetId: string | null;
+  details: Record<string, unknown> | null;
+}): AuditInput {
+  const base = {
+    actor: 'system',
+    outcome: 'interrupted',
+    clientId: call.clientId,
+    citizenId: call.citizenId,
+    consentId: call.consentId,
+    datasetId: call.datasetId,
+    requestId: call.requestId,
+  };
+  const common = { code: 'interrupted', intentSeq: call.seq.toString() };
+  if (call.details?.consentRequestId !== undefined) {
+    return {
+      ...base,
+      kind: 'consent.previewed',
+      details: {
+        ...common,
+        consentRequestId: call.details.consentRequestId,
+        providerId: call.details.providerId ?? null,
+      },
+    };
+  }
+  const viaFranceConnect = call.details?.via === 'franceconnect';
+  return {
+    ...base,
+    kind: viaFranceConnect ? 'exchange.france_connect_fetch_failed' : 'exchange.fetch_failed',
+    details: {
+      ...common,
+      provider: call.details?.provider ?? null,
+      ...(viaFranceConnect ? { via: 'franceconnect', scopes: call.details?.scopes ?? [] } : {}),
+    },
+  };
 }

@@ -1,7 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AuditService } from '../audit/audit.service.js';
-import { keyedPayloadDigest } from '../audit/payload-digest.js';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditService, type AuditInput } from '../audit/audit.service.js';
 import { ApiError } from '../common/problem.js';
 import {
   CONSENT_SERVICE,
@@ -10,9 +8,12 @@ import {
   type ConsentServiceContract,
 } from '../consent/consent.contract.js';
 import { PrismaService } from '../database/prisma.service.js';
-import { ProviderAssertions } from '../exchange/provider-assertions.service.js';
-import { ProviderClient } from '../exchange/provider-client.service.js';
-import { datasetTarget, providerTarget } from '../exchange/registry-targets.js';
+import {
+  CALL_INTENT_AUDIT_KIND,
+  datasetTarget,
+  FetchPipeline,
+  providerTarget,
+} from '../exchange/index.js';
 import type { CitizenPrincipal } from '../identity/index.js';
 import { RegistryService } from '../registry/registry.service.js';
 import { CitizenErrors } from './errors.js';
@@ -22,6 +23,8 @@ import type { PreviewDataset, PreviewOutcome, PreviewPageModel } from './pages/p
 export const PREVIEW_AUDIT_KIND = 'consent.previewed';
 /** `purpose` claim of a preview's provider assertion: not a client's use of the data. */
 export const PREVIEW_PURPOSE = 'preview';
+
+const CITIZEN_UNKNOWN = 'citizen_unknown_to_provider';
 
 /** Provider failures that mean "try again later" rather than "something is wrong". */
 const UNAVAILABLE_CODES = new Set([
@@ -40,16 +43,12 @@ const UNAVAILABLE_CODES = new Set([
  */
 @Injectable()
 export class ConsentPagesService {
-  private readonly logger = new Logger(ConsentPagesService.name);
-
   constructor(
     @Inject(CONSENT_SERVICE) private readonly consents: ConsentServiceContract,
     private readonly prisma: PrismaService,
     private readonly registry: RegistryService,
-    private readonly providers: ProviderClient,
-    private readonly assertions: ProviderAssertions,
+    private readonly pipeline: FetchPipeline,
     private readonly audit: AuditService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
@@ -130,75 +129,84 @@ export class ConsentPagesService {
       outcome,
     });
     const started = Date.now();
-    const audit = (
+    // Every event of this dataset's preview: the citizen is the actor, the request its context.
+    const event = (
+      kind: string,
       outcome: string,
-      extra: { httpStatus: number; digest?: string; code?: string },
-    ) =>
-      this.audit.record({
-        kind: PREVIEW_AUDIT_KIND,
-        actor: `citizen:${citizen.citizenId}`,
-        outcome,
-        clientId: request.client.clientId,
-        citizenId: citizen.citizenId,
-        datasetId: requested.id,
-        httpStatus: extra.httpStatus,
-        durationMs: Date.now() - started,
-        requestId: requestIdHeader,
-        payloadDigest: extra.digest ?? null,
-        details: {
-          consentRequestId: request.id,
-          providerId: requested.provider.id,
-          ...(extra.code ? { code: extra.code } : {}),
-        },
-      });
+      extra: { httpStatus: number | null; digest?: string; code?: string },
+      providerId = requested.provider.id,
+    ): AuditInput => ({
+      kind,
+      actor: `citizen:${citizen.citizenId}`,
+      outcome,
+      clientId: request.client.clientId,
+      citizenId: citizen.citizenId,
+      datasetId: requested.id,
+      httpStatus: extra.httpStatus,
+      durationMs: Date.now() - started,
+      requestId: requestIdHeader,
+      payloadDigest: extra.digest ?? null,
+      details: {
+        consentRequestId: request.id,
+        providerId,
+        ...(extra.code ? { code: extra.code } : {}),
+      },
+    });
 
     const dataset = await this.registry.getActiveDataset(requested.id);
     const provider = dataset ? await this.registry.getProviderWithSecret(dataset.providerId) : null;
     if (!dataset || !provider) {
-      await audit('error', { httpStatus: 503, code: 'dataset_unavailable' });
+      await this.audit.record(
+        event(PREVIEW_AUDIT_KIND, 'error', { httpStatus: 503, code: 'dataset_unavailable' }),
+      );
       return shown({ kind: 'dataset_unavailable' });
     }
 
-    let result: { data: unknown };
+    let data: unknown;
     try {
-      // A preview has no consent yet: the assertion names the request and says `preview`, so
-      // the provider can tell the citizen's own look from a service's fetch.
-      const assertion = await this.assertions.sign({
-        providerId: provider.id,
-        consentId: request.id,
-        datasetId: dataset.id,
-        purpose: PREVIEW_PURPOSE,
-        clientId: request.client.clientId,
-        recipient: request.client.siret,
-      });
-      result = await this.providers.fetchDataset({
+      ({ data } = await this.pipeline.run({
         provider: providerTarget(provider),
         dataset: datasetTarget(dataset),
         identity: citizen.identity,
-        assertion,
+        // A preview has no consent yet: the assertion names the request and says `preview`, so
+        // the provider can tell the citizen's own look from a service's fetch.
+        assertion: {
+          providerId: provider.id,
+          consentId: request.id,
+          datasetId: dataset.id,
+          purpose: PREVIEW_PURPOSE,
+          clientId: request.client.clientId,
+          recipient: request.client.siret,
+        },
         requestId: requestIdHeader,
-      });
+        label: 'preview',
+        events: {
+          // Traced before the identity leaves, as every provider call (`provider.call`); its
+          // outcome is this dataset's `consent.previewed`.
+          intent: () => event(CALL_INTENT_AUDIT_KIND, 'started', { httpStatus: null }, provider.id),
+          delivered: (facts) =>
+            event(PREVIEW_AUDIT_KIND, 'success', { httpStatus: 200, digest: facts.payloadDigest }),
+          failed: (error) => {
+            const code = error?.code ?? 'preview_failed';
+            return event(PREVIEW_AUDIT_KIND, code === CITIZEN_UNKNOWN ? 'refused' : 'error', {
+              httpStatus: error?.getStatus() ?? 500,
+              code,
+            });
+          },
+        },
+      }));
     } catch (err) {
       const error = err instanceof ApiError ? err : null;
-      const code = error?.code ?? 'preview_failed';
-      if (!error) this.logger.error({ err, requestId: requestIdHeader }, 'preview fetch failed');
-      const citizenUnknown = code === 'citizen_unknown_to_provider';
-      await audit(citizenUnknown ? 'refused' : 'error', {
-        httpStatus: error?.getStatus() ?? 500,
-        code,
-      });
-      if (citizenUnknown) {
-        const said = error?.extras.providerMessage;
+      // No audit, no data, no call: the page fails as a whole, as any audit outage does.
+      if (error?.code === 'audit_unavailable') throw err;
+      if (error?.code === CITIZEN_UNKNOWN) {
+        const said = error.extras.providerMessage;
         return shown({ kind: 'citizen_unknown', message: typeof said === 'string' ? said : '' });
       }
-      return shown({ kind: UNAVAILABLE_CODES.has(code) ? 'unavailable' : 'error' });
+      return shown({ kind: error && UNAVAILABLE_CODES.has(error.code) ? 'unavailable' : 'error' });
     }
-    // No audit, no data: shown only once its audit record is written.
-    await audit('success', {
-      httpStatus: 200,
-      digest: keyedPayloadDigest(this.config.masterKey, result.data),
-    });
-    return shown({ kind: 'ok', data: result.data });
+    // Shown only once its audit record is written (the pipeline's outcome).
+    return shown({ kind: 'ok', data });
   }
 }
 

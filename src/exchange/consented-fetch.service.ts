@@ -27,9 +27,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AuditService, type AuditInput, type RecordedEvent } from '../audit/audit.service.js';
-import { keyedPayloadDigest } from '../audit/payload-digest.js';
-import { isDatabaseUnavailable } from '../common/database-unavailable.js';
+import { AuditService, type AuditInput } from '../audit/audit.service.js';
 import { ApiError } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { CONSENT_SERVICE, type ConsentServiceContract } from '../consent/consent.contract.js';
@@ -44,22 +42,14 @@ import { RegistryService } from '../registry/registry.service.js';
 import type { ConsentedFetchResponseDto } from './dto/consented-fetch.dto.js';
 import { FetchErrors } from './errors.js';
 import type { DatasetTarget, IdentityPivot, ProviderTarget } from './exchange.types.js';
-import { DrainService } from '../health/drain.service.js';
-import { ProviderAssertions } from './provider-assertions.service.js';
-import { ProviderClient } from './provider-client.service.js';
+import { CALL_INTENT_AUDIT_KIND, FetchPipeline } from './fetch-pipeline.js';
 import { datasetTarget, providerTarget } from './registry-targets.js';
 
 export const FETCH_AUDIT_KIND = 'exchange.fetch';
 export const FETCH_REFUSED_AUDIT_KIND = 'exchange.fetch_refused';
 export const FETCH_FAILED_AUDIT_KIND = 'exchange.fetch_failed';
-/**
- * The call intent: written (awaited, durable) before the identity pivot leaves for the provider,
- * so that no provider call is ever without a trace, even if the process or the database dies
- * before its outcome (`exchange.fetch` or `exchange.fetch_failed`, same `requestId`) is written.
- * Outside the `exchange.` prefix: it is not an access the citizen's log lists twice.
- * `npm run audit:verify` reports the intents that have no outcome.
- */
-export const CALL_INTENT_AUDIT_KIND = 'provider.call';
+/** Re-exported: the call intent's kind is the fetch pipeline's (./fetch-pipeline.ts). */
+export { CALL_INTENT_AUDIT_KIND };
 
 /**
  * Reservation attempts when nothing but clocks explain a refused reservation: the statement
@@ -99,11 +89,9 @@ export class ConsentedFetchService {
     private readonly registry: RegistryService,
     @Inject(CONSENT_SERVICE) private readonly consents: ConsentServiceContract,
     private readonly lifecycle: ConsentLifecycleService,
-    private readonly assertions: ProviderAssertions,
-    private readonly providers: ProviderClient,
+    private readonly pipeline: FetchPipeline,
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly drain: DrainService,
   ) {}
 
   /**
@@ -160,79 +148,47 @@ export class ConsentedFetchService {
       return this.refuse(req, FetchErrors.consentRevoked(), row);
     }
 
-    // The call intent is durable before the identity leaves: no intent, no call.
-    try {
-      await this.audit.record(
-        this.event(req, row, CALL_INTENT_AUDIT_KIND, 'started', {
-          details: { provider: targets.provider.id },
-        }),
-      );
-    } catch (err) {
-      await this.release(row.id, datasetId, reservation);
-      // A lost database is reported once a second by ProblemFilter, not once per request.
-      if (!isDatabaseUnavailable(err)) {
-        this.logger.warn(
-          { err, requestId },
-          'call intent could not be recorded; provider not called',
-        );
-      }
-      throw FetchErrors.auditUnavailable();
-    }
-
-    let result;
-    try {
-      // At the drain timeout the wait ends (503 `shutting_down`); whatever the provider answers
-      // after that is dropped, and the outcome recorded here says so.
-      result = await this.drain.untilDeadline(
-        this.callProvider(req, row, targets, identity, datasetId),
-      );
-    } catch (err) {
-      // Nothing reached the client: the budget is given back, whatever failed.
-      await this.release(row.id, datasetId, reservation);
-      const error = err instanceof ApiError ? err : null;
-      if (!error) this.logger.error({ err, requestId }, 'consented fetch failed unexpectedly');
-      await this.recordOutcome(
-        this.event(req, row, FETCH_FAILED_AUDIT_KIND, error?.code ?? 'internal_error', {
-          httpStatus: error?.getStatus() ?? 500,
-          details: { provider: targets.provider.id },
-        }),
-      );
-      throw err;
-    }
-
-    const fetchedAt = new Date().toISOString();
-    let audited: RecordedEvent;
-    try {
-      // No audit, no data: the answer leaves only once this row is committed.
-      audited = await this.audit.recordEvent(
-        this.event(req, row, FETCH_AUDIT_KIND, 'ok', {
-          httpStatus: 200,
-          payloadDigest: keyedPayloadDigest(this.config.masterKey, result.data),
-          details: {
-            provider: targets.provider.id,
-            providerDurationMs: result.durationMs,
-            attempts: result.attempts,
-          },
-        }),
-      );
-    } catch (err) {
-      // The client gets nothing, so nothing is spent: the gateway's own failure must not cost
-      // the citizen's `once` budget (the call intent already says the provider was called).
-      this.logger.error({ err, requestId, consentId: row.id }, 'fetch audit could not be written');
-      await this.release(row.id, datasetId, reservation);
-      const error = FetchErrors.auditUnavailable();
-      await this.recordOutcome(
-        this.event(req, row, FETCH_FAILED_AUDIT_KIND, error.code, {
-          httpStatus: error.getStatus(),
-          details: { provider: targets.provider.id },
-        }),
-      );
-      throw error;
-    }
+    const provider = targets.provider.id;
+    const { data, fetchedAt, audited } = await this.pipeline.run({
+      provider: targets.provider,
+      dataset: targets.dataset,
+      identity,
+      assertion: {
+        providerId: provider,
+        consentId: row.id,
+        datasetId,
+        purpose: row.purpose,
+        clientId: client.clientId,
+        recipient: client.siret,
+      },
+      requestId,
+      label: 'consented fetch',
+      // Given back on any failure but "data delivered".
+      release: () => this.release(row.id, datasetId, reservation),
+      events: {
+        intent: () =>
+          this.event(req, row, CALL_INTENT_AUDIT_KIND, 'started', { details: { provider } }),
+        delivered: (facts) =>
+          this.event(req, row, FETCH_AUDIT_KIND, 'ok', {
+            httpStatus: 200,
+            payloadDigest: facts.payloadDigest,
+            details: {
+              provider,
+              providerDurationMs: facts.providerDurationMs,
+              attempts: facts.attempts,
+            },
+          }),
+        failed: (error) =>
+          this.event(req, row, FETCH_FAILED_AUDIT_KIND, error?.code ?? 'internal_error', {
+            httpStatus: error?.getStatus() ?? 500,
+            details: { provider },
+          }),
+      },
+    });
     return {
-      data: result.data,
+      data,
       provenance: {
-        provider: targets.provider.id,
+        provider,
         dataset: datasetId,
         fetchedAt,
         consentId: row.id,
@@ -242,30 +198,6 @@ export class ConsentedFetchService {
         auditLeafHash: audited.leafHash,
       },
     };
-  }
-
-  private async callProvider(
-    req: FetchRequest,
-    row: FetchContextRow,
-    targets: Targets,
-    identity: IdentityPivot,
-    datasetId: string,
-  ) {
-    const assertion = await this.assertions.sign({
-      providerId: targets.provider.id,
-      consentId: row.id,
-      datasetId,
-      purpose: row.purpose,
-      clientId: req.client.clientId,
-      recipient: req.client.siret,
-    });
-    return this.providers.fetchDataset({
-      provider: targets.provider,
-      dataset: targets.dataset,
-      identity,
-      assertion,
-      requestId: req.requestId,
-    });
   }
 
   // ------------------------------------------------------------------------------ the rules
@@ -512,15 +444,6 @@ export class ConsentedFetchService {
         ...extra.details,
       },
     };
-  }
-
-  /**
-   * The failed outcome of a provider call: awaited (it is in the log when the client reads the
-   * answer), and if it cannot be written now, kept and retried until it is, so that every call
-   * intent gets its outcome even through a database outage (AuditService.recordDurably).
-   */
-  private async recordOutcome(input: AuditInput): Promise<void> {
-    await this.audit.record(input).catch(() => this.audit.recordDurably(input));
   }
 
   /** Awaited, but a failure only logs (used where the answer does not depend on it). */

@@ -7,6 +7,7 @@ import { ClientOrOperatorGuard } from './client-or-operator.guard.js';
 import { ConsentedFetchController } from './consented-fetch.controller.js';
 import { ConsentedFetchService } from './consented-fetch.service.js';
 import { DatasetSchemas } from './dataset-schemas.service.js';
+import { FetchPipeline } from './fetch-pipeline.js';
 import { ProviderAssertions } from './provider-assertions.service.js';
 import { ProviderClient } from './provider-client.service.js';
 import { ProviderHealth } from './provider-health.service.js';
@@ -16,14 +17,16 @@ import { ProvidersStatusController } from './providers-status.controller.js';
 /**
  * The live exchange with data providers: ProviderClient (the call, its resilience and the
  * answer's validation), ProviderAssertions (the signed header a provider verifies),
- * DatasetSchemas and ProviderHealth (what `GET /api/v1/providers/status` reports), and the
- * consented fetch `GET /api/v1/consents/{id}/data/{datasetId}` (ConsentedFetchService).
+ * DatasetSchemas and ProviderHealth (what `GET /api/v1/providers/status` reports), FetchPipeline
+ * (intent, assertion, call, digest, outcome: the one path to a provider, used by the consented
+ * fetch, the citizen's preview and the API FranceConnectée), and the consented fetch `GET /api/v1/consents/{id}/data/{datasetId}` (ConsentedFetchService).
  */
 @Module({
   imports: [ConsentModule, RegistryModule, HealthModule],
   controllers: [ProvidersStatusController, ConsentedFetchController],
   providers: [
     ConsentedFetchService,
+    FetchPipeline,
     DatasetSchemas,
     ProviderHealth,
     ClientOrOperatorGuard,
@@ -41,6 +44,6 @@ import { ProvidersStatusController } from './providers-status.controller.js';
         }),
     },
   ],
-  exports: [ProviderClient, ProviderAssertions, DatasetSchemas, ProviderHealth],
+  exports: [FetchPipeline, ProviderClient, ProviderAssertions, DatasetSchemas, ProviderHealth],
 })
 export class ExchangeModule {}

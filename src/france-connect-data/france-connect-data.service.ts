@@ -6,26 +6,26 @@
  *   only while the token lives) → the service registered under that FranceConnect client_id,
  *   active → the dataset's FranceConnect scope granted with the token → an active habilitation
  *   of the service covering the dataset → the identity pivot from FranceConnect's userinfo →
- *   the call intent (`provider.call`) committed before the identity leaves for the provider, as
- *   in the consented fetch → the provider call through the exchange's ProviderClient (signed
- *   assertion, resilience, schema check and reduction) → the audit event written before anything
- *   is answered (its id and leaf hash in the provenance, the data's keyed digest in the row).
+ *   the exchange's FetchPipeline, as the consented fetch: the call intent (`provider.call`)
+ *   committed before the identity leaves for the provider, the signed assertion, the provider
+ *   call (resilience, schema check and reduction, drain deadline), the audit event written before
+ *   anything is answered (its id and leaf hash in the provenance, the data's keyed digest in the
+ *   row).
  * Refusals and failures are audited too, under their own kinds, and linked to the citizen once
  * the caller is known to be a registered service (so they show at /me, "via FranceConnect").
  */
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AuditService, type AuditInput, type RecordedEvent } from '../audit/audit.service.js';
-import { keyedPayloadDigest } from '../audit/payload-digest.js';
-import { isDatabaseUnavailable } from '../common/database-unavailable.js';
+import { Injectable, Logger } from '@nestjs/common';
+import { AuditService, type AuditInput } from '../audit/audit.service.js';
 import { ApiError } from '../common/problem.js';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { CALL_INTENT_AUDIT_KIND } from '../exchange/consented-fetch.service.js';
-import type { IdentityPivot } from '../exchange/exchange.types.js';
-import { ProviderAssertions } from '../exchange/provider-assertions.service.js';
-import { ProviderClient } from '../exchange/provider-client.service.js';
-import { datasetTarget, providerTarget } from '../exchange/registry-targets.js';
+import {
+  CALL_INTENT_AUDIT_KIND,
+  datasetTarget,
+  FetchPipeline,
+  type IdentityPivot,
+  providerTarget,
+} from '../exchange/index.js';
 import { IdentityService } from '../identity/index.js';
 import { DATASET_ID } from '../registry/dto/dataset.dto.js';
 import { RegistryService } from '../registry/registry.service.js';
@@ -61,10 +61,8 @@ export class FranceConnectDataService {
     private readonly checktoken: ChecktokenClient,
     private readonly registry: RegistryService,
     private readonly identities: IdentityService,
-    private readonly assertions: ProviderAssertions,
-    private readonly providers: ProviderClient,
+    private readonly pipeline: FetchPipeline,
     private readonly audit: AuditService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async fetch(
@@ -119,14 +117,22 @@ export class FranceConnectDataService {
     if (!provider) return this.fail(attempt, E.datasetUnavailable(datasetId));
 
     let identity: IdentityPivot;
-    let assertion: string;
     try {
       identity = await this.checktoken.identity(
         accessToken,
         introspection.clientId,
         Object.keys(dataset.identityParams),
       );
-      assertion = await this.assertions.sign({
+    } catch (err) {
+      return this.fail(attempt, err, { provider: provider.id });
+    }
+
+    const details = { provider: provider.id };
+    const { data, fetchedAt, audited } = await this.pipeline.run({
+      provider: providerTarget(provider),
+      dataset: datasetTarget(dataset),
+      identity,
+      assertion: {
         providerId: provider.id,
         // No Passerelle consent here: the citizen agreed at FranceConnect. The assertion names
         // the token (a digest: never the token itself) so the provider can tie calls to it.
@@ -135,71 +141,28 @@ export class FranceConnectDataService {
         purpose: habilitation.purpose,
         clientId: client.clientId,
         recipient: client.siret,
-      });
-    } catch (err) {
-      return this.fail(attempt, err, { provider: provider.id });
-    }
-
-    // The call intent is durable before the identity leaves: no intent, no call (as the
-    // consented fetch; audit:verify lists an intent left without outcome).
-    try {
-      await this.audit.record(
-        this.event(attempt, CALL_INTENT_AUDIT_KIND, 'started', null, {
-          details: { provider: provider.id },
-        }),
-      );
-    } catch (err) {
-      // A lost database is reported once a second by ProblemFilter, not once per request.
-      if (!isDatabaseUnavailable(err)) {
-        this.logger.warn(
-          { err, requestId },
-          'call intent could not be recorded; provider not called',
-        );
-      }
-      throw E.auditUnavailable();
-    }
-
-    let result;
-    try {
-      result = await this.providers.fetchDataset({
-        provider: providerTarget(provider),
-        dataset: datasetTarget(dataset),
-        identity,
-        assertion,
-        requestId,
-      });
-    } catch (err) {
-      return this.fail(attempt, err, { provider: provider.id }, true);
-    }
-
-    const fetchedAt = new Date().toISOString();
-    let audited: RecordedEvent;
-    try {
-      // No audit, no data: the answer leaves only once this row is committed.
-      audited = await this.audit.recordEvent(
-        this.event(attempt, FC_FETCH_AUDIT_KIND, 'ok', 200, {
-          payloadDigest: keyedPayloadDigest(this.config.masterKey, result.data),
-          details: {
-            provider: provider.id,
-            habilitationId: habilitation.id,
-            providerDurationMs: result.durationMs,
-            attempts: result.attempts,
-          },
-        }),
-      );
-    } catch (err) {
-      this.logger.error({ err, requestId }, 'FranceConnect fetch audit could not be written');
-      const error = E.auditUnavailable();
-      // The intent says the provider was called: its outcome must land, even later.
-      await this.recordOutcome(
-        this.event(attempt, FC_FETCH_FAILED_AUDIT_KIND, error.code, error.getStatus(), {
-          details: { provider: provider.id },
-        }),
-      );
-      throw error;
-    }
+      },
+      requestId,
+      label: 'FranceConnect fetch',
+      auditUnavailable: E.auditUnavailable,
+      events: {
+        intent: () => this.event(attempt, CALL_INTENT_AUDIT_KIND, 'started', null, { details }),
+        delivered: (facts) =>
+          this.event(attempt, FC_FETCH_AUDIT_KIND, 'ok', 200, {
+            payloadDigest: facts.payloadDigest,
+            details: {
+              ...details,
+              habilitationId: habilitation.id,
+              providerDurationMs: facts.providerDurationMs,
+              attempts: facts.attempts,
+            },
+          }),
+        // A provider's 4xx (citizen unknown…) is a refusal, the rest failures.
+        failed: (error) => this.failure(attempt, error, details),
+      },
+    });
     return {
-      data: result.data,
+      data,
       provenance: {
         provider: provider.id,
         dataset: datasetId,
@@ -214,35 +177,36 @@ export class FranceConnectDataService {
   }
 
   /**
-   * Audits the refusal or failure (awaited; a lost record is logged and does not change the
-   * answer, which gives nothing away), then throws it. 4xx are refusals, the rest failures.
-   * After the call intent (`afterIntent`), the record is the call's outcome: kept and retried
-   * until the database takes it (AuditService.recordDurably).
+   * Audits the refusal or failure before the provider call (awaited; a lost record is logged and
+   * does not change the answer, which gives nothing away), then throws it.
    */
   private async fail(
     attempt: Attempt,
     err: unknown,
     details: Record<string, unknown> = {},
-    afterIntent = false,
   ): Promise<never> {
     const error = err instanceof ApiError ? err : null;
     if (!error)
       this.logger.error({ err, requestId: attempt.requestId }, 'FranceConnect fetch failed');
-    const status = error?.getStatus() ?? 500;
-    const code = error?.code ?? 'internal_error';
-    const kind = status < 500 ? FC_FETCH_REFUSED_AUDIT_KIND : FC_FETCH_FAILED_AUDIT_KIND;
-    const input = this.event(attempt, kind, code, status, { details });
-    if (afterIntent) await this.recordOutcome(input);
-    else
-      await this.audit
-        .record(input)
-        .catch((e) => this.logger.error({ err: e, kind }, 'audit event could not be written'));
+    const input = this.failure(attempt, error, details);
+    await this.audit
+      .record(input)
+      .catch((e) =>
+        this.logger.error({ err: e, kind: input.kind }, 'audit event could not be written'),
+      );
     throw err;
   }
 
-  /** The outcome of a call whose intent is in the log: now if it can be, else durably later. */
-  private async recordOutcome(input: AuditInput): Promise<void> {
-    await this.audit.record(input).catch(() => this.audit.recordDurably(input));
+  /** The event of a refusal (4xx) or failure (the rest). */
+  private failure(
+    attempt: Attempt,
+    error: ApiError | null,
+    details: Record<string, unknown>,
+  ): AuditInput {
+    const status = error?.getStatus() ?? 500;
+    const code = error?.code ?? 'internal_error';
+    const kind = status < 500 ? FC_FETCH_REFUSED_AUDIT_KIND : FC_FETCH_FAILED_AUDIT_KIND;
+    return this.event(attempt, kind, code, status, { details });
   }
 
   private event(
