@@ -11,6 +11,8 @@
  *   2. the call intent (`provider.call`), committed before the identity leaves for the provider;
  *   3. the audit write of the outcome (`AuditService.recordEvent`: its id and leaf hash go in the
  *      provenance).
+ *   Steps 2 and 3, with the signed assertion and the provider call between them, are the
+ *   exchange's FetchPipeline, shared with the citizen's preview and the API FranceConnectée.
  *   Audit writes are batched with whatever other events are waiting: under load many fetches
  *   share one statement.
  * Nothing else: the bearer guard's client status is cached (ClientStatusCache, invalidated on
@@ -23,7 +25,11 @@
  * Nothing about a consent is cached across requests: a revocation (status and key changed in
  * one statement) is seen by the very next request on every instance, without any message between
  * instances. The registry cache cannot serve a disabled dataset or provider either: their
- * status comes from query 1, and a version change reloads the targets.
+ * status comes from query 1, and a version change reloads the targets (./fetch-targets.ts).
+ *
+ * Somewhat over ~350 lines on purpose: the fetch's refusals (`judge`, `readAndReserve`) and
+ * their audit are read together with the statement they interpret; apart, each half would
+ * need the other open beside it.
  */
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
@@ -41,9 +47,9 @@ import { DATASET_ID } from '../registry/dto/dataset.dto.js';
 import { RegistryService } from '../registry/registry.service.js';
 import type { ConsentedFetchResponseDto } from './dto/consented-fetch.dto.js';
 import { FetchErrors } from './errors.js';
-import type { DatasetTarget, IdentityPivot, ProviderTarget } from './exchange.types.js';
+import type { IdentityPivot } from './exchange.types.js';
 import { CALL_INTENT_AUDIT_KIND, FetchPipeline } from './fetch-pipeline.js';
-import { datasetTarget, providerTarget } from './registry-targets.js';
+import { FetchTargetsCache } from './fetch-targets.js';
 
 export const FETCH_AUDIT_KIND = 'exchange.fetch';
 export const FETCH_REFUSED_AUDIT_KIND = 'exchange.fetch_refused';
@@ -56,15 +62,6 @@ export { CALL_INTENT_AUDIT_KIND };
  * compares the stored instant of the last fetch (another instance's clock) with ours.
  */
 const MAX_RESERVE_ATTEMPTS = 4;
-/** Datasets are few; a bound only against a registry that keeps creating them. */
-const MAX_CACHED_TARGETS = 1000;
-
-interface Targets {
-  datasetVersion: string;
-  providerVersion: string;
-  dataset: DatasetTarget;
-  provider: ProviderTarget;
-}
 
 interface FetchRequest {
   client: AuthenticatedClient;
@@ -79,10 +76,8 @@ interface FetchRequest {
 @Injectable()
 export class ConsentedFetchService {
   private readonly logger = new Logger(ConsentedFetchService.name);
-  /** datasetId -> registry targets, valid while the context reports the same versions. */
-  private readonly targets = new Map<string, Targets>();
-  /** One registry read per dataset version, however many fetches need it at once. */
-  private readonly loadingTargets = new Map<string, Promise<Targets | null>>();
+  /** The registry's targets, checked against the versions of the fetch's one statement. */
+  private readonly targets: FetchTargetsCache;
 
   constructor(
     private readonly prisma: PrismaService,
@@ -92,7 +87,9 @@ export class ConsentedFetchService {
     private readonly pipeline: FetchPipeline,
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.targets = new FetchTargetsCache(registry);
+  }
 
   /**
    * Fetches `datasetId` under consent `consentId` for `client` (already authenticated and
@@ -133,7 +130,7 @@ export class ConsentedFetchService {
     // The value the reservation replaced (read by the same statement), put back on release.
     const reservation = { at: reserved.at, previous: row.lastFetches?.[datasetId] ?? null };
 
-    const targets = await this.targetsFor(row, datasetId);
+    const targets = await this.targets.get(row, datasetId);
     if (!targets) {
       await this.release(row.id, datasetId, reservation);
       return this.refuse(req, FetchErrors.datasetUnavailable(datasetId), row);
@@ -309,62 +306,6 @@ export class ConsentedFetchService {
       .catch((err) =>
         this.logger.error({ err, consentId, datasetId }, 'fetch reservation could not be released'),
       );
-  }
-
-  // ------------------------------------------------------------------------------ queries
-
-  /**
-   * The provider call's inputs for this dataset: from the cache while query 1 reports the same
-   * dataset and provider versions, else read from the registry (two primary-key reads, once per
-   * version however many fetches ask at the same time). Null when the registry no longer has
-   * them active.
-   */
-  private async targetsFor(row: FetchContextRow, datasetId: string): Promise<Targets | null> {
-    const { datasetVersion, providerVersion, providerId } = row;
-    if (!datasetVersion || !providerVersion || !providerId) return null;
-    const cached = this.targets.get(datasetId);
-    if (
-      cached &&
-      cached.datasetVersion === datasetVersion &&
-      cached.providerVersion === providerVersion &&
-      cached.provider.id === providerId
-    ) {
-      return cached;
-    }
-    const key = `${datasetId}\n${datasetVersion}\n${providerVersion}`;
-    let pending = this.loadingTargets.get(key);
-    if (!pending) {
-      pending = this.loadTargets(datasetId, providerId, datasetVersion, providerVersion).finally(
-        () => this.loadingTargets.delete(key),
-      );
-      this.loadingTargets.set(key, pending);
-    }
-    return pending;
-  }
-
-  private async loadTargets(
-    datasetId: string,
-    providerId: string,
-    datasetVersion: string,
-    providerVersion: string,
-  ): Promise<Targets | null> {
-    const [dataset, provider] = await Promise.all([
-      this.registry.getActiveDataset(datasetId),
-      this.registry.getProviderWithSecret(providerId),
-    ]);
-    if (!dataset || !provider) return null;
-    if (dataset.providerId !== provider.id) return null; // moved meanwhile: next request reloads
-    const targets: Targets = {
-      // The versions query 1 saw: if the registry changed in between, the next query 1 reports
-      // newer ones and this entry is replaced.
-      datasetVersion,
-      providerVersion,
-      dataset: datasetTarget(dataset),
-      provider: providerTarget(provider),
-    };
-    if (this.targets.size >= MAX_CACHED_TARGETS) this.targets.clear();
-    this.targets.set(datasetId, targets);
-    return targets;
   }
 
   // ------------------------------------------------------------------------------ audit
