@@ -1,14 +1,21 @@
 import { Global, Module } from '@nestjs/common';
 import { AuditController } from './audit.controller.js';
 import { AuditService } from './audit.service.js';
-import { HealthModule } from '../health/health.module.js';
+import { HealthModule } from '../health/index.js';
 import { RefusalAuditService } from './refusal-audit.service.js';
+import { AdminAuditInterceptor } from './admin-audit.interceptor.js';
+import { OperatorGuard } from './operator.guard.js';
 
+/**
+ * The hash-chained audit log (AuditService), refusal summaries, and the operator API's door:
+ * `@AdminApi()` (OperatorGuard + AdminAuditInterceptor) that every `/api/v1/admin/*`
+ * controller wears, so that no operator call escapes the log. Global: every module audits.
+ */
 @Global()
 @Module({
   imports: [HealthModule],
   controllers: [AuditController],
-  providers: [AuditService, RefusalAuditService],
-  exports: [AuditService, RefusalAuditService],
+  providers: [AuditService, RefusalAuditService, OperatorGuard, AdminAuditInterceptor],
+  exports: [AuditService, RefusalAuditService, OperatorGuard, AdminAuditInterceptor],
 })
 export class AuditModule {}

@@ -13,7 +13,7 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { Request } from 'express';
 import { Counter } from 'prom-client';
-import { MetricsService } from '../health/metrics.service.js';
+import { MetricsService } from '../health/index.js';
 import { AuditService } from './audit.service.js';
 
 const SUMMARY_WINDOW_MS = 60_000;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../database/prisma.service.js';
+import { PrismaService } from '../database/index.js';
 import type { AccessEntry, AccessPage } from './access-log.types.js';
 import { PREVIEW_AUDIT_KIND } from './consent-pages.service.js';
 import { ACCESS_OUTCOMES as T } from './texts.js';

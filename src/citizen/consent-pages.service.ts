@@ -1,18 +1,18 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AuditService } from '../audit/audit.service.js';
-import { ApiError } from '../common/problem.js';
+import { AuditService } from '../audit/index.js';
+import { ApiError } from '../common/index.js';
 import {
   CONSENT_SERVICE,
   type ConsentDecision,
   type ConsentRequestView,
   type ConsentServiceContract,
-} from '../consent/consent.contract.js';
-import { PrismaService } from '../database/prisma.service.js';
-import { ProviderAssertions } from '../exchange/provider-assertions.service.js';
-import { ProviderClient } from '../exchange/provider-client.service.js';
-import { datasetTarget, providerTarget } from '../exchange/registry-targets.js';
+} from '../consent/index.js';
+import { PrismaService } from '../database/index.js';
+import { ProviderAssertions } from '../exchange/index.js';
+import { ProviderClient } from '../exchange/index.js';
+import { datasetTarget, providerTarget } from '../exchange/index.js';
 import type { CitizenPrincipal } from '../identity/index.js';
-import { RegistryService } from '../registry/registry.service.js';
+import { RegistryService } from '../registry/index.js';
 import { CitizenErrors } from './errors.js';
 import type { PreviewDataset, PreviewOutcome, PreviewPageModel } from './pages/preview.page.js';
 

@@ -6,7 +6,7 @@
  * them into a French page (texts.ts, ERROR_PAGE) with the same code and status; JSON routes
  * answer problem+json.
  */
-import { ApiError } from '../common/problem.js';
+import { ApiError } from '../common/index.js';
 
 export const CitizenErrors = {
   /** A malformed request id (not a uuid) is simply not found: no hint about the format. */

@@ -19,8 +19,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
-import type { CitizenConsentView } from '../consent/consent.contract.js';
-import { ApiProblems } from '../common/api-problems.decorator.js';
+import type { CitizenConsentView } from '../consent/index.js';
+import { ApiProblems } from '../common/index.js';
 import { CitizenSessionGuard, CurrentCitizen, csrfToken } from '../identity/index.js';
 import type { CitizenPrincipal } from '../identity/index.js';
 import type { AccessEntry } from './access-log.types.js';

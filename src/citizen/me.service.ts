@@ -3,7 +3,7 @@ import {
   CONSENT_SERVICE,
   type CitizenConsentView,
   type ConsentServiceContract,
-} from '../consent/consent.contract.js';
+} from '../consent/index.js';
 import { AccessLogService, parseCursor } from './access-log.service.js';
 import type { AccessPage } from './access-log.types.js';
 import type { MePageModel } from './pages/me.page.js';

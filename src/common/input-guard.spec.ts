@@ -1,4 +1,3 @@
-import { escapeHtml } from '../citizen/layout.js';
 import { characterProblem, jsonDeeperThan, withoutInvisibleCharacters } from './input-guard.js';
 
 describe('jsonDeeperThan', () => {
@@ -50,8 +49,7 @@ describe('characterProblem', () => {
 });
 
 describe('neutralising already stored text', () => {
-  it('drops invisible characters, and escapeHtml does so on every citizen page', () => {
+  it('drops invisible characters (escapeHtml does so on every page: page-shell/layout.spec.ts)', () => {
     expect(withoutInvisibleCharacters('Can\u200Btine \u202Eabc\u202C')).toBe('Cantine abc');
-    expect(escapeHtml('Mairie \u202E<b>\u202C')).toBe('Mairie &lt;b&gt;');
   });
 });

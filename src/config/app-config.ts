@@ -6,7 +6,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type AllowList, parseAllowList } from '../common/outbound-guard.js';
+import { type AllowList, parseAllowList } from '../common/index.js';
 
 export type Mode = 'demo' | 'production';
 

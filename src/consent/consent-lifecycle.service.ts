@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { AuditService, type AuditInput } from '../audit/audit.service.js';
-import { PrismaService } from '../database/prisma.service.js';
+import { AuditService, type AuditInput } from '../audit/index.js';
+import { PrismaService } from '../database/index.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { ConsentEvents } from './consent-events.js';
 import { ConsentNotifier } from './consent-notifier.service.js';

@@ -2,7 +2,7 @@
  * The consent module's surface for the rest of the gateway (citizen pages, exchange).
  * `ConsentService` implements it; other modules depend on these shapes only.
  */
-import type { IdentityPivot } from '../identity/identity.types.js';
+import type { IdentityPivot } from '../identity/index.js';
 
 export type ConsentDecision = 'approve' | 'deny';
 export type FetchMode = 'once' | 'periodic';

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
-import { RegistryModule } from '../registry/registry.module.js';
+import { RegistryModule } from '../registry/index.js';
 import { CONSENT_SERVICE } from './consent.contract.js';
 import { ConsentEvents } from './consent-events.js';
+import { ConsentEventsBridge } from './consent-events-bridge.js';
 import { ConsentLifecycleService } from './consent-lifecycle.service.js';
 import { ConsentNotifier } from './consent-notifier.service.js';
 import { ConsentRequestsController } from './consent-requests.controller.js';
@@ -25,6 +26,7 @@ import { ConsentService } from './consent.service.js';
     ConsentLifecycleService,
     ConsentNotifier,
     ConsentEvents,
+    ConsentEventsBridge,
   ],
   exports: [ConsentService, CONSENT_SERVICE, ConsentEvents, ConsentLifecycleService],
 })

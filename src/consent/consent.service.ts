@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { AuditService, type AuditInput } from '../audit/audit.service.js';
-import { RefusalAuditService } from '../audit/refusal-audit.service.js';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { PrismaService } from '../database/prisma.service.js';
+import { AuditService, type AuditInput } from '../audit/index.js';
+import { RefusalAuditService } from '../audit/index.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { PrismaService } from '../database/index.js';
 import { Prisma, type ConsentRequest, type Habilitation } from '../generated/prisma/client.js';
-import type { IdentityPivot } from '../identity/identity.types.js';
-import { SigningKeyService } from '../oauth/signing-key.service.js';
-import { isHabilitationActive, RegistryService } from '../registry/registry.service.js';
+import type { IdentityPivot } from '../identity/index.js';
+import { SigningKeyService } from '../oauth/index.js';
+import { isHabilitationActive, RegistryService } from '../registry/index.js';
 import type {
   CitizenConsentView,
   ConsentDecision,

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { join } from 'node:path';
-import { APP_CONFIG, AppConfig } from '../config/app-config.js';
+import { APP_CONFIG, AppConfig } from '../config/index.js';
 import { PrismaService } from './prisma.service.js';
 
 @Global()

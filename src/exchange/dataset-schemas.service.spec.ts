@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DEMO_CATALOG } from '../../sandbox/providers/catalog.js';
 import { PROVIDER_RECORDS, breakRecord } from '../../sandbox/providers/data.js';
-import { canonicalJson } from '../audit/canonical-json.js';
+import { canonicalJson } from '../audit/index.js';
 import { DatasetSchemas, payloadDigest } from './dataset-schemas.service.js';
 
 const schema = {

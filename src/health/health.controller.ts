@@ -8,7 +8,7 @@ import {
 } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import type { Response } from 'express';
-import { PrismaService } from '../database/prisma.service.js';
+import { PrismaService } from '../database/index.js';
 import { InvalidationBus } from '../events/index.js';
 import { DrainService } from './drain.service.js';
 import { MetricsService } from './metrics.service.js';

@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { toProblem } from '../common/problem.filter.js';
-import { PROBLEM_CONTENT_TYPE } from '../common/problem.js';
-import { PrismaService } from '../database/prisma.service.js';
-import { connectRedis } from '../events/redis-connection.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { toProblem } from '../common/index.js';
+import { PROBLEM_CONTENT_TYPE } from '../common/index.js';
+import { PrismaService } from '../database/index.js';
+import { connectRedis } from '../events/index.js';
 import { IdentityErrors } from './errors.js';
 import {
   type ClosableStore,

@@ -18,8 +18,8 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { createHash, randomBytes } from 'node:crypto';
 import { Strategy, type OidcContext, type StateStore } from 'passport-openidconnect';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { safeEqual } from '../common/crypto.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { safeEqual } from '../common/index.js';
 import { LoginError } from './errors.js';
 import {
   FranceConnectClient,

@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { randomToken, safeEqual } from '../common/crypto.js';
-import { AuditService } from '../audit/audit.service.js';
-import { PrismaService } from '../database/prisma.service.js';
+import { randomToken, safeEqual } from '../common/index.js';
+import { AuditService } from '../audit/index.js';
+import { PrismaService } from '../database/index.js';
 import { SESSION_COOKIE_NAME } from './citizen-session.middleware.js';
 import { LoginError } from './errors.js';
 import { FranceConnectClient } from './franceconnect.client.js';

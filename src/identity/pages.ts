@@ -2,7 +2,7 @@
  * The identity module's HTML pages (French, DSFR shell, no JavaScript). User-facing text of
  * login errors lives in errors.ts (LOGIN_ERROR_TEXT); the rest is here.
  */
-import { escapeHtml, franceConnectButton, renderPage } from '../citizen/layout.js';
+import { escapeHtml, franceConnectButton, renderPage } from '../page-shell/index.js';
 import { LOGIN_ERROR_TEXT, type LoginErrorCode } from './errors.js';
 import type { CitizenPrincipal } from './identity.types.js';
 

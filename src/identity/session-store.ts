@@ -12,8 +12,8 @@ import { Logger } from '@nestjs/common';
 import session, { type SessionData } from 'express-session';
 import { hkdfSync } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { decryptString, encrypt } from '../common/crypto.js';
-import type { PrismaService } from '../database/prisma.service.js';
+import { decryptString, encrypt } from '../common/index.js';
+import type { PrismaService } from '../database/index.js';
 
 type Callback<T = unknown> = (err?: unknown, value?: T | null) => void;
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../database/prisma.service.js';
+import { PrismaService } from '../database/index.js';
 
 /** What the bearer guard needs to know about a client, read from the `client` table. */
 export interface ClientSnapshot {

@@ -4,6 +4,7 @@ import { ClientAuthGuard } from './client-auth.guard.js';
 import { ClientAuthenticationService } from './client-authentication.service.js';
 import { ClientSelfController } from './client-self.controller.js';
 import { ClientStatusCache } from './client-status.cache.js';
+import { ClientStatusInvalidation } from './client-status-invalidation.js';
 import { OAuthController } from './oauth.controller.js';
 import { OAuthService } from './oauth.service.js';
 import { SigningKeyService } from './signing-key.service.js';
@@ -21,6 +22,7 @@ import { TokenService } from './token.service.js';
   providers: [
     SigningKeyService,
     ClientStatusCache,
+    ClientStatusInvalidation,
     AccessTokenService,
     ClientAuthGuard,
     ClientAuthenticationService,

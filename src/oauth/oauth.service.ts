@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG } from '../config/app-config.js';
-import type { AppConfig } from '../config/app-config.js';
-import { PrismaService } from '../database/prisma.service.js';
+import { APP_CONFIG } from '../config/index.js';
+import type { AppConfig } from '../config/index.js';
+import { PrismaService } from '../database/index.js';
 import { ASSERTION_ALGORITHMS } from './client-authentication.service.js';
 import { AuthorizationServerMetadataDto, JwksDto } from './dto/metadata.dto.js';
 import { GRANT_CLIENT_CREDENTIALS } from './dto/token.dto.js';

@@ -13,10 +13,10 @@ import {
   JWTVerifyResult,
   SignJWT,
 } from 'jose';
-import { APP_CONFIG } from '../config/app-config.js';
-import type { AppConfig } from '../config/app-config.js';
-import { decryptString, encrypt } from '../common/crypto.js';
-import { PrismaService } from '../database/prisma.service.js';
+import { APP_CONFIG } from '../config/index.js';
+import type { AppConfig } from '../config/index.js';
+import { decryptString, encrypt } from '../common/index.js';
+import { PrismaService } from '../database/index.js';
 
 /** The one algorithm the gateway signs with (and accepts for its own tokens). */
 export const GATEWAY_ALG = 'ES256';

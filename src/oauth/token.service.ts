@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import { AuditService } from '../audit/audit.service.js';
-import { PrismaService } from '../database/prisma.service.js';
+import { AuditService } from '../audit/index.js';
+import { PrismaService } from '../database/index.js';
 import { AccessTokenService } from './access-token.service.js';
 import { ClientAuthenticationService } from './client-authentication.service.js';
 import { GRANT_CLIENT_CREDENTIALS, TokenRequestDto, TokenResponseDto } from './dto/token.dto.js';

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { hashSecret, randomToken } from '../common/crypto.js';
-import { assertOutboundTarget } from '../common/outbound-guard.js';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { PrismaService } from '../database/prisma.service.js';
-import { ClientStatusCache } from '../oauth/client-status.cache.js';
-import { InvalidationBus } from '../events/invalidation-bus.js';
+import { hashSecret, randomToken } from '../common/index.js';
+import { assertOutboundTarget } from '../common/index.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { PrismaService } from '../database/index.js';
+import { ClientStatusCache } from '../oauth/index.js';
+import { InvalidationBus } from '../events/index.js';
 import { Prisma, type Client } from '../generated/prisma/client.js';
 import {
   ClientDto,

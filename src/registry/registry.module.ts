@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { AdminAuditInterceptor } from './admin-audit.interceptor.js';
 import { ClientsController } from './clients.controller.js';
 import { ClientsService } from './clients.service.js';
 import { DatasetsController } from './datasets.controller.js';
@@ -7,7 +6,6 @@ import { DatasetsService } from './datasets.service.js';
 import { HabilitationsController } from './habilitations.controller.js';
 import { HabilitationsService } from './habilitations.service.js';
 import { KeysController } from './keys.controller.js';
-import { OperatorGuard } from './operator.guard.js';
 import { ProvidersController } from './providers.controller.js';
 import { ProvidersService } from './providers.service.js';
 import { RegistryService } from './registry.service.js';
@@ -17,7 +15,6 @@ import { RegistryService } from './registry.service.js';
  * (`/api/v1/admin/*`, plus signing-key rotation) and `RegistryService`, the read side other
  * modules use on the hot path. ClientStatusCache and SigningKeyService come from the global
  * OAuthModule.
- * `OperatorGuard` and `AdminAuditInterceptor` are exported for other modules' admin endpoints.
  */
 @Module({
   controllers: [
@@ -33,9 +30,7 @@ import { RegistryService } from './registry.service.js';
     DatasetsService,
     ClientsService,
     HabilitationsService,
-    OperatorGuard,
-    AdminAuditInterceptor,
   ],
-  exports: [RegistryService, OperatorGuard, AdminAuditInterceptor],
+  exports: [RegistryService],
 })
 export class RegistryModule {}

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { decryptString } from '../common/crypto.js';
-import { PrismaService } from '../database/prisma.service.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { decryptString } from '../common/index.js';
+import { PrismaService } from '../database/index.js';
 import type { Client, Habilitation, Provider } from '../generated/prisma/client.js';
 import { providerSecretContext } from './providers.service.js';
 import type {

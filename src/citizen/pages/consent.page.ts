@@ -7,10 +7,10 @@
  * phone screen), the details follow, and long field lists are collapsed (`<details>`, no
  * JavaScript needed).
  */
-import type { ConsentRequestView } from '../../consent/consent.contract.js';
+import type { ConsentRequestView } from '../../consent/index.js';
 import { parseFieldDescription, topFields } from '../fields.js';
 import { frenchDate, frenchDateTime } from '../format.js';
-import { escapeHtml, renderPage } from '../layout.js';
+import { escapeHtml, renderPage } from '../../page-shell/index.js';
 import { CONSENT_PAGE as T } from '../texts.js';
 import { csrfField, safeHttpUrl, seg, timeTag } from './html.js';
 

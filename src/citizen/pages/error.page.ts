@@ -1,5 +1,5 @@
 /** The citizen module's error page: what happened in French, the stable code, the reference. */
-import { escapeHtml, renderPage } from '../layout.js';
+import { escapeHtml, renderPage } from '../../page-shell/index.js';
 import { ERROR_PAGE as T } from '../texts.js';
 
 export interface ErrorPageModel {

@@ -1,5 +1,5 @@
 /** Small HTML helpers shared by the citizen pages. */
-import { escapeHtml } from '../layout.js';
+import { escapeHtml } from '../../page-shell/index.js';
 
 /**
  * An http(s) URL fit for an `href`, or null: a registry value such as a legal basis link must

@@ -1,5 +1,5 @@
 /** The footer's mandatory pages (legal notice, personal data, cookies, accessibility). */
-import { escapeHtml, renderPage } from '../layout.js';
+import { escapeHtml, renderPage } from '../../page-shell/index.js';
 import { INFO_PAGES } from '../texts.js';
 
 export type InfoPageId = keyof typeof INFO_PAGES;

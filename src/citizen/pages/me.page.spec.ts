@@ -1,4 +1,4 @@
-import type { CitizenConsentView } from '../../consent/consent.contract.js';
+import type { CitizenConsentView } from '../../consent/index.js';
 import type { AccessEntry } from '../access-log.types.js';
 import { mePage } from './me.page.js';
 

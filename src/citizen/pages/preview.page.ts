@@ -10,7 +10,7 @@ import {
   parseFieldDescription,
   topFields,
 } from '../fields.js';
-import { escapeHtml, renderPage } from '../layout.js';
+import { escapeHtml, renderPage } from '../../page-shell/index.js';
 import { PREVIEW_PAGE as T } from '../texts.js';
 import { seg } from './html.js';
 

@@ -3,7 +3,7 @@
  * button ("S’identifier avec FranceConnect" and "Qu’est-ce que FranceConnect ?"), as
  * FranceConnect's integration rules ask of every service, instead of a silent redirect.
  */
-import { escapeHtml, franceConnectButton, renderPage } from '../layout.js';
+import { escapeHtml, franceConnectButton, renderPage } from '../../page-shell/index.js';
 import { WELCOME_PAGE as T } from '../texts.js';
 
 export function welcomePage(loginHref: string): string {

@@ -10,6 +10,10 @@ describe('citizen page layout', () => {
     expect(escapeHtml(42)).toBe('42');
   });
 
+  it('drops invisible formatting characters (bidi overrides) before escaping', () => {
+    expect(escapeHtml('Mairie \u202E<b>\u202C')).toBe('Mairie &lt;b&gt;');
+  });
+
   it('renders an accessible French DSFR page with local assets and an escaped title', () => {
     const html = renderPage({ title: 'Titre <b>gras</b>', body: '<p>corps</p>' });
     expect(html).toMatch(/^<!DOCTYPE html>\n<html lang="fr">/);

@@ -10,8 +10,8 @@ import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { from, lastValueFrom, type Observable } from 'rxjs';
-import { AuditService } from '../audit/audit.service.js';
-import { ApiError } from '../common/problem.js';
+import { AuditService } from './audit.service.js';
+import { ApiError } from '../common/index.js';
 import { BOOTSTRAP_OPERATOR } from './operator.guard.js';
 
 const ADMIN_ACTION = 'passerelle:admin-action';

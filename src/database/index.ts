@@ -1,0 +1,4 @@
+/** The database module: PrismaService (for repositories only: the lint refuses it elsewhere), the migrator. */
+export { DatabaseModule } from './database.module.js';
+export { MigrationError } from './migrator.js';
+export { PrismaService } from './prisma.service.js';

@@ -1,0 +1,7 @@
+/** The registry module's public surface: RegistryService (the read side other modules use), the habilitation rule, dataset ids and URL checks. */
+export { DATASET_ID } from './dto/dataset.dto.js';
+export { compileResponseSchema } from './json-schema.js';
+export { RegistryModule } from './registry.module.js';
+export { RegistryService, isHabilitationActive } from './registry.service.js';
+export { type ActiveDataset, type ProviderWithSecret } from './registry.types.js';
+export { urlProblem } from './validators.js';
