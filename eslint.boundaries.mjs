@@ -24,10 +24,10 @@ export const MODULE_LAYERS = [
   'health',
   'audit',
   'page-shell',
-  'oauth',
   'identity',
-  'ratelimit',
   'registry',
+  'oauth',
+  'ratelimit',
   'consent',
   'exchange',
   'citizen',
@@ -128,8 +128,8 @@ const NOT_YET_IN_REPOSITORIES = [
 /**
  * A module's tables are read and written by its repositories only (`*.repository.ts`, as in
  * Immich's server/src/repositories); other modules go through its exported services. So the
- * database handle (PrismaService) and the generated Prisma client are refused everywhere else in
- * src/ but the database module itself.
+ * database handle (PrismaService) and the generated Prisma client (its values: Prisma.sql,
+ * PrismaClient) are refused everywhere else in src/ but the database module itself.
  */
 const TABLES_MESSAGE =
   'tables are reached through a repository (*.repository.ts) of the module that owns them; other code calls that module';
@@ -142,15 +142,18 @@ export const prismaRestrictions = {
     ...NOT_YET_IN_REPOSITORIES,
   ],
   rules: {
-    'no-restricted-imports': [
+    // Type-only imports stay allowed: a row's type reads no table (and Nest cannot inject a
+    // PrismaService imported as a type).
+    '@typescript-eslint/no-restricted-imports': [
       'error',
       {
         patterns: [
-          { group: ['**/generated/prisma/**'], message: TABLES_MESSAGE },
+          { group: ['**/generated/prisma/**'], message: TABLES_MESSAGE, allowTypeImports: true },
           {
             group: ['**/database/index.js'],
             importNames: ['PrismaService'],
             message: TABLES_MESSAGE,
+            allowTypeImports: true,
           },
         ],
       },

@@ -1,10 +1,8 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
-import { ValidationPipe } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
-import { AppConfig } from './config/index.js';
-import { AppConfigModule } from './config/index.js';
+import { AppConfig, AppConfigModule, loggerParams } from './config/index.js';
 import { DatabaseModule } from './database/index.js';
 import { AuditModule } from './audit/index.js';
 import { HealthModule } from './health/index.js';
@@ -12,15 +10,17 @@ import { IdentityModule } from './identity/index.js';
 import { RegistryModule } from './registry/index.js';
 import { ExchangeModule } from './exchange/index.js';
 import { OAuthModule } from './oauth/index.js';
-import { CitizenModule } from './citizen/index.js';
+import { CitizenModule, errorPage } from './citizen/index.js';
 import { ConsentModule } from './consent/index.js';
 import { EventsModule } from './events/index.js';
 import { RateLimitModule } from './ratelimit/index.js';
 import { FranceConnectDataModule } from './france-connect-data/index.js';
-import { type Problem, PROBLEM_HTML_PAGE, ProblemFilter } from './common/index.js';
-import { errorPage } from './citizen/index.js';
-import { loggerParams } from './config/index.js';
-import { VALIDATION_OPTIONS } from './common/index.js';
+import {
+  type Problem,
+  PROBLEM_HTML_PAGE,
+  ProblemFilter,
+  VALIDATION_OPTIONS,
+} from './common/index.js';
 
 export interface AppModuleOptions {
   config: AppConfig;

@@ -12,11 +12,13 @@ import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/index.js';
-import { refuseDeepJson, refuseForbiddenCharacters } from './common/index.js';
-import { requestIdMiddleware } from './common/index.js';
-import { buildOpenApiDocument } from './common/index.js';
-import { DrainService } from './health/index.js';
-import { MetricsService } from './health/index.js';
+import {
+  refuseDeepJson,
+  refuseForbiddenCharacters,
+  requestIdMiddleware,
+  buildOpenApiDocument,
+} from './common/index.js';
+import { DrainService, MetricsService } from './health/index.js';
 import { refuseMalformedPagePath } from './citizen/index.js';
 import { mountDsfrAssets } from './page-shell/index.js';
 import { tokenEndpointBodyErrors } from './oauth/index.js';

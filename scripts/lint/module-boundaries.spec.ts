@@ -39,47 +39,59 @@ function lint(cases: Case[]): string[][] {
 describe('module boundary lint', () => {
   it('refuses deep imports, upward imports, table reads outside repositories and sandboxes', () => {
     const use = (name: string) => `\nexport const used = ${name};\n`;
-    const [deep, upward, throughIndex, prismaInService, prismaInRepository, generated, sandbox] =
-      lint([
-        {
-          filePath: 'src/citizen/fixture.ts',
-          code: `import { ConsentService } from '../consent/consent.service.js';${use('ConsentService')}`,
-        },
-        {
-          filePath: 'src/registry/fixture.ts',
-          code: `import { ConsentModule } from '../consent/index.js';${use('ConsentModule')}`,
-        },
-        {
-          filePath: 'src/citizen/fixture.ts',
-          code: `import { ConsentModule } from '../consent/index.js';${use('ConsentModule')}`,
-        },
-        {
-          filePath: 'src/citizen/fixture.service.ts',
-          code: `import { PrismaService } from '../database/index.js';${use('PrismaService')}`,
-        },
-        {
-          filePath: 'src/citizen/fixture.repository.ts',
-          code: `import { PrismaService } from '../database/index.js';${use('PrismaService')}`,
-        },
-        {
-          filePath: 'src/citizen/fixture.service.ts',
-          code: `import { Prisma } from '../generated/prisma/client.js';${use('Prisma')}`,
-        },
-        {
-          filePath: 'src/exchange/fixture.ts',
-          code: `import { TEST_CITIZENS } from '../../sandbox/citizens.js';${use('TEST_CITIZENS')}`,
-        },
-      ]);
+    const [
+      deep,
+      upward,
+      throughIndex,
+      prismaInService,
+      prismaInRepository,
+      generated,
+      sandbox,
+      rowType,
+    ] = lint([
+      {
+        filePath: 'src/citizen/fixture.ts',
+        code: `import { ConsentService } from '../consent/consent.service.js';${use('ConsentService')}`,
+      },
+      {
+        filePath: 'src/registry/fixture.ts',
+        code: `import { ConsentModule } from '../consent/index.js';${use('ConsentModule')}`,
+      },
+      {
+        filePath: 'src/citizen/fixture.ts',
+        code: `import { ConsentModule } from '../consent/index.js';${use('ConsentModule')}`,
+      },
+      {
+        filePath: 'src/citizen/fixture.service.ts',
+        code: `import { PrismaService } from '../database/index.js';${use('PrismaService')}`,
+      },
+      {
+        filePath: 'src/citizen/fixture.repository.ts',
+        code: `import { PrismaService } from '../database/index.js';${use('PrismaService')}`,
+      },
+      {
+        filePath: 'src/citizen/fixture.service.ts',
+        code: `import { Prisma } from '../generated/prisma/client.js';${use('Prisma')}`,
+      },
+      {
+        filePath: 'src/exchange/fixture.ts',
+        code: `import { TEST_CITIZENS } from '../../sandbox/citizens.js';${use('TEST_CITIZENS')}`,
+      },
+      {
+        filePath: 'src/citizen/fixture.service.ts',
+        code: `import type { Consent } from '../generated/prisma/client.js';\nexport type Row = Consent;\n`,
+      },
+    ]);
     expect(deep).toEqual([expect.stringMatching(/^boundaries\/dependencies: module boundary/)]);
     // registry is listed before consent: importing consent would close a cycle.
     expect(upward).toEqual([expect.stringMatching(/^boundaries\/dependencies: module boundary/)]);
     expect(throughIndex).toEqual([]);
-    expect(prismaInService).toEqual([
-      expect.stringMatching(/^no-restricted-imports: .*repository/),
-    ]);
+    expect(prismaInService).toEqual([expect.stringMatching(/no-restricted-imports: .*repository/)]);
     expect(prismaInRepository).toEqual([]);
-    expect(generated).toEqual([expect.stringMatching(/^no-restricted-imports: .*repository/)]);
+    expect(generated).toEqual([expect.stringMatching(/no-restricted-imports: .*repository/)]);
     expect(sandbox).toEqual([expect.stringMatching(/^boundaries\/dependencies: module boundary/)]);
+    // A row's type reads no table.
+    expect(rowType).toEqual([]);
   });
 
   it('places every folder of src/ in MODULE_LAYERS, so that none escapes the rule', async () => {

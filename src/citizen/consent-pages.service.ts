@@ -8,9 +8,12 @@ import {
   type ConsentServiceContract,
 } from '../consent/index.js';
 import { PrismaService } from '../database/index.js';
-import { ProviderAssertions } from '../exchange/index.js';
-import { ProviderClient } from '../exchange/index.js';
-import { datasetTarget, providerTarget } from '../exchange/index.js';
+import {
+  ProviderAssertions,
+  ProviderClient,
+  datasetTarget,
+  providerTarget,
+} from '../exchange/index.js';
 import type { CitizenPrincipal } from '../identity/index.js';
 import { RegistryService } from '../registry/index.js';
 import { CitizenErrors } from './errors.js';

@@ -21,8 +21,12 @@ import {
 import type { Request } from 'express';
 import type { CitizenConsentView } from '../consent/index.js';
 import { ApiProblems } from '../common/index.js';
-import { CitizenSessionGuard, CurrentCitizen, csrfToken } from '../identity/index.js';
-import type { CitizenPrincipal } from '../identity/index.js';
+import {
+  CitizenSessionGuard,
+  CurrentCitizen,
+  csrfToken,
+  type CitizenPrincipal,
+} from '../identity/index.js';
 import type { AccessEntry } from './access-log.types.js';
 import { CSRF_HEADER, HeaderCsrfGuard } from './csrf.guard.js';
 import {

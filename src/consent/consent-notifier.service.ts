@@ -2,8 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import axios, { AxiosError } from 'axios';
 import { isOutboundRefusal, outboundRequestOptions } from '../common/index.js';
 import { randomUUID } from 'node:crypto';
-import { canonicalJson } from '../audit/index.js';
-import { AuditService, type AuditInput } from '../audit/index.js';
+import { canonicalJson, AuditService, type AuditInput } from '../audit/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { SigningKeyService } from '../oauth/index.js';
 

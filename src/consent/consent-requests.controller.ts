@@ -21,8 +21,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiProblems } from '../common/index.js';
-import type { AuthenticatedClient } from '../oauth/index.js';
-import { ClientAuthGuard, CurrentClient } from '../oauth/index.js';
+import { type AuthenticatedClient, ClientAuthGuard, CurrentClient } from '../oauth/index.js';
 import { ConsentRequestsService } from './consent-requests.service.js';
 import {
   ConsentRequestCreatedDto,

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { AuditService, type AuditInput } from '../audit/index.js';
-import { RefusalAuditService } from '../audit/index.js';
+import { AuditService, type AuditInput, RefusalAuditService } from '../audit/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { PrismaService } from '../database/index.js';
 import { Prisma, type ConsentRequest, type Habilitation } from '../generated/prisma/client.js';
@@ -491,8 +490,7 @@ export class ConsentService implements ConsentServiceContract {
     const hab = row.habilitation;
     const datasets = await this.registry.getActiveDatasets(row.datasets);
     if (
-      !isHabilitationActive(hab, now) ||
-      !row.datasets.every((d) => hab.datasets.includes(d)) ||
+      !isHabilitationActive(hab, now, row.datasets) ||
       datasets.length !== row.datasets.length ||
       row.client.status !== 'active'
     ) {

@@ -26,18 +26,19 @@
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditService, type AuditInput } from '../audit/index.js';
-import { isDatabaseUnavailable } from '../common/index.js';
-import { ApiError } from '../common/index.js';
+import { isDatabaseUnavailable, ApiError } from '../common/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
-import { CONSENT_SERVICE, type ConsentServiceContract } from '../consent/index.js';
-import { ConsentLifecycleService } from '../consent/index.js';
-import { isUuid } from '../consent/index.js';
-import { openSealedIdentity } from '../consent/index.js';
+import {
+  CONSENT_SERVICE,
+  type ConsentServiceContract,
+  ConsentLifecycleService,
+  isUuid,
+  openSealedIdentity,
+} from '../consent/index.js';
 import { PrismaService } from '../database/index.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { AuthenticatedClient } from '../oauth/index.js';
-import { DATASET_ID } from '../registry/index.js';
-import { RegistryService } from '../registry/index.js';
+import { DATASET_ID, isHabilitationActive, RegistryService } from '../registry/index.js';
 import type { ConsentedFetchResponseDto } from './dto/consented-fetch.dto.js';
 import { FetchErrors } from './errors.js';
 import type { DatasetTarget, IdentityPivot, ProviderTarget } from './exchange.types.js';
@@ -306,13 +307,14 @@ export class ConsentedFetchService {
     if (row.status === 'revoked') return FetchErrors.consentRevoked();
     if (row.status === 'expired' || row.expiresAtMs <= at) return FetchErrors.consentExpired();
     if (!row.datasets.includes(datasetId)) return FetchErrors.datasetNotInConsent(datasetId);
-    // Same rule as registry's isHabilitationActive, plus the dataset still granted.
-    if (
-      row.habStatus !== 'active' ||
-      row.habValidFromMs > at ||
-      (row.habValidToMs !== null && row.habValidToMs <= at) ||
-      !row.habDatasets.includes(datasetId)
-    ) {
+    // The registry's habilitation rule, on the habilitation read by query 1.
+    const habilitation = {
+      status: row.habStatus,
+      validFrom: row.habValidFromMs,
+      validTo: row.habValidToMs,
+      datasets: row.habDatasets,
+    };
+    if (!isHabilitationActive(habilitation, now, [datasetId])) {
       return FetchErrors.habilitationInactive();
     }
     if (row.datasetStatus !== 'active' || row.providerStatus !== 'active') {

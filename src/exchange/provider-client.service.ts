@@ -16,9 +16,13 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { type AllowList, isOutboundRefusal, outboundRequestOptions } from '../common/index.js';
+import {
+  type AllowList,
+  isOutboundRefusal,
+  outboundRequestOptions,
+  ApiError,
+} from '../common/index.js';
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
-import { ApiError } from '../common/index.js';
 import { ProviderBreakers, ProviderFailure } from './circuit-breakers.js';
 import { ConcurrencyLimiter, LimiterRejected } from './concurrency-limiter.js';
 import { DatasetSchemas, payloadDigest, type ReduceResult } from './dataset-schemas.service.js';

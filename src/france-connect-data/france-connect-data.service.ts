@@ -16,13 +16,15 @@ import { performance } from 'node:perf_hooks';
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService, type AuditInput } from '../audit/index.js';
 import { ApiError } from '../common/index.js';
-import type { IdentityPivot } from '../exchange/index.js';
-import { ProviderAssertions } from '../exchange/index.js';
-import { ProviderClient } from '../exchange/index.js';
-import { datasetTarget, providerTarget } from '../exchange/index.js';
+import {
+  type IdentityPivot,
+  ProviderAssertions,
+  ProviderClient,
+  datasetTarget,
+  providerTarget,
+} from '../exchange/index.js';
 import { IdentityService } from '../identity/index.js';
-import { DATASET_ID } from '../registry/index.js';
-import { RegistryService } from '../registry/index.js';
+import { DATASET_ID, RegistryService } from '../registry/index.js';
 import { ChecktokenClient, type Introspection } from './checktoken.client.js';
 import type { FranceConnectDataResponseDto } from './dto/france-connect-data.dto.js';
 import { FranceConnectDataErrors as E } from './errors.js';

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { JWTPayload } from 'jose';
-import { APP_CONFIG } from '../config/index.js';
-import type { AppConfig } from '../config/index.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { ClientSnapshot, ClientStatusCache } from './client-status.cache.js';
 import { invalidToken } from './errors.js';
 import { SigningKeyService } from './signing-key.service.js';

@@ -11,10 +11,8 @@ import {
   jwtVerify,
   JWTPayload,
 } from 'jose';
-import { APP_CONFIG } from '../config/index.js';
-import type { AppConfig } from '../config/index.js';
-import { hashSecret, verifySecret } from '../common/index.js';
-import { outboundRequestOptions } from '../common/index.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { hashSecret, verifySecret, outboundRequestOptions } from '../common/index.js';
 import { PrismaService } from '../database/index.js';
 import { JWT_BEARER_ASSERTION_TYPE, TokenRequestDto } from './dto/token.dto.js';
 import { CLIENT_AUTH_FAILED, OAuthErrorCode, oauthError } from './errors.js';

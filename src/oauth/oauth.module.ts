@@ -1,8 +1,10 @@
 import { Global, Module } from '@nestjs/common';
+import { RegistryModule } from '../registry/index.js';
 import { AccessTokenService } from './access-token.service.js';
 import { ClientAuthGuard } from './client-auth.guard.js';
 import { ClientAuthenticationService } from './client-authentication.service.js';
 import { ClientSelfController } from './client-self.controller.js';
+import { KeysController } from './keys.controller.js';
 import { ClientStatusCache } from './client-status.cache.js';
 import { ClientStatusInvalidation } from './client-status-invalidation.js';
 import { OAuthController } from './oauth.controller.js';
@@ -18,7 +20,8 @@ import { TokenService } from './token.service.js';
  */
 @Global()
 @Module({
-  controllers: [OAuthController, ClientSelfController],
+  imports: [RegistryModule],
+  controllers: [OAuthController, ClientSelfController, KeysController],
   providers: [
     SigningKeyService,
     ClientStatusCache,

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG } from '../config/index.js';
-import type { AppConfig } from '../config/index.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { PrismaService } from '../database/index.js';
 import { ASSERTION_ALGORITHMS } from './client-authentication.service.js';
 import { AuthorizationServerMetadataDto, JwksDto } from './dto/metadata.dto.js';

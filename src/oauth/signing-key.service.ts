@@ -13,8 +13,7 @@ import {
   JWTVerifyResult,
   SignJWT,
 } from 'jose';
-import { APP_CONFIG } from '../config/index.js';
-import type { AppConfig } from '../config/index.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { decryptString, encrypt } from '../common/index.js';
 import { PrismaService } from '../database/index.js';
 

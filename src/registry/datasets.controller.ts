@@ -7,8 +7,7 @@ import {
   ApiParam,
 } from '@nestjs/swagger';
 import { ApiProblems } from '../common/index.js';
-import { AdminApi } from '../audit/index.js';
-import { AdminAction } from '../audit/index.js';
+import { AdminApi, AdminAction } from '../audit/index.js';
 import { DatasetsService } from './datasets.service.js';
 import {
   CreateDatasetDto,

@@ -1,8 +1,7 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
 import { ApiProblems } from '../common/index.js';
-import { AdminApi } from '../audit/index.js';
-import { AdminAction } from '../audit/index.js';
+import { AdminApi, AdminAction } from '../audit/index.js';
 import {
   CreateHabilitationDto,
   HabilitationDto,

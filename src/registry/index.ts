@@ -2,6 +2,7 @@
 export { DATASET_ID } from './dto/dataset.dto.js';
 export { compileResponseSchema } from './json-schema.js';
 export { RegistryModule } from './registry.module.js';
-export { RegistryService, isHabilitationActive } from './registry.service.js';
+export { RegistryService } from './registry.service.js';
+export { isHabilitationActive, type HabilitationValidity } from './habilitation-rule.js';
 export { type ActiveDataset, type ProviderWithSecret } from './registry.types.js';
 export { urlProblem } from './validators.js';

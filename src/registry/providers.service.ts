@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
-import { encrypt } from '../common/index.js';
-import { assertOutboundTarget } from '../common/index.js';
+import { encrypt, assertOutboundTarget } from '../common/index.js';
 import { PrismaService } from '../database/index.js';
 import type { Prisma, Provider } from '../generated/prisma/client.js';
 import {

@@ -5,16 +5,14 @@ import { DatasetsController } from './datasets.controller.js';
 import { DatasetsService } from './datasets.service.js';
 import { HabilitationsController } from './habilitations.controller.js';
 import { HabilitationsService } from './habilitations.service.js';
-import { KeysController } from './keys.controller.js';
 import { ProvidersController } from './providers.controller.js';
 import { ProvidersService } from './providers.service.js';
 import { RegistryService } from './registry.service.js';
 
 /**
  * Providers, datasets, clients and habilitations: the operator API that writes them
- * (`/api/v1/admin/*`, plus signing-key rotation) and `RegistryService`, the read side other
- * modules use on the hot path. ClientStatusCache and SigningKeyService come from the global
- * OAuthModule.
+ * (`/api/v1/admin/*`) and `RegistryService`, the read side other
+ * modules use on the hot path.
  */
 @Module({
   controllers: [
@@ -22,7 +20,6 @@ import { RegistryService } from './registry.service.js';
     DatasetsController,
     ClientsController,
     HabilitationsController,
-    KeysController,
   ],
   providers: [
     RegistryService,

@@ -3,6 +3,7 @@ import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { decryptString } from '../common/index.js';
 import { PrismaService } from '../database/index.js';
 import type { Client, Habilitation, Provider } from '../generated/prisma/client.js';
+import { activeHabilitationWhere } from './habilitation-rule.js';
 import { providerSecretContext } from './providers.service.js';
 import type {
   ActiveDataset,
@@ -80,9 +81,9 @@ export class RegistryService {
   }
 
   /**
-   * The habilitation that lets this client (Client.id uuid) ask for ALL of `datasets` at `at`:
-   * active, `validFrom <= at < validTo` (no end when validTo is null). The most recently
-   * granted wins when several do. Null when none does.
+   * The habilitation that lets this client (Client.id uuid) ask for ALL of `datasets` at `at`
+   * (the habilitation rule, habilitation-rule.ts). The most recently granted wins when several
+   * do. Null when none does, or when no dataset is named.
    * Index: habilitation(client_id, status); the few rows of one client are then filtered on
    * validity and `datasets @> $datasets`.
    */
@@ -93,26 +94,21 @@ export class RegistryService {
   ): Promise<Habilitation | null> {
     if (datasets.length === 0) return null;
     return this.prisma.habilitation.findFirst({
-      where: {
-        clientId: clientUuid,
-        status: 'active',
-        datasets: { hasEvery: datasets },
-        validFrom: { lte: at },
-        OR: [{ validTo: null }, { validTo: { gt: at } }],
-      },
+      where: activeHabilitationWhere(clientUuid, at, datasets),
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     });
   }
 
   /**
-   * A given habilitation if it is still active and valid at `at` (a consent's habilitation,
-   * re-checked at every fetch). Null otherwise.
-   * Index: habilitation primary key.
+   * Every habilitation of this client active at `at` (the habilitation rule), most recently
+   * granted first: a consent request chooses among them, the token endpoint grants their
+   * datasets as scopes. Index: habilitation(client_id, status).
    */
-  async getActiveHabilitation(id: string, at: Date = new Date()): Promise<Habilitation | null> {
-    const row = await this.prisma.habilitation.findUnique({ where: { id } });
-    if (!row || !isHabilitationActive(row, at)) return null;
-    return row;
+  async activeHabilitations(clientUuid: string, at: Date = new Date()): Promise<Habilitation[]> {
+    return this.prisma.habilitation.findMany({
+      where: activeHabilitationWhere(clientUuid, at),
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    });
   }
 
   /**
@@ -164,14 +160,6 @@ export class RegistryService {
         };
     }
   }
-}
-
-export function isHabilitationActive(h: Habilitation, at: Date = new Date()): boolean {
-  return (
-    h.status === 'active' &&
-    h.validFrom.getTime() <= at.getTime() &&
-    (h.validTo === null || h.validTo.getTime() > at.getTime())
-  );
 }
 
 function toProviderSummary(p: Provider): ProviderSummary {

@@ -1,8 +1,7 @@
 import { Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty } from '@nestjs/swagger';
-import { SigningKeyService } from '../oauth/index.js';
-import { AdminApi } from '../audit/index.js';
-import { AdminAction } from '../audit/index.js';
+import { SigningKeyService } from './signing-key.service.js';
+import { AdminApi, AdminAction } from '../audit/index.js';
 
 export class KeyRotationDto {
   @ApiProperty({ description: 'kid of the new active signing key' })
