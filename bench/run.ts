@@ -100,6 +100,8 @@ function identityQuery(login: string): string {
 
 interface Database {
   url?: string;
+  /** The owner (migrations); `url` is then the runtime role. */
+  ownerUrl?: string;
   dataDir?: string;
   drop(): Promise<void>;
 }
@@ -110,18 +112,28 @@ async function benchDatabase(): Promise<Database> {
     return { dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
   }
   const name = `passerelle_bench_${Date.now()}_${randomBytes(3).toString('hex')}`;
+  // As production runs (issue 11): the server's user owns and migrates, the gateway runs as a
+  // runtime role with INSERT and SELECT only on the audit log.
+  const role = `${name}_rt`;
+  const password = randomBytes(12).toString('hex');
   const admin = new Client({ connectionString: settings.databaseServer });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
+  await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
   await admin.end();
   const url = new URL(settings.databaseServer);
   url.pathname = `/${name}`;
+  const ownerUrl = url.toString();
+  url.username = role;
+  url.password = password;
   return {
     url: url.toString(),
+    ownerUrl,
     drop: async () => {
       const c = new Client({ connectionString: settings.databaseServer });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.query(`DROP ROLE IF EXISTS ${role}`);
       await c.end();
     },
   };
@@ -310,8 +322,10 @@ async function main(): Promise<void> {
       RATE_LIMIT_TOKEN_PER_ADDRESS_PER_MINUTE: '10000000',
       ACCESS_TOKEN_TTL_SECONDS: '600',
     };
-    if (db.url) gatewayEnv.DATABASE_URL = db.url;
-    else {
+    if (db.url) {
+      gatewayEnv.DATABASE_URL = db.url;
+      gatewayEnv.MIGRATION_DATABASE_URL = db.ownerUrl!;
+    } else {
       // The embedded database is a demo-mode feature; NODE_ENV stays production.
       gatewayEnv.PASSERELLE_MODE = 'demo';
       gatewayEnv.DATA_DIR = db.dataDir!;

@@ -1,16 +1,23 @@
 /**
- * `npm run audit:verify`: recomputes the audit hash chain of the database the gateway is
- * configured for (same environment variables) and reports the first broken link.
- * Also lists the provider calls whose intent has no outcome (see AuditService.callsWithoutOutcome).
- * Exit status: 0 the chain verifies, 2 it is broken, 1 the check could not run.
+ * `npm run audit:verify [-- --checkpoint <file|URL>] [--jwks <file|URL>]`: recomputes the audit
+ * hash chain of the database the gateway is configured for (same environment variables) and
+ * reports the first broken link; lists the provider calls whose intent has no outcome (see
+ * AuditService.callsWithoutOutcome); then recomputes the transparency log's Merkle tree and
+ * checks every stored checkpoint (signature, root), or the given checkpoint obtained earlier
+ * (truncation, rewrite, reorder, fork). Checkpoint signatures are checked against `--jwks`
+ * (e.g. the gateway's /.well-known/jwks.json) or else the public keys in the database.
+ * Exit status: 0 all verifies, 2 tampered (naming the first bad sequence number), 1 the check
+ * could not run.
  */
 import 'reflect-metadata';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/app-config.js';
 import { PrismaService } from '../src/database/prisma.service.js';
 import { AuditService } from '../src/audit/audit.service.js';
+import { parseTreeVerifyArgs, verifyTree } from '../src/audit/verify-cli.js';
 
 async function main(): Promise<number> {
+  const treeOptions = parseTreeVerifyArgs(process.argv.slice(2));
   const config = loadConfig(process.env);
   const prisma = await PrismaService.open(config, join(process.cwd(), 'prisma', 'migrations'));
   try {
@@ -28,13 +35,16 @@ async function main(): Promise<number> {
           `  seq=${call.seq} request=${call.requestId} consent=${call.consentId} at=${call.at.toISOString()}\n`,
         );
       }
-      return 0;
+    } else {
+      const b = result.broken!;
+      process.stdout.write(
+        `audit chain BROKEN at seq=${b.seq} id=${b.id} (${b.reason}) after ${result.checked - 1} good events\n`,
+      );
     }
-    const b = result.broken!;
-    process.stdout.write(
-      `audit chain BROKEN at seq=${b.seq} id=${b.id} (${b.reason}) after ${result.checked - 1} good events\n`,
+    const tree = await verifyTree(prisma, treeOptions, config.masterKey, (line) =>
+      process.stdout.write(`${line}\n`),
     );
-    return 2;
+    return result.ok ? tree : 2;
   } finally {
     await prisma.close();
   }

@@ -18,6 +18,7 @@ import { startFranceConnectSandbox } from '../sandbox/franceconnect/server.js';
 import { FC_IDENTITY_SCOPES } from '../sandbox/demo-service/server.js';
 import { catalogWithUrls, startDemoProviders } from '../sandbox/providers/server.js';
 import { type DemoService, startDemoService } from '../sandbox/demo-service/server.js';
+import { startWitness } from '../sandbox/witness/server.js';
 
 /** Fixed ports so that demo.json stays valid across restarts; movable for tests and clashes. */
 const PROVIDERS_BASE_PORT = Number(process.env.DEMO_PROVIDERS_BASE_PORT ?? 3201);
@@ -28,6 +29,7 @@ const DEMO_PORTS = {
   dgfip: PROVIDERS_BASE_PORT + 3,
 };
 const DEMO_SERVICE_PORT = Number(process.env.DEMO_SERVICE_PORT ?? 3300);
+const DEMO_WITNESS_PORT = Number(process.env.DEMO_WITNESS_PORT ?? 3400);
 
 interface AdminCall {
   status: number;
@@ -85,6 +87,8 @@ async function main(): Promise<void> {
     OUTBOUND_ALLOW_LIST: Object.values(DEMO_PORTS)
       .map((port) => `localhost:${port}`)
       .join(','),
+    // The audit witness below keeps a copy of every signed checkpoint outside the database.
+    AUDIT_WITNESS_URL: `http://localhost:${DEMO_WITNESS_PORT}/checkpoints`,
     ...process.env,
     PASSERELLE_MODE: 'demo',
   });
@@ -133,6 +137,14 @@ async function main(): Promise<void> {
     gatewayIssuer: config.publicUrl,
   });
 
+  const witness = config.dataDir.startsWith('memory://')
+    ? null
+    : await startWitness({
+        port: DEMO_WITNESS_PORT,
+        file: join(config.dataDir, 'witness.jsonl'),
+        gatewayJwksUrl: `${config.publicUrl}/.well-known/jwks.json`,
+      });
+
   // Filled once the registry is seeded; the shutdown hook closes whatever was started.
   const started_: { demoService?: DemoService } = {};
   const app = await createApp(config);
@@ -141,6 +153,7 @@ async function main(): Promise<void> {
       franceConnect.close(),
       providers.close(),
       started_.demoService?.close(),
+      witness?.close(),
     ]);
   });
 
@@ -254,6 +267,7 @@ async function main(): Promise<void> {
       scopes: [...FC_IDENTITY_SCOPES, ...catalog.datasets.map((d) => franceConnectScope(d.id))],
     },
     demoService: demoService.url,
+    auditWitness: witness ? { url: witness.url, file: witness.file } : null,
     datasets: catalog.datasets.map((d) => d.id),
     citizens: TEST_CITIZENS.map((c) => ({
       login: c.login,
@@ -287,6 +301,7 @@ async function main(): Promise<void> {
       `  Providers            ${Object.values(demo.providers).join('  ')}`,
       `  Operator token       ${config.operatorToken}`,
       `  Demo client          client_id=${client.client_id}  client_secret=${client.client_secret}`,
+      witness ? `  Audit witness        ${witness.file}   (signed checkpoints, one per line)` : '',
       demoFile ? `  All of this in       ${demoFile}` : '',
       '',
     ].join('\n') + '\n',

@@ -10,6 +10,7 @@ import { IdentityModule } from './identity/index.js';
 import { RegistryModule } from './registry/index.js';
 import { ExchangeModule } from './exchange/index.js';
 import { OAuthModule } from './oauth/index.js';
+import { SigningModule } from './signing/index.js';
 import { CitizenModule, errorPage } from './citizen/index.js';
 import { ConsentModule } from './consent/index.js';
 import { EventsModule } from './events/index.js';
@@ -41,6 +42,7 @@ export class AppModule {
         IdentityModule,
         RegistryModule,
         ExchangeModule,
+        SigningModule,
         OAuthModule,
         CitizenModule,
         ConsentModule,

@@ -4,7 +4,12 @@
  * citizen), the preview fetched live from the demo providers, `/me` with revocation and the
  * access log, and the JSON twin under /api/v1/me. The real-Chromium journey is journey.e2e-spec.ts.
  */
-import { randomUUID } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compactVerify, createRemoteJWKSet } from 'jose';
 import {
   CookieJar,
   loginThroughSandbox,
@@ -337,7 +342,7 @@ describe('citizen pages: consent decision, preview, /me, /api/v1/me', () => {
     ]);
     for (const e of events) {
       expect(e.outcome).toBe('success');
-      expect(e.payloadDigest).toMatch(/^[0-9a-f]{64}$/);
+      expect(e.payloadDigest).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
       expect(e.clientId).toBe(stack.registry.client.clientId);
       expect(JSON.stringify(e.details)).not.toContain('1186');
     }
@@ -532,6 +537,98 @@ describe('citizen pages: consent decision, preview, /me, /api/v1/me', () => {
       items: unknown[];
     };
     expect(theirs.items).toEqual([]);
+  });
+
+  it('offers, per access, a proof bundle that verifies offline; one changed byte fails', async () => {
+    const { jar, consentId } = await approvedConsent('helene');
+    const fetched = await stack.clientGet(
+      `/api/v1/consents/${consentId}/data/cnaf.quotient_familial`,
+    );
+    expect(fetched.status).toBe(200);
+    const provenance = fetched.body.provenance as { auditEventId: string; auditLeafHash: string };
+    expect(provenance.auditEventId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(provenance.auditLeafHash).toMatch(/^[0-9a-f]{64}$/);
+
+    const accesses = JSON.parse((await request(jar, `${gw.url}/api/v1/me/accesses`)).body) as {
+      items: Array<{ id: string; proofUrl: string }>;
+    };
+    const access = accesses.items.find((a) => a.id === provenance.auditEventId)!;
+    expect(access.proofUrl).toBe(`/api/v1/me/accesses/${access.id}/proof`);
+    const me = await request(jar, `${gw.url}/me`);
+    expect(me.body).toContain(`href="${access.proofUrl}" download`);
+
+    const res = await request(jar, `${gw.url}${access.proofUrl}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toContain('attachment');
+    const bundle = JSON.parse(res.body) as {
+      event: { id: string; outcome: string };
+      leafIndex: number;
+      leafHash: string;
+      inclusionProof: { treeSize: number; hashes: string[] };
+      checkpoint: { jws: string };
+    };
+    expect(bundle.event.id).toBe(provenance.auditEventId);
+    expect(bundle.leafHash).toBe(provenance.auditLeafHash);
+
+    // A few lines of plain jose and node:crypto: the signature, then the path to the signed root.
+    const { payload } = await compactVerify(
+      bundle.checkpoint.jws,
+      createRemoteJWKSet(new URL(`${gw.url}/.well-known/jwks.json`)),
+      { algorithms: ['ES256'] },
+    );
+    const signed = JSON.parse(new TextDecoder().decode(payload)) as {
+      tree_size: number;
+      root_hash: string;
+    };
+    expect(signed.tree_size).toBe(bundle.inclusionProof.treeSize);
+    const h = (...b: Buffer[]) => createHash('sha256').update(Buffer.concat(b)).digest();
+    let [fn, sn, r] = [bundle.leafIndex, signed.tree_size - 1, Buffer.from(bundle.leafHash, 'hex')];
+    for (const p of bundle.inclusionProof.hashes.map((x) => Buffer.from(x, 'hex'))) {
+      if (fn % 2 === 1 || fn === sn) {
+        r = h(Buffer.from([1]), p, r);
+        while (fn % 2 === 0 && fn !== 0) [fn, sn] = [fn >> 1, sn >> 1];
+      } else r = h(Buffer.from([1]), r, p);
+      [fn, sn] = [fn >> 1, sn >> 1];
+    }
+    expect(r.toString('hex')).toBe(signed.root_hash);
+
+    // The stand-alone verifier, as a citizen's lawyer would run it.
+    const dir = mkdtempSync(join(tmpdir(), 'passerelle-proof-'));
+    try {
+      const file = join(dir, 'preuve.json');
+      writeFileSync(file, res.body);
+      // The gateway runs in this process: hand the verifier a copy of its JWKS (spawnSync blocks).
+      const jwksFile = join(dir, 'jwks.json');
+      writeFileSync(jwksFile, await (await fetch(`${gw.url}/.well-known/jwks.json`)).text());
+      const run = (f: string) =>
+        spawnSync(process.execPath, ['dist/scripts/verify-proof.js', f, '--jwks', jwksFile], {
+          encoding: 'utf8',
+        });
+      const ok = run(file);
+      expect(ok.stdout).toContain(`proof valid: event ${bundle.event.id}`);
+      expect(ok.status).toBe(0);
+      // One changed byte: in the event (an outcome), in the proof, in the signature.
+      const outcomeAt = res.body.indexOf('"outcome":"ok"') + '"outcome":"o'.length;
+      const hashAt = res.body.indexOf('"hashes":["') + '"hashes":["'.length;
+      const sigAt = res.body.indexOf('"jws":"') + '"jws":"'.length;
+      const jwsEnd = res.body.indexOf('"', sigAt) - 2;
+      for (const at of [outcomeAt, hashAt, jwsEnd]) {
+        const bytes = Buffer.from(res.body);
+        bytes[at] = bytes[at] === 0x61 ? 0x62 : 0x61;
+        writeFileSync(file, bytes);
+        const bad = run(file);
+        expect([at, bad.status]).toEqual([at, 2]);
+        expect(bad.stdout).toContain('proof INVALID');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    // Another citizen gets nothing: 404, as for an unknown access.
+    const { jar: other } = await loginAt(`${gw.url}/auth/login?returnTo=/me`, 'pierre');
+    const theirs = await request(other, `${gw.url}${access.proofUrl}`);
+    expect(theirs.status).toBe(404);
+    expect(JSON.parse(theirs.body).code).toBe('access_not_found');
   });
 
   it('pages the access log by 50 at /me, newest first, with each outcome in words', async () => {

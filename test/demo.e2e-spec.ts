@@ -3,7 +3,7 @@
  * gateway with its sandboxes, a citizen clicks through the demo service's journey, and a
  * restart on the same data folder keeps everything.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +52,12 @@ describe('npm start (demo launcher)', () => {
 
   beforeAll(async () => {
     if (!existsSync(LAUNCHER)) throw new Error('run `npm run build` first (npm test does)');
-    const [port, fcPort, servicePort] = [await freePort(), await freePort(), await freePort()];
+    const [port, fcPort, servicePort, witnessPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const providersBase = await freePortRange(4);
     env = {
       DATA_DIR: dataDir,
@@ -60,6 +65,7 @@ describe('npm start (demo launcher)', () => {
       FC_ISSUER: `http://localhost:${fcPort}/api/v2`,
       DEMO_PROVIDERS_BASE_PORT: String(providersBase),
       DEMO_SERVICE_PORT: String(servicePort),
+      DEMO_WITNESS_PORT: String(witnessPort),
     };
   });
   afterAll(async () => {
@@ -208,6 +214,19 @@ describe('npm start (demo launcher)', () => {
     expect(answer.status).toBe(200);
     expect(JSON.stringify(await answer.json())).toContain('DUBOIS');
     expect(await demo!.exit).toBe(0);
+    // The witness holds the checkpoint signed at shutdown, outside the database; the log
+    // verifies against it.
+    const witnessFile = join(dataDir, 'witness.jsonl');
+    expect(before.auditWitness.file).toBe(witnessFile);
+    const lines = readFileSync(witnessFile, 'utf8').trim().split('\n');
+    expect(JSON.parse(lines[lines.length - 1]).treeSize).toBeGreaterThan(0);
+    const verified = spawnSync(
+      process.execPath,
+      ['dist/scripts/audit-verify.js', '--checkpoint', witnessFile],
+      { env: { PATH: process.env.PATH, DATA_DIR: dataDir }, encoding: 'utf8' },
+    );
+    expect(verified.stdout).toContain('audit log consistent with the checkpoint');
+    expect(verified.status).toBe(0);
     demo = startDemo(env);
     await waitFor(demo, 'listening on');
     const after = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8'));

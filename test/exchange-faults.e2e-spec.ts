@@ -282,7 +282,9 @@ describe('consented fetch: provider faults, circuit breaker, concurrent load', (
     expect(rows).toHaveLength(ids.length);
     expect(new Set(rows.map((r) => r.requestId)).size).toBe(ids.length);
     expect(
-      rows.every((r) => r.kind === 'exchange.fetch' && /^[0-9a-f]{64}$/.test(r.payloadDigest!)),
+      rows.every(
+        (r) => r.kind === 'exchange.fetch' && /^hmac-sha256:[0-9a-f]{64}$/.test(r.payloadDigest!),
+      ),
     ).toBe(true);
     expect(await gw.prisma.auditEvent.count({ where: { kind: 'exchange.fetch', consentId } })).toBe(
       before + ids.length,

@@ -17,6 +17,8 @@ import {
 } from '../sandbox/providers/server.js';
 import { canonicalJson } from '../src/audit/canonical-json.js';
 import { AuditService } from '../src/audit/audit.service.js';
+import { keyedPayloadDigest } from '../src/audit/payload-digest.js';
+import { eventLeafHash, toLeafEvent } from '../src/audit/audit-leaf.js';
 import { clientToken } from './support/clients.js';
 import {
   approveAsCitizen,
@@ -253,7 +255,10 @@ describe('consented fetch: GET /api/v1/consents/{id}/data/{datasetId}', () => {
       ]),
     );
 
-    const served = new Map<string, { data: unknown; requestId: string }>();
+    const served = new Map<
+      string,
+      { data: unknown; requestId: string; auditEventId: string; auditLeafHash: string }
+    >();
     for (const datasetId of ALL_DATASETS) {
       const res = await get(main.token, dataPath(consentId, datasetId));
       expect(res.status).toBe(200);
@@ -268,11 +273,19 @@ describe('consented fetch: GET /api/v1/consents/{id}/data/{datasetId}', () => {
         fetchedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
         consentId,
         requestId: res.headers.get('x-request-id'),
+        // The transparency log's leaf of this access (issue 11).
+        auditEventId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        auditLeafHash: expect.stringMatching(/^[0-9a-f]{64}$/),
       });
       expect(Math.abs(Date.parse(provenance.fetchedAt) - Date.now())).toBeLessThan(60_000);
       // Exactly what the provider holds for angela, reduced to the fields she was shown.
       expect(data).toEqual(reduceToFields(await direct(datasetId, 'angela'), entry.fields));
-      served.set(datasetId, { data, requestId: provenance.requestId });
+      served.set(datasetId, {
+        data,
+        requestId: provenance.requestId,
+        auditEventId: provenance.auditEventId,
+        auditLeafHash: provenance.auditLeafHash,
+      });
     }
     // Each provider was called once per fetch (and accepted the gateway's signed assertion).
     for (const d of DEMO_CATALOG.datasets) {
@@ -295,8 +308,15 @@ describe('consented fetch: GET /api/v1/consents/{id}/data/{datasetId}', () => {
         outcome: 'ok',
         httpStatus: 200,
         requestId: s.requestId,
-        payloadDigest: createHash('sha256').update(canonicalJson(s.data)).digest('hex'),
+        // Keyed (issue 11): HMAC-SHA-256 under a key derived from MASTER_KEY.
+        payloadDigest: keyedPayloadDigest(gw.config.masterKey, s.data),
       });
+      // The provenance names this very row, and its leaf hash as the transparency log computes it.
+      expect(row.id).toBe(s.auditEventId);
+      expect(eventLeafHash(toLeafEvent(row)).toString('hex')).toBe(s.auditLeafHash);
+      expect(row.payloadDigest).not.toContain(
+        createHash('sha256').update(canonicalJson(s.data)).digest('hex'),
+      );
       expect(row.details).toMatchObject({
         purpose: PURPOSE,
         provider: catalogEntry(row.datasetId!).providerId,
@@ -625,7 +645,15 @@ describe('consented fetch: GET /api/v1/consents/{id}/data/{datasetId}', () => {
     );
     const schema = doc.components.schemas.ConsentedFetchProvenanceDto;
     expect(Object.keys(schema.properties).sort()).toEqual(
-      ['consentId', 'dataset', 'fetchedAt', 'provider', 'requestId'].sort(),
+      [
+        'consentId',
+        'dataset',
+        'fetchedAt',
+        'provider',
+        'requestId',
+        'auditEventId',
+        'auditLeafHash',
+      ].sort(),
     );
   });
 });

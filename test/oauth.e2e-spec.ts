@@ -13,7 +13,7 @@ import {
 } from 'jose';
 import * as oidc from 'openid-client';
 import { ClientStatusCache } from '../src/oauth/client-status.cache.js';
-import { SigningKeyService } from '../src/oauth/signing-key.service.js';
+import { SigningKeyService } from '../src/signing/signing-key.service.js';
 import {
   basicAuthorization,
   clientAssertion,

@@ -108,7 +108,8 @@ function csrfOf(page: { body: string }): string {
     const citizen = new CookieJar();
 
     beforeAll(async () => {
-      db = await createTestDatabase();
+      // As production runs: migrations as the owner, the gateways as the runtime role.
+      db = await createTestDatabase({ roles: true });
       const [portA, portB] = [await freePort(), await freePort()];
       const publicUrl = `http://127.0.0.1:${portA}`;
       const fcSecret = randomBytes(24).toString('base64url');
@@ -140,6 +141,7 @@ function csrfOf(page: { body: string }): string {
         // The sandboxes listen on this machine.
         OUTBOUND_ALLOW_LIST: 'localhost,127.0.0.1',
         DATABASE_URL: db.url!,
+        MIGRATION_DATABASE_URL: db.ownerUrl!,
         REDIS_URL: REDIS_URL!,
         REDIS_KEY_PREFIX: prefix,
         MASTER_KEY: randomBytes(32).toString('base64'),

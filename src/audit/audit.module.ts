@@ -5,6 +5,8 @@ import { HealthModule } from '../health/index.js';
 import { RefusalAuditService } from './refusal-audit.service.js';
 import { AdminAuditInterceptor } from './admin-audit.interceptor.js';
 import { OperatorGuard } from './operator.guard.js';
+import { TransparencyController } from './transparency.controller.js';
+import { TransparencyLogService } from './transparency-log.service.js';
 
 /**
  * The hash-chained audit log (AuditService), refusal summaries, and the operator API's door:
@@ -14,8 +16,20 @@ import { OperatorGuard } from './operator.guard.js';
 @Global()
 @Module({
   imports: [HealthModule],
-  controllers: [AuditController],
-  providers: [AuditService, RefusalAuditService, OperatorGuard, AdminAuditInterceptor],
-  exports: [AuditService, RefusalAuditService, OperatorGuard, AdminAuditInterceptor],
+  controllers: [AuditController, TransparencyController],
+  providers: [
+    AuditService,
+    RefusalAuditService,
+    TransparencyLogService,
+    OperatorGuard,
+    AdminAuditInterceptor,
+  ],
+  exports: [
+    AuditService,
+    RefusalAuditService,
+    TransparencyLogService,
+    OperatorGuard,
+    AdminAuditInterceptor,
+  ],
 })
 export class AuditModule {}

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { PrismaService } from '../database/index.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { ChainBreak, chainHash, ChainedFields, GENESIS_HASH, verifyRows } from './audit-chain.js';
+import { eventLeafHash } from './audit-leaf.js';
 
 export interface AuditInput {
   kind: string;
@@ -108,9 +109,18 @@ function isUniqueViolation(err: unknown): boolean {
   return code === 'P2002' || code === '23505';
 }
 
+/** A written event as the transparency log will take it in (see audit-leaf.ts). */
+export interface RecordedEvent {
+  id: string;
+  /** RFC 9162 leaf hash, hex: what an inclusion proof of this event starts from. */
+  leafHash: string;
+}
+
+type WrittenRow = ChainedFields & { hash: string };
+
 interface Pending {
   input: AuditInput;
-  resolve: (id: string) => void;
+  resolve: (row: WrittenRow) => void;
   reject: (err: unknown) => void;
 }
 
@@ -138,12 +148,29 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
   private backlogTimer: NodeJS.Timeout | null = null;
   private backlogDelay = DURABLE_RETRY_FIRST_MS;
   private closing = false;
+  private stopping: Promise<void> | null = null;
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(private readonly prisma: PrismaService) {}
 
   /** Resolves with the event id once it is durably written; rejects if it could not be. */
   record(input: AuditInput): Promise<string> {
+    return this.enqueue(input).then((row) => row.id);
+  }
+
+  /** As record, and also the event's leaf hash (named in a fetch answer's provenance). */
+  recordEvent(input: AuditInput): Promise<RecordedEvent> {
+    return this.enqueue(input).then((row) => ({
+      id: row.id,
+      leafHash: eventLeafHash({
+        ...row,
+        occurredAt: row.occurredAt.toISOString(),
+        details: row.details ?? null,
+      }).toString('hex'),
+    }));
+  }
+
+  private enqueue(input: AuditInput): Promise<WrittenRow> {
     return new Promise((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
       if (!this.flushing) this.flushing = this.drain();
@@ -217,8 +244,8 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
         try {
-          const ids = await this.writeBatch(batch.map((p) => p.input));
-          batch.forEach((p, i) => p.resolve(ids[i]));
+          const rows = await this.writeBatch(batch.map((p) => p.input));
+          batch.forEach((p, i) => p.resolve(rows[i]));
         } catch (err) {
           if (batch.length === 1 || !isDataError(err)) {
             batch.forEach((p) => p.reject(err));
@@ -227,8 +254,8 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
           // One event the database refuses must fail only its own request: one by one.
           for (const p of batch) {
             try {
-              const [id] = await this.writeBatch([p.input]);
-              p.resolve(id);
+              const [row] = await this.writeBatch([p.input]);
+              p.resolve(row);
             } catch (one) {
               p.reject(one);
             }
@@ -252,7 +279,7 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
    *   path: a transaction holding the advisory lock reads the head and inserts. It can still
    *   lose to another instance's fast path (the index says so): then retry, a few times.
    */
-  private async writeBatch(inputs: AuditInput[]): Promise<string[]> {
+  private async writeBatch(inputs: AuditInput[]): Promise<WrittenRow[]> {
     const now = new Date();
     const fields = inputs.map((input) => toChainedFields(input, now));
     for (let attempt = 1; ; attempt++) {
@@ -265,7 +292,7 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
               return this.insertAfter(await this.readHead(tx), fields, tx);
             });
         this.head = rows[rows.length - 1].hash;
-        return rows.map((r) => r.id);
+        return rows;
       } catch (err) {
         this.head = null;
         if (!isUniqueViolation(err) || attempt >= MAX_CHAIN_ATTEMPTS) throw err;
@@ -279,7 +306,7 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
     prevHash: string,
     fields: Array<Omit<ChainedFields, 'prevHash'>>,
     tx?: Pick<PrismaService, 'auditEvent'>,
-  ): Promise<Array<{ id: string; hash: string }>> {
+  ): Promise<WrittenRow[]> {
     let prev = prevHash;
     const rows = fields.map((f) => {
       const chained: ChainedFields = { ...f, prevHash: prev };
@@ -468,7 +495,17 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
     this.sweeper.unref();
   }
 
+  /**
+   * Called by Nest and, first, by TransparencyLogService (whose last checkpoint must cover the
+   * queued events): the backlog gets its last attempt once.
+   */
   async onModuleDestroy(): Promise<void> {
+    this.stopping ??= this.stop();
+    await this.stopping;
+    while (this.flushing) await this.flushing;
+  }
+
+  private async stop(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     // Let in-flight events land before the database closes, and give the backlog a last chance.
     while (this.flushing) await this.flushing;

@@ -72,6 +72,20 @@ export class AccessLogService {
     };
   }
 
+  /** Whether `eventId` is one of this citizen's accesses (what list() shows them). */
+  async isAccessOf(citizenId: string, eventId: string): Promise<boolean> {
+    if (!isUuid(eventId)) return false;
+    const row = await this.prisma.auditEvent.findFirst({
+      where: {
+        id: eventId,
+        citizenId,
+        OR: [{ kind: { startsWith: EXCHANGE_KIND_PREFIX } }, { kind: PREVIEW_AUDIT_KIND }],
+      },
+      select: { seq: true },
+    });
+    return row !== null;
+  }
+
   /** Names for one page: one primary-key/unique `IN` query per kind of reference. */
   private async lookups(rows: AuditRow[]): Promise<Lookups> {
     const unique = (values: Array<string | null>) => [

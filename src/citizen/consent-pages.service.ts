@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AuditService } from '../audit/index.js';
+import { AuditService, keyedPayloadDigest } from '../audit/index.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { ApiError } from '../common/index.js';
 import {
   CONSENT_SERVICE,
@@ -50,6 +51,7 @@ export class ConsentPagesService {
     private readonly providers: ProviderClient,
     private readonly assertions: ProviderAssertions,
     private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
@@ -194,7 +196,10 @@ export class ConsentPagesService {
       return shown({ kind: UNAVAILABLE_CODES.has(code) ? 'unavailable' : 'error' });
     }
     // No audit, no data: shown only once its audit record is written.
-    await audit('success', { httpStatus: 200, digest: result.digest });
+    await audit('success', {
+      httpStatus: 200,
+      digest: keyedPayloadDigest(this.config.masterKey, result.data),
+    });
     return shown({ kind: 'ok', data: result.data });
   }
 }

@@ -9,6 +9,19 @@
 import { ApiError } from '../common/index.js';
 
 export const CitizenErrors = {
+  /** Not one of the citizen's accesses (unknown, another citizen's, not an access). */
+  accessNotFound: () =>
+    new ApiError(404, 'access_not_found', 'Access not found', 'No such access to your data.'),
+  /** The transparency log has not taken the event in yet (seconds). */
+  proofNotReady: () =>
+    new ApiError(
+      503,
+      'proof_not_ready',
+      'Proof not ready',
+      'This access is being added to the public log; try again in a few seconds.',
+      {},
+      { 'Retry-After': '5' },
+    ),
   /** A malformed request id (not a uuid) is simply not found: no hint about the format. */
   requestNotFound: () =>
     new ApiError(

@@ -44,3 +44,8 @@ export function refuseMalformedPagePath(req: Request, res: Response, next: NextF
     400,
   );
 }
+
+/** Download path of one access's proof bundle (MeApiController.accessProof; /me links it). */
+export function accessProofPath(eventId: string): string {
+  return `/api/v1/me/accesses/${encodeURIComponent(eventId)}/proof`;
+}

@@ -5,8 +5,10 @@ import {
   Header,
   HttpCode,
   Param,
+  ParseUUIDPipe,
   Query,
   Req,
+  Res,
   UseGuards,
 } from '@nestjs/common';
 import {
@@ -18,7 +20,7 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { CitizenConsentView } from '../consent/index.js';
 import { ApiProblems } from '../common/index.js';
 import {
@@ -36,8 +38,9 @@ import {
   CitizenConsentDto,
   CitizenConsentListDto,
   CsrfTokenDto,
+  ProofBundleDto,
 } from './dto/me.dto.js';
-import { ConsentIdPipe } from './http.js';
+import { accessProofPath, ConsentIdPipe } from './http.js';
 import { MeService } from './me.service.js';
 
 /**
@@ -113,6 +116,30 @@ export class MeApiController {
     const page = await this.me.accesses(citizen.citizenId, query.before, query.limit);
     return { items: page.items.map(toAccessDto), nextCursor: page.nextCursor };
   }
+
+  @Get('accesses/:eventId/proof')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Proof bundle of one access (download)',
+    description:
+      'The audit event, its RFC 9162 inclusion proof and a checkpoint signed by the gateway (ES256, /.well-known/jwks.json): verifiable offline with scripts/verify-proof.ts. Another citizen’s access is 404.',
+  })
+  @ApiParam({ name: 'eventId', description: 'Audit event id of the access (uuid), as listed' })
+  @ApiOkResponse({ type: ProofBundleDto })
+  @ApiProblems(404, 503)
+  async accessProof(
+    @CurrentCitizen() citizen: CitizenPrincipal,
+    @Param('eventId', new ParseUUIDPipe({ errorHttpStatusCode: 404 })) eventId: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ProofBundleDto> {
+    const bundle = await this.me.accessProof(citizen.citizenId, eventId);
+    res.setHeader('Content-Disposition', `attachment; filename="preuve-acces-${eventId}.json"`);
+    return bundle;
+  }
+}
+
+function toAccessDto(a: AccessEntry): AccessDto {
+  return { ...a, occurredAt: a.occurredAt.toISOString(), proofUrl: accessProofPath(a.id) };
 }
 
 function toConsentDto(c: CitizenConsentView): CitizenConsentDto {
@@ -129,8 +156,4 @@ function toConsentDto(c: CitizenConsentView): CitizenConsentDto {
     status: c.status,
     revokedAt: c.revokedAt ? c.revokedAt.toISOString() : null,
   };
-}
-
-function toAccessDto(a: AccessEntry): AccessDto {
-  return { ...a, occurredAt: a.occurredAt.toISOString() };
 }

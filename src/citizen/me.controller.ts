@@ -24,7 +24,7 @@ import { FormCsrfGuard } from './csrf.guard.js';
 import { RevokeFormDto } from './dto/decision.dto.js';
 import { ConsentIdPipe, sendHtml } from './http.js';
 import { MeService } from './me.service.js';
-import { mePage } from './pages/me.page.js';
+import { accessProofColumn, mePage } from './pages/me.page.js';
 import { welcomePage } from './pages/welcome.page.js';
 
 /**
@@ -57,7 +57,7 @@ export class MeController {
       before: typeof before === 'string' ? before : undefined,
       revokedId: typeof revoked === 'string' ? revoked : undefined,
     });
-    sendHtml(res, mePage({ ...view, csrf: csrfToken(req) }));
+    sendHtml(res, mePage({ ...view, csrf: csrfToken(req), accessColumns: [accessProofColumn] }));
   }
 
   @Post('consents/:consentId/revoke')

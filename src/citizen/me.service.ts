@@ -1,4 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { TransparencyLogError, TransparencyLogService, type ProofBundle } from '../audit/index.js';
+import { PrismaService } from '../database/index.js';
+import { CitizenErrors } from './errors.js';
 import {
   CONSENT_SERVICE,
   type CitizenConsentView,
@@ -14,7 +17,24 @@ export class MeService {
   constructor(
     @Inject(CONSENT_SERVICE) private readonly consents: ConsentServiceContract,
     private readonly accessLog: AccessLogService,
+    private readonly transparencyLog: TransparencyLogService,
+    private readonly prisma: PrismaService,
   ) {}
+
+  /**
+   * The proof bundle of one access to the citizen's data. Another citizen's event, or any event
+   * that is not an access, is `access_not_found` exactly like an unknown one.
+   */
+  async accessProof(citizenId: string, eventId: string): Promise<ProofBundle> {
+    const mine = await this.accessLog.isAccessOf(citizenId, eventId);
+    if (!mine) throw CitizenErrors.accessNotFound();
+    try {
+      return await this.transparencyLog.bundle(eventId);
+    } catch (err) {
+      if (err instanceof TransparencyLogError) throw CitizenErrors.proofNotReady();
+      throw err;
+    }
+  }
 
   listConsents(citizenId: string): Promise<CitizenConsentView[]> {
     return this.consents.listForCitizen(citizenId);

@@ -107,7 +107,10 @@ export const ME_PAGE = {
   revokeContext: (service: string, date: string) => `donné à ${service} le ${date}`,
   accessesHeading: 'Qui a consulté mes données',
   accessesIntro:
-    'Chaque consultation de vos justificatifs par un service, et chaque aperçu que vous avez demandé, est enregistré dans un journal infalsifiable.',
+    'Chaque consultation de vos justificatifs par un service, et chaque aperçu que vous avez demandé, est enregistré avant que les données ne soient transmises. Toutes les quelques secondes, Passerelle scelle ce journal par une signature électronique (arbre de Merkle, RFC 9162) dont une copie est conservée hors de sa base de données. Une fois scellée, une consultation ne peut plus être effacée, modifiée ou déplacée sans que la vérification le révèle, même par un administrateur de la base de données. Seul le détenteur de la clé de signature de Passerelle pourrait signer un autre historique ; les copies des signatures déjà données (la vôtre, celle du témoin) le feraient apparaître. Pour chaque consultation, la preuve téléchargeable se vérifie sans nous faire confiance.',
+  proofLink: 'Télécharger',
+  proofLinkTitle: (date: string) =>
+    `Télécharger la preuve de la consultation du ${date} (fichier JSON)`,
   noAccess: 'Aucune consultation de vos données pour le moment.',
   accessesCaption:
     'Journal des consultations de vos données, de la plus récente à la plus ancienne',
@@ -117,6 +120,7 @@ export const ME_PAGE = {
     dataset: 'Justificatif',
     purpose: 'Finalité',
     outcome: 'Résultat',
+    proof: 'Preuve',
   },
   viaFranceConnect: 'via FranceConnect',
   franceConnectScopes: 'Données autorisées sur FranceConnect',

@@ -34,6 +34,11 @@ export const API_TAGS: Array<{ name: string; description: string }> = [
       'The citizen’s own consents and access log, for an app using the citizen’s session (FranceConnect).',
   },
   {
+    name: 'transparency-log',
+    description:
+      'Anyone (citizens, auditors, providers, witnesses), without authentication: the audit log’s signed checkpoints and its RFC 9162 inclusion and consistency proofs.',
+  },
+  {
     name: 'admin',
     description:
       'Operators: providers, datasets, requesting services, habilitations, keys and the audit log.',

@@ -30,6 +30,8 @@ describe('loadConfig', () => {
       'https://passerelle.example.gouv.fr/auth/callback',
     );
     expect(config.masterKey).toHaveLength(32);
+    expect(config.auditLog).toEqual({ checkpointIntervalMs: 5000, witnessUrl: undefined });
+    expect(config.migrationDatabaseUrl).toBeUndefined();
   });
 
   it.each([
@@ -41,6 +43,10 @@ describe('loadConfig', () => {
     ['FC_ISSUER', { FC_ISSUER: 'ftp://x' }],
     ['PORT', { PORT: 'eighty' }],
     ['FC_SCOPES', { FC_SCOPES: 'email' }],
+    // The README promises a checkpoint at most 10 s apart while the audit log grows.
+    ['AUDIT_CHECKPOINT_INTERVAL_MS', { AUDIT_CHECKPOINT_INTERVAL_MS: '10001' }],
+    ['AUDIT_WITNESS_URL', { AUDIT_WITNESS_URL: 'file:///tmp/witness' }],
+    ['MIGRATION_DATABASE_URL', { MIGRATION_DATABASE_URL: 'mysql://x' }],
   ])('names %s when it is wrong or missing', (setting, patch) => {
     const err = errorOf({ ...PROD, ...patch });
     expect(err.setting).toBe(setting);

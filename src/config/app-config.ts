@@ -89,6 +89,13 @@ export interface AppConfig {
    * running are answered 503 `shutting_down` (src/health/drain.service.ts).
    */
   drainTimeoutMs: number;
+  /**
+   * Owner role's URL, used only to run migrations (the runtime role, `databaseUrl`, may not
+   * alter the audit table). Undefined: migrations run with `databaseUrl`.
+   */
+  migrationDatabaseUrl?: string;
+  /** Transparency log (src/audit/transparency-log.service.ts). */
+  auditLog: { checkpointIntervalMs: number; witnessUrl?: string };
 }
 
 export type Env = Record<string, string | undefined>;
@@ -194,6 +201,14 @@ export function loadConfig(env: Env): AppConfig {
     ? url(env, 'DATABASE_URL', undefined, ['postgres:', 'postgresql:'])
     : undefined;
   if (!demo && !databaseUrl) throw new ConfigError('DATABASE_URL', 'is required in production');
+  const migrationDatabaseUrl = env.MIGRATION_DATABASE_URL?.trim()
+    ? url(env, 'MIGRATION_DATABASE_URL', undefined, ['postgres:', 'postgresql:'])
+    : undefined;
+  if (migrationDatabaseUrl && !databaseUrl)
+    throw new ConfigError('MIGRATION_DATABASE_URL', 'needs DATABASE_URL (the runtime role)');
+  const witnessUrl = env.AUDIT_WITNESS_URL?.trim()
+    ? url(env, 'AUDIT_WITNESS_URL', undefined)
+    : undefined;
   const redisUrl = env.REDIS_URL?.trim()
     ? url(env, 'REDIS_URL', undefined, ['redis:', 'rediss:'])
     : undefined;
@@ -367,6 +382,12 @@ export function loadConfig(env: Env): AppConfig {
       maxResponseBytes: int(env, 'PROVIDER_MAX_RESPONSE_BYTES', 1_048_576, 1024, 64 * 1_048_576),
     },
     drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_SECONDS', 25, 1, 3600) * 1000,
+    migrationDatabaseUrl,
+    auditLog: {
+      // At most 10 s between checkpoints while events arrive (the promise made in the README).
+      checkpointIntervalMs: int(env, 'AUDIT_CHECKPOINT_INTERVAL_MS', 5000, 100, 10_000),
+      witnessUrl,
+    },
   };
 }
 

@@ -4,7 +4,7 @@ import { isOutboundRefusal, outboundRequestOptions } from '../common/index.js';
 import { randomUUID } from 'node:crypto';
 import { canonicalJson, AuditService, type AuditInput } from '../audit/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
-import { SigningKeyService } from '../oauth/index.js';
+import { SigningKeyService } from '../signing/index.js';
 
 /** What happened to a consent request or consent. */
 export type ConsentNotificationType = 'approved' | 'denied' | 'revoked' | 'expired';

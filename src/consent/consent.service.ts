@@ -5,7 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { PrismaService } from '../database/index.js';
 import { Prisma, type ConsentRequest, type Habilitation } from '../generated/prisma/client.js';
 import type { IdentityPivot } from '../identity/index.js';
-import { SigningKeyService } from '../oauth/index.js';
+import { SigningKeyService } from '../signing/index.js';
 import { isHabilitationActive, RegistryService } from '../registry/index.js';
 import type {
   CitizenConsentView,

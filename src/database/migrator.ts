@@ -60,7 +60,12 @@ export async function migrate(db: SqlSession, dir: string): Promise<string[]> {
   const migrations = readMigrations(dir);
   await db.query(`SELECT 1 AS locked FROM pg_advisory_lock(${PRISMA_ADVISORY_LOCK})`);
   try {
-    await db.exec(MIGRATIONS_TABLE_DDL);
+    // CREATE … IF NOT EXISTS still needs the right to create: a runtime role without it (issue
+    // 11) only reads the table once the owner made it.
+    const { rows: table } = await db.query<{ t: string | null }>(
+      `SELECT to_regclass('"_prisma_migrations"')::text AS t`,
+    );
+    if (!table[0]?.t) await db.exec(MIGRATIONS_TABLE_DDL);
     const { rows } = await db.query<AppliedRow>(
       'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"',
     );

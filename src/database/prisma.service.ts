@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import { Prisma, PrismaClient } from '../generated/prisma/client.js';
-import type { AppConfig } from '../config/index.js';
+import { ConfigError, type AppConfig } from '../config/index.js';
 import { migrate, SqlSession } from './migrator.js';
+import { grantRuntimeRole, roleOf, runtimeRoleProblems } from './roles.js';
 
 /**
  * The one database handle. PostgreSQL through adapter-pg when DATABASE_URL is set, otherwise
@@ -34,19 +35,11 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
       pool.on('error', (err) =>
         new Logger(PrismaService.name).warn({ err: err.message }, 'idle database connection lost'),
       );
-      const client = await pool.connect();
       try {
-        await migrate(
-          {
-            query: (sql, params) => client.query(sql, params) as never,
-            exec: async (script) => {
-              await client.query(script);
-            },
-          },
-          migrationsDir,
-        );
-      } finally {
-        client.release();
+        await PrismaService.migrateAndCheckRoles(config, migrationsDir, pool);
+      } catch (err) {
+        await pool.end();
+        throw err;
       }
       return new PrismaService(new PrismaPg(pool), pool);
     }
@@ -64,6 +57,65 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     };
     await migrate(session, migrationsDir);
     return new PrismaService(new PrismaPGlite(pglite), undefined, pglite);
+  }
+
+  /**
+   * Migrations run as the owner (MIGRATION_DATABASE_URL), who then grants the runtime role its
+   * rights; without an owner URL they run as DATABASE_URL's role (embedded database, simple
+   * setups, or a production where `npm run db:roles` migrated already: nothing to apply), with
+   * a warning in production if that role did apply any. Production then refuses to serve if the runtime
+   * role could rewrite the audit log (one line, see main.ts).
+   */
+  private static async migrateAndCheckRoles(
+    config: AppConfig,
+    migrationsDir: string,
+    pool: Pool,
+  ): Promise<void> {
+    const logger = new Logger(PrismaService.name);
+    if (config.migrationDatabaseUrl) {
+      const owner = new Client({ connectionString: config.migrationDatabaseUrl });
+      await owner.connect();
+      try {
+        await migrate(
+          {
+            query: (sql, params) => owner.query(sql, params) as never,
+            exec: async (script) => {
+              await owner.query(script);
+            },
+          },
+          migrationsDir,
+        );
+        await grantRuntimeRole(owner, roleOf(config.databaseUrl!).user);
+      } finally {
+        await owner.end();
+      }
+    } else {
+      const client = await pool.connect();
+      try {
+        const applied = await migrate(
+          {
+            query: (sql, params) => client.query(sql, params) as never,
+            exec: async (script) => {
+              await client.query(script);
+            },
+          },
+          migrationsDir,
+        );
+        if (applied.length > 0 && config.mode === 'production') {
+          logger.warn(
+            `migrations ran with DATABASE_URL (MIGRATION_DATABASE_URL is not set): ${applied.join(', ')}; its role now owns what they created (see npm run db:roles)`,
+          );
+        }
+      } finally {
+        client.release();
+      }
+    }
+    const problems = await runtimeRoleProblems((sql) => pool.query(sql));
+    if (problems.length > 0) {
+      const line = `the runtime role can alter the audit log (${problems.join('; ')}); give DATABASE_URL a role with INSERT and SELECT only on it and MIGRATION_DATABASE_URL the owner (npm run db:roles)`;
+      if (config.mode === 'production') throw new ConfigError('DATABASE_URL', line);
+      logger.warn(line);
+    }
   }
 
   get embedded(): boolean {

@@ -24,7 +24,8 @@ export class ConsentedFetchController {
       '`minFetchIntervalSeconds` of the habilitation for `periodic` ones), the habilitation (active, valid, still ' +
       'granting the dataset) and the dataset and its provider (enabled). Then calls the provider with the citizen’s ' +
       'identity pivot and a signed assertion, validates its answer against the dataset’s JSON Schema, reduces it to ' +
-      'the declared fields and records the access in the audit log (SHA-256 digest of the data, never the data). ' +
+      'the declared fields and records the access in the audit log (a keyed HMAC-SHA-256 digest of the data, never ' +
+      'the data; `provenance.auditEventId` names that event for its transparency-log proof). ' +
       'The data is returned only once that record is written: otherwise 503 `audit_unavailable` and nothing. ' +
       'Refusals (403/404) are audited too. Another client’s consent is answered like an unknown one (404 ' +
       '`consent_not_found`). A failed provider call does not spend a `once` consent. ' +

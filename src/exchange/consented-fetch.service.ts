@@ -8,7 +8,8 @@
  *      status and version, and the sealed identity — primary-key lookups joined in one statement;
  *   2. one conditional UPDATE (`ConsentService.reserveFetch`): the authoritative budget check;
  *   3. the call intent (`provider.call`), committed before the identity leaves for the provider;
- *   4. the audit write of the outcome (`AuditService.record`).
+ *   4. the audit write of the outcome (`AuditService.recordEvent`: its id and leaf hash go in the
+ *      provenance).
  *   Audit writes are batched with whatever other events are waiting: under load many fetches
  *   share one statement.
  * Nothing else: the bearer guard's client status is cached (ClientStatusCache, invalidated on
@@ -25,7 +26,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AuditService, type AuditInput } from '../audit/index.js';
+import {
+  AuditService,
+  keyedPayloadDigest,
+  type AuditInput,
+  type RecordedEvent,
+} from '../audit/index.js';
 import { isDatabaseUnavailable, ApiError } from '../common/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import {
@@ -232,12 +238,13 @@ export class ConsentedFetchService {
     }
 
     const fetchedAt = new Date().toISOString();
+    let audited: RecordedEvent;
     try {
       // No audit, no data: the answer leaves only once this row is committed.
-      await this.audit.record(
+      audited = await this.audit.recordEvent(
         this.event(req, row, FETCH_AUDIT_KIND, 'ok', {
           httpStatus: 200,
-          payloadDigest: result.digest,
+          payloadDigest: keyedPayloadDigest(this.config.masterKey, result.data),
           details: {
             provider: targets.provider.id,
             providerDurationMs: result.durationMs,
@@ -267,6 +274,9 @@ export class ConsentedFetchService {
         fetchedAt,
         consentId: row.id,
         requestId,
+        // The transparency log's leaf of this access: GET /api/v1/audit/proof/inclusion.
+        auditEventId: audited.id,
+        auditLeafHash: audited.leafHash,
       },
     };
   }

@@ -1,6 +1,6 @@
 import { Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty } from '@nestjs/swagger';
-import { SigningKeyService } from './signing-key.service.js';
+import { SigningKeyService } from '../signing/index.js';
 import { AdminApi, AdminAction } from '../audit/index.js';
 
 export class KeyRotationDto {

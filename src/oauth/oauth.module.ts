@@ -9,21 +9,19 @@ import { ClientStatusCache } from './client-status.cache.js';
 import { ClientStatusInvalidation } from './client-status-invalidation.js';
 import { OAuthController } from './oauth.controller.js';
 import { OAuthService } from './oauth.service.js';
-import { SigningKeyService } from './signing-key.service.js';
 import { TokenService } from './token.service.js';
 
 /**
- * OAuth 2.0 for requesting services: the token endpoint, the gateway's signing keys and JWKS,
- * and the bearer guard. Global because its exports are cross-cutting: consent and exchange
- * protect their routes with ClientAuthGuard, consent signs receipts with SigningKeyService, and
- * the registry invalidates ClientStatusCache when it suspends a client.
+ * OAuth 2.0 for requesting services: the token endpoint, the JWKS and key rotation endpoints
+ * (the keys themselves are the signing module's), and the bearer guard. Global because its
+ * exports are cross-cutting: consent and exchange protect their routes with ClientAuthGuard,
+ * the rate limiter reads access tokens.
  */
 @Global()
 @Module({
   imports: [RegistryModule],
   controllers: [OAuthController, ClientSelfController, KeysController],
   providers: [
-    SigningKeyService,
     ClientStatusCache,
     ClientStatusInvalidation,
     AccessTokenService,
@@ -32,6 +30,6 @@ import { TokenService } from './token.service.js';
     TokenService,
     OAuthService,
   ],
-  exports: [SigningKeyService, ClientStatusCache, AccessTokenService, ClientAuthGuard],
+  exports: [ClientStatusCache, AccessTokenService, ClientAuthGuard],
 })
 export class OAuthModule {}

@@ -4,7 +4,7 @@ import { PrismaService } from '../database/index.js';
 import { ASSERTION_ALGORITHMS } from './client-authentication.service.js';
 import { AuthorizationServerMetadataDto, JwksDto } from './dto/metadata.dto.js';
 import { GRANT_CLIENT_CREDENTIALS } from './dto/token.dto.js';
-import { SigningKeyService } from './signing-key.service.js';
+import { SigningKeyService } from '../signing/index.js';
 
 /** What the gateway publishes about itself as an OAuth 2.0 authorization server. */
 @Injectable()

@@ -12,6 +12,7 @@ import {
 } from '../../sandbox/franceconnect/browser.js';
 import { ConfigError, loadConfig } from '../../src/config/app-config.js';
 import { startCitizenStack, type CitizenStack } from '../support/browser.js';
+import { createTestDatabase } from '../support/database.js';
 import { freePort, startGateway } from '../support/gateway.js';
 
 const WHOAMI = '/auth/whoami';
@@ -61,21 +62,32 @@ describe('security: production transport (item 5)', () => {
     'starts behind a TLS proxy only with the explicit setting, and says so in the log',
     async () => {
       const port = await freePort();
-      const prod = await startGateway({
-        PASSERELLE_MODE: 'production',
-        PORT: String(port),
-        PUBLIC_URL: `http://localhost:${port}`,
-        FC_ISSUER: 'http://localhost:9/api/v2',
-        FC_CLIENT_ID: 'abc',
-        FC_CLIENT_SECRET: 'def',
-        ALLOW_HTTP_BEHIND_TLS_PROXY: 'true',
-        TRUST_PROXY: 'true',
-      });
+      // Production also refuses a runtime role that could alter the audit log (issue 11): as
+      // production runs, migrations as the owner and the gateway as a runtime role.
+      const db = await createTestDatabase({ roles: true });
       try {
-        expect(prod.config.mode).toBe('production');
-        expect(prod.logs.text()).toMatch(/"level":40.*ALLOW_HTTP_BEHIND_TLS_PROXY=true/);
+        const prod = await startGateway(
+          {
+            PASSERELLE_MODE: 'production',
+            PORT: String(port),
+            PUBLIC_URL: `http://localhost:${port}`,
+            FC_ISSUER: 'http://localhost:9/api/v2',
+            FC_CLIENT_ID: 'abc',
+            FC_CLIENT_SECRET: 'def',
+            ALLOW_HTTP_BEHIND_TLS_PROXY: 'true',
+            TRUST_PROXY: 'true',
+            MIGRATION_DATABASE_URL: db.ownerUrl!,
+          },
+          db,
+        );
+        try {
+          expect(prod.config.mode).toBe('production');
+          expect(prod.logs.text()).toMatch(/"level":40.*ALLOW_HTTP_BEHIND_TLS_PROXY=true/);
+        } finally {
+          await prod.close();
+        }
       } finally {
-        await prod.close();
+        await db.drop();
       }
     },
   );

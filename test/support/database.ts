@@ -9,31 +9,49 @@ import { Client } from 'pg';
 export interface TestDatabase {
   /** DATABASE_URL for the gateway, or undefined for embedded PGlite. */
   url?: string;
+  /** With `{ roles: true }`: the owner's URL (MIGRATION_DATABASE_URL); `url` is then the runtime role's. */
+  ownerUrl?: string;
   dataDir: string;
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * `roles: true` sets the database up as production runs it (issue 11): `ownerUrl` (the server's
+ * user) owns the tables and runs the migrations, `url` is a fresh runtime role that the gateway
+ * grants INSERT and SELECT only on the audit log (PrismaService.open does, as the owner).
+ */
+export async function createTestDatabase(options: { roles?: boolean } = {}): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) return { dataDir: 'memory://', drop: async () => undefined };
-  const name = `passerelle_t_${randomBytes(6).toString('hex')}`;
+  const tag = randomBytes(6).toString('hex');
+  const name = `passerelle_t_${tag}`;
+  const role = options.roles ? `passerelle_rt_${tag}` : undefined;
+  const password = randomBytes(12).toString('hex');
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE ${name}`);
+    if (role) await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
   } finally {
     await admin.end();
   }
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
+  const ownerUrl = url.toString();
+  if (role) {
+    url.username = role;
+    url.password = password;
+  }
   return {
     url: url.toString(),
+    ...(role ? { ownerUrl } : {}),
     dataDir: 'memory://',
     drop: async () => {
       const c = new Client({ connectionString: serverUrl });
       await c.connect();
       try {
         await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        if (role) await c.query(`DROP ROLE IF EXISTS ${role}`);
       } finally {
         await c.end();
       }

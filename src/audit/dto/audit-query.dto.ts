@@ -112,7 +112,8 @@ export class AuditEventDto {
   @ApiProperty({
     nullable: true,
     type: String,
-    description: 'SHA-256 of the payload served (never the payload)',
+    description:
+      'Digest of the payload served, never the payload: `hmac-sha256:<hex>` keyed by the gateway (rows before issue 11: bare SHA-256 hex)',
   })
   payloadDigest: string | null;
   @ApiProperty({ nullable: true, type: Object }) details: unknown;

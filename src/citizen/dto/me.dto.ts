@@ -1,3 +1,4 @@
+import type { LeafEvent } from '../../audit/index.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
@@ -67,6 +68,25 @@ export class AccessDto {
     description: 'Via FranceConnect: the scopes the citizen agreed to at FranceConnect',
   })
   scopes: string[];
+  @ApiProperty({
+    example: '/api/v1/me/accesses/3f0c…/proof',
+    description:
+      'Download of this access’s proof bundle (event, inclusion proof, signed checkpoint)',
+  })
+  proofUrl: string;
+}
+
+export class ProofBundleDto {
+  @ApiProperty({ example: 'passerelle-audit-proof/1' }) format: 'passerelle-audit-proof/1';
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The audit event' })
+  event: LeafEvent;
+  @ApiProperty() leafIndex: number;
+  @ApiProperty({ description: 'SHA-256(0x00 ‖ canonical event), hex' }) leafHash: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: '{treeSize, hashes}' })
+  inclusionProof: { treeSize: number; hashes: string[] };
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Signed checkpoint' })
+  checkpoint: { treeSize: number; rootHash: string; issuedAt: string; jws: string };
+  @ApiProperty({ example: 'http://localhost:3000/.well-known/jwks.json' }) jwksUri: string;
 }
 
 export class AccessPageDto {

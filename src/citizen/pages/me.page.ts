@@ -5,6 +5,7 @@
 import type { CitizenConsentView } from '../../consent/index.js';
 import type { AccessEntry } from '../access-log.types.js';
 import { frenchDate, frenchDateTime } from '../format.js';
+import { accessProofPath } from '../http.js';
 import { escapeHtml, renderPage } from '../../page-shell/index.js';
 import { ME_PAGE as T } from '../texts.js';
 import { csrfField, seg, timeTag } from './html.js';
@@ -114,6 +115,16 @@ ${td(T.columns.outcome, escapeHtml(a.outcomeText))}
 ${extra.map((c) => td(c.header, c.cell(a))).join('\n')}
 </tr>`;
 }
+
+/**
+ * The proof-bundle column (issue 11): per access, the download of its event, inclusion proof and
+ * signed checkpoint, which the citizen can verify without trusting Passerelle.
+ */
+export const accessProofColumn: AccessColumn = {
+  header: T.columns.proof,
+  cell: (a) =>
+    `<a class="fr-link fr-link--sm" data-proof href="${escapeHtml(accessProofPath(a.id))}" download title="${escapeHtml(T.proofLinkTitle(frenchDateTime(a.occurredAt)))}">${escapeHtml(T.proofLink)}</a>`,
+};
 
 function accessLog(model: MePageModel): string {
   const extra = model.accessColumns ?? [];

@@ -22,12 +22,25 @@ export class ConsentedFetchProvenanceDto {
     description: 'Request id (also `X-Request-Id`), as recorded in the audit log',
   })
   requestId: string;
+
+  @ApiProperty({
+    format: 'uuid',
+    description:
+      'Id of the audit event recording this access: its inclusion proof is at GET /api/v1/audit/proof/inclusion?eventId=',
+  })
+  auditEventId: string;
+
+  @ApiProperty({
+    example: '5f1c…',
+    description: 'RFC 9162 leaf hash of that audit event (hex): SHA-256(0x00 ‖ canonical event)',
+  })
+  auditLeafHash: string;
 }
 
 /**
  * The answer of a consented fetch. `data` is the provider's answer, validated against the
  * dataset's JSON Schema and reduced to the fields the citizen was shown; nothing of it is kept
- * by the gateway (the audit log holds its SHA-256 digest only).
+ * by the gateway (the audit log holds only its HMAC-SHA-256 digest, keyed by the gateway).
  */
 export class ConsentedFetchResponseDto {
   @ApiProperty({
