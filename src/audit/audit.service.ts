@@ -4,11 +4,13 @@ import { PrismaService } from '../database/index.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { ChainBreak, chainHash, ChainedFields, GENESIS_HASH, verifyRows } from './audit-chain.js';
 import { eventLeafHash } from './audit-leaf.js';
+import { AuditOutcomes, type AuditOutcome } from './audit-outcome.js';
 
 export interface AuditInput {
   kind: string;
   actor: string;
-  outcome: string;
+  /** See audit-outcome.ts: a closed vocabulary, or a stable error code via errorOutcome(). */
+  outcome: AuditOutcome;
   clientId?: string | null;
   citizenId?: string | null;
   consentId?: string | null;
@@ -461,7 +463,7 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
         this.record({
           kind: 'exchange.fetch_failed',
           actor: 'system',
-          outcome: 'interrupted',
+          outcome: AuditOutcomes.interrupted,
           clientId: call.clientId,
           citizenId: call.citizenId,
           consentId: call.consentId,

@@ -13,3 +13,10 @@ export {
   TransparencyLogError,
   TransparencyLogService,
 } from './transparency-log.service.js';
+export {
+  AuditOutcomes,
+  errorOutcome,
+  readOutcome,
+  type AuditOutcome,
+  type AuditResult,
+} from './audit-outcome.js';

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { readOutcome } from '../audit/index.js';
 import { PrismaService } from '../database/index.js';
 import type { AccessEntry, AccessPage } from './access-log.types.js';
 import { PREVIEW_AUDIT_KIND } from './consent-pages.service.js';
@@ -8,8 +9,6 @@ export const ACCESS_PAGE_SIZE = 50;
 export const MAX_ACCESS_PAGE_SIZE = 200;
 /** Audit kinds that are an access to a citizen's data: every exchange event, and previews. */
 const EXCHANGE_KIND_PREFIX = 'exchange.';
-const SUCCESS = new Set(['success', 'ok', 'succeeded', 'transmitted', 'served']);
-const REFUSED = new Set(['refused', 'denied', 'forbidden', 'rejected']);
 
 interface AuditRow {
   seq: bigint;
@@ -164,7 +163,7 @@ function toEntry(row: AuditRow, names: Lookups): AccessEntry {
     purpose,
     outcome,
     outcomeText: text,
-    code: code ?? (SUCCESS.has(row.outcome) ? null : row.outcome),
+    code: code ?? (readOutcome(row.outcome) === 'done' ? null : row.outcome),
     viaFranceConnect: detail(row.details, 'via') === 'franceconnect',
     scopes: detailList(row.details, 'scopes'),
   };
@@ -172,7 +171,8 @@ function toEntry(row: AuditRow, names: Lookups): AccessEntry {
 
 /**
  * What happened, in plain French: "transmis", "refusé : consentement révoqué", "échec :
- * administration indisponible"… from the audit outcome and, when present, its stable code.
+ * administration indisponible"… from the audit outcome (read by the audit module's
+ * readOutcome, whatever year the row was written) and, when present, its stable code.
  */
 export function describeOutcome(
   kind: string,
@@ -181,13 +181,14 @@ export function describeOutcome(
 ): { outcome: AccessEntry['outcome']; text: string } {
   const known = (code && T.byCode[code]) || T.byCode[outcome];
   if (kind === PREVIEW_AUDIT_KIND) {
-    return SUCCESS.has(outcome)
+    return readOutcome(outcome) === 'done'
       ? { outcome: 'previewed', text: T.previewed }
       : { outcome: 'failed', text: `${T.previewFailed}${known ? ` (${known})` : ''}` };
   }
-  if (SUCCESS.has(outcome)) return { outcome: 'transmitted', text: T.transmitted };
+  const read = readOutcome(outcome);
+  if (read === 'done') return { outcome: 'transmitted', text: T.transmitted };
   if (known) return { outcome: known.startsWith(T.refused) ? 'refused' : 'failed', text: known };
-  if (REFUSED.has(outcome)) return { outcome: 'refused', text: T.refused };
+  if (read === 'refused') return { outcome: 'refused', text: T.refused };
   return { outcome: 'failed', text: T.failed };
 }
 

@@ -1,5 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AuditService, keyedPayloadDigest } from '../audit/index.js';
+import {
+  AuditOutcomes,
+  AuditService,
+  keyedPayloadDigest,
+  type AuditOutcome,
+} from '../audit/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { ApiError } from '../common/index.js';
 import {
@@ -133,7 +138,7 @@ export class ConsentPagesService {
     });
     const started = Date.now();
     const audit = (
-      outcome: string,
+      outcome: AuditOutcome,
       extra: { httpStatus: number; digest?: string; code?: string },
     ) =>
       this.audit.record({
@@ -157,7 +162,7 @@ export class ConsentPagesService {
     const dataset = await this.registry.getActiveDataset(requested.id);
     const provider = dataset ? await this.registry.getProviderWithSecret(dataset.providerId) : null;
     if (!dataset || !provider) {
-      await audit('error', { httpStatus: 503, code: 'dataset_unavailable' });
+      await audit(AuditOutcomes.error, { httpStatus: 503, code: 'dataset_unavailable' });
       return shown({ kind: 'dataset_unavailable' });
     }
 
@@ -185,7 +190,7 @@ export class ConsentPagesService {
       const code = error?.code ?? 'preview_failed';
       if (!error) this.logger.error({ err, requestId: requestIdHeader }, 'preview fetch failed');
       const citizenUnknown = code === 'citizen_unknown_to_provider';
-      await audit(citizenUnknown ? 'refused' : 'error', {
+      await audit(citizenUnknown ? AuditOutcomes.refused : AuditOutcomes.error, {
         httpStatus: error?.getStatus() ?? 500,
         code,
       });
@@ -196,7 +201,7 @@ export class ConsentPagesService {
       return shown({ kind: UNAVAILABLE_CODES.has(code) ? 'unavailable' : 'error' });
     }
     // No audit, no data: shown only once its audit record is written.
-    await audit('success', {
+    await audit(AuditOutcomes.success, {
       httpStatus: 200,
       digest: keyedPayloadDigest(this.config.masterKey, result.data),
     });

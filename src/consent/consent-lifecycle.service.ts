@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { AuditService, type AuditInput } from '../audit/index.js';
+import { AuditOutcomes, AuditService, type AuditInput } from '../audit/index.js';
 import { PrismaService } from '../database/index.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { ConsentEvents } from './consent-events.js';
@@ -148,7 +148,7 @@ export class ConsentLifecycleService implements OnModuleInit, OnModuleDestroy {
       await this.recordAudit({
         kind: 'consent.expired',
         actor: 'gateway',
-        outcome: 'success',
+        outcome: AuditOutcomes.success,
         clientId: row.clientId,
         citizenId: row.citizenId,
         consentId: row.id,
@@ -201,7 +201,7 @@ export class ConsentLifecycleService implements OnModuleInit, OnModuleDestroy {
       await this.recordAudit({
         kind: 'consent.request_expired',
         actor: 'gateway',
-        outcome: 'success',
+        outcome: AuditOutcomes.success,
         clientId: row.clientId,
         citizenId: row.citizenId,
         details: { consentRequestId: row.id },

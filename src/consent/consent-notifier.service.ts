@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import axios, { AxiosError } from 'axios';
 import { isOutboundRefusal, outboundRequestOptions } from '../common/index.js';
 import { randomUUID } from 'node:crypto';
-import { canonicalJson, AuditService, type AuditInput } from '../audit/index.js';
+import { AuditOutcomes, canonicalJson, AuditService, type AuditInput } from '../audit/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { SigningKeyService } from '../signing/index.js';
 
@@ -128,7 +128,7 @@ export class ConsentNotifier implements OnModuleDestroy {
     await this.recordFailure({
       kind: 'notification.failed',
       actor: 'gateway',
-      outcome: 'failure',
+      outcome: AuditOutcomes.failure,
       clientId: target.clientId,
       consentId: target.consentId ?? null,
       // The origin only: a notification URL's path or query may carry the client's own secret.

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { canonicalJson, AuditService, RefusalAuditService } from '../audit/index.js';
+import { AuditOutcomes, canonicalJson, AuditService, RefusalAuditService } from '../audit/index.js';
 import { assertOutboundTarget } from '../common/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { PrismaService } from '../database/index.js';
@@ -130,7 +130,7 @@ export class ConsentRequestsService {
     await this.audit.record({
       kind: 'consent.requested',
       actor: `client:${client.clientId}`,
-      outcome: 'success',
+      outcome: AuditOutcomes.success,
       clientId: client.clientId,
       requestId: requestIdHeader ?? null,
       details: {

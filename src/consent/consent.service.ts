@@ -1,6 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { AuditService, type AuditInput, RefusalAuditService } from '../audit/index.js';
+import {
+  AuditOutcomes,
+  AuditService,
+  type AuditInput,
+  RefusalAuditService,
+} from '../audit/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { PrismaService } from '../database/index.js';
 import { Prisma, type ConsentRequest, type Habilitation } from '../generated/prisma/client.js';
@@ -90,7 +95,7 @@ export class ConsentService implements ConsentServiceContract {
     await this.audit.record({
       kind: 'consent.shown',
       actor: `citizen:${citizenId}`,
-      outcome: 'success',
+      outcome: AuditOutcomes.success,
       clientId: row.client.clientId,
       citizenId,
       requestId: requestIdHeader ?? null,
@@ -176,7 +181,7 @@ export class ConsentService implements ConsentServiceContract {
     await this.recordAudit({
       kind: decision === 'approve' ? 'consent.approved' : 'consent.denied',
       actor: `citizen:${citizenId}`,
-      outcome: 'success',
+      outcome: AuditOutcomes.success,
       clientId: row.client.clientId,
       citizenId,
       consentId: consent?.id ?? null,
@@ -289,7 +294,7 @@ export class ConsentService implements ConsentServiceContract {
     await this.recordAudit({
       kind: 'consent.revoked',
       actor: `citizen:${citizenId}`,
-      outcome: 'success',
+      outcome: AuditOutcomes.success,
       clientId: row.client.clientId,
       citizenId,
       consentId: row.id,

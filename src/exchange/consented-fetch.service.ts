@@ -27,9 +27,12 @@
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
+  AuditOutcomes,
   AuditService,
+  errorOutcome,
   keyedPayloadDigest,
   type AuditInput,
+  type AuditOutcome,
   type RecordedEvent,
 } from '../audit/index.js';
 import { isDatabaseUnavailable, ApiError } from '../common/index.js';
@@ -200,7 +203,7 @@ export class ConsentedFetchService {
     // The call intent is durable before the identity leaves: no intent, no call.
     try {
       await this.audit.record(
-        this.event(req, row, CALL_INTENT_AUDIT_KIND, 'started', {
+        this.event(req, row, CALL_INTENT_AUDIT_KIND, AuditOutcomes.started, {
           details: { provider: targets.provider.id },
         }),
       );
@@ -229,10 +232,16 @@ export class ConsentedFetchService {
       const error = err instanceof ApiError ? err : null;
       if (!error) this.logger.error({ err, requestId }, 'consented fetch failed unexpectedly');
       await this.recordOutcome(
-        this.event(req, row, FETCH_FAILED_AUDIT_KIND, error?.code ?? 'internal_error', {
-          httpStatus: error?.getStatus() ?? 500,
-          details: { provider: targets.provider.id },
-        }),
+        this.event(
+          req,
+          row,
+          FETCH_FAILED_AUDIT_KIND,
+          errorOutcome(error?.code ?? 'internal_error'),
+          {
+            httpStatus: error?.getStatus() ?? 500,
+            details: { provider: targets.provider.id },
+          },
+        ),
       );
       throw err;
     }
@@ -242,7 +251,7 @@ export class ConsentedFetchService {
     try {
       // No audit, no data: the answer leaves only once this row is committed.
       audited = await this.audit.recordEvent(
-        this.event(req, row, FETCH_AUDIT_KIND, 'ok', {
+        this.event(req, row, FETCH_AUDIT_KIND, AuditOutcomes.served, {
           httpStatus: 200,
           payloadDigest: keyedPayloadDigest(this.config.masterKey, result.data),
           details: {
@@ -259,7 +268,7 @@ export class ConsentedFetchService {
       await this.release(row.id, datasetId, reservation);
       const error = FetchErrors.auditUnavailable();
       await this.recordOutcome(
-        this.event(req, row, FETCH_FAILED_AUDIT_KIND, error.code, {
+        this.event(req, row, FETCH_FAILED_AUDIT_KIND, errorOutcome(error.code), {
           httpStatus: error.getStatus(),
           details: { provider: targets.provider.id },
         }),
@@ -543,13 +552,13 @@ export class ConsentedFetchService {
         );
     }
     const event = row
-      ? this.event(req, row, FETCH_REFUSED_AUDIT_KIND, error.code, {
+      ? this.event(req, row, FETCH_REFUSED_AUDIT_KIND, errorOutcome(error.code), {
           httpStatus: error.getStatus(),
         })
       : {
           kind: FETCH_REFUSED_AUDIT_KIND,
           actor: `client:${req.client.clientId}`,
-          outcome: error.code,
+          outcome: errorOutcome(error.code),
           clientId: req.client.clientId,
           datasetId: req.datasetId,
           httpStatus: error.getStatus(),
@@ -569,7 +578,7 @@ export class ConsentedFetchService {
     req: FetchRequest,
     row: FetchContextRow,
     kind: string,
-    outcome: string,
+    outcome: AuditOutcome,
     extra: Pick<AuditInput, 'httpStatus' | 'payloadDigest'> & {
       details?: Record<string, unknown>;
     },
@@ -587,7 +596,7 @@ export class ConsentedFetchService {
       requestId: req.requestId,
       payloadDigest: extra.payloadDigest ?? null,
       details: {
-        ...(outcome === 'ok' ? {} : { code: outcome }),
+        ...(outcome === AuditOutcomes.served ? {} : { code: outcome }),
         purpose: row.purpose,
         ...(req.correlationId ? { correlationId: req.correlationId } : {}),
         ...extra.details,

@@ -14,7 +14,13 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Injectable, Logger } from '@nestjs/common';
-import { AuditService, type AuditInput } from '../audit/index.js';
+import {
+  AuditOutcomes,
+  AuditService,
+  errorOutcome,
+  type AuditInput,
+  type AuditOutcome,
+} from '../audit/index.js';
 import { ApiError } from '../common/index.js';
 import {
   type IdentityPivot,
@@ -146,7 +152,7 @@ export class FranceConnectDataService {
     try {
       // No audit, no data: the answer leaves only once this row is committed.
       await this.audit.record(
-        this.event(attempt, FC_FETCH_AUDIT_KIND, 'ok', 200, {
+        this.event(attempt, FC_FETCH_AUDIT_KIND, AuditOutcomes.served, 200, {
           payloadDigest: result.digest,
           details: {
             provider: provider.id,
@@ -160,9 +166,15 @@ export class FranceConnectDataService {
       this.logger.error({ err, requestId }, 'FranceConnect fetch audit could not be written');
       const error = E.auditUnavailable();
       this.audit.recordQuietly(
-        this.event(attempt, FC_FETCH_FAILED_AUDIT_KIND, error.code, error.getStatus(), {
-          details: { provider: provider.id },
-        }),
+        this.event(
+          attempt,
+          FC_FETCH_FAILED_AUDIT_KIND,
+          errorOutcome(error.code),
+          error.getStatus(),
+          {
+            details: { provider: provider.id },
+          },
+        ),
       );
       throw error;
     }
@@ -194,7 +206,7 @@ export class FranceConnectDataService {
     const code = error?.code ?? 'internal_error';
     const kind = status < 500 ? FC_FETCH_REFUSED_AUDIT_KIND : FC_FETCH_FAILED_AUDIT_KIND;
     await this.audit
-      .record(this.event(attempt, kind, code, status, { details }))
+      .record(this.event(attempt, kind, errorOutcome(code), status, { details }))
       .catch((e) => this.logger.error({ err: e, kind }, 'audit event could not be written'));
     throw err;
   }
@@ -202,7 +214,7 @@ export class FranceConnectDataService {
   private event(
     attempt: Attempt,
     kind: string,
-    outcome: string,
+    outcome: AuditOutcome,
     httpStatus: number,
     extra: { payloadDigest?: string; details?: Record<string, unknown> },
   ): AuditInput {
@@ -225,7 +237,7 @@ export class FranceConnectDataService {
       requestId: attempt.requestId,
       payloadDigest: extra.payloadDigest ?? null,
       details: {
-        ...(outcome === 'ok' ? {} : { code: outcome }),
+        ...(outcome === AuditOutcomes.served ? {} : { code: outcome }),
         via: 'franceconnect',
         ...(attempt.purpose ? { purpose: attempt.purpose } : {}),
         ...(ti ? { franceConnectClientId: ti.clientId, scopes: ti.scopes } : {}),

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { randomToken, safeEqual } from '../common/index.js';
-import { AuditService } from '../audit/index.js';
+import { AuditOutcomes, AuditService } from '../audit/index.js';
 import { PrismaService } from '../database/index.js';
 import { SESSION_COOKIE_NAME } from './citizen-session.middleware.js';
 import { LoginError } from './errors.js';
@@ -78,7 +78,7 @@ export class IdentityService {
       kind: 'login.succeeded',
       actor: `citizen:${citizen.id}`,
       citizenId: citizen.id,
-      outcome: 'success',
+      outcome: AuditOutcomes.success,
       httpStatus: 303,
       requestId: req.id,
       details: { acr: login.acr },
@@ -102,10 +102,10 @@ export class IdentityService {
         actor: 'anonymous',
         outcome:
           error.code === 'login_rate_limited'
-            ? 'rate_limited'
+            ? AuditOutcomes.rateLimited
             : error.status >= 500
-              ? 'error'
-              : 'refused',
+              ? AuditOutcomes.error
+              : AuditOutcomes.refused,
         httpStatus: error.status,
         requestId: req.id,
         details: { reason: error.code, detail: error.reason.slice(0, 200) },
@@ -128,7 +128,7 @@ export class IdentityService {
         kind: 'logout',
         actor: `citizen:${citizenId}`,
         citizenId,
-        outcome: 'success',
+        outcome: AuditOutcomes.success,
         requestId: req.id,
       });
     }

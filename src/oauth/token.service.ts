@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import { AuditService } from '../audit/index.js';
+import { AuditOutcomes, AuditService } from '../audit/index.js';
 import { RegistryService } from '../registry/index.js';
 import { AccessTokenService } from './access-token.service.js';
 import { ClientAuthenticationService } from './client-authentication.service.js';
@@ -58,7 +58,7 @@ export class TokenService {
       kind: 'oauth.token_issued',
       actor: `client:${client.clientId}`,
       clientId: client.clientId,
-      outcome: 'success',
+      outcome: AuditOutcomes.success,
       requestId: ctx.requestId,
       details: { authMethod: client.authMethod, scope: token.scope },
     });
