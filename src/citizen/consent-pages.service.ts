@@ -8,10 +8,10 @@ import {
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { ApiError } from '../common/index.js';
 import {
-  CONSENT_SERVICE,
+  ConsentDecisionService,
+  type ConsentDecisionContract,
   type ConsentDecision,
   type ConsentRequestView,
-  type ConsentServiceContract,
 } from '../consent/index.js';
 import { PrismaService } from '../database/index.js';
 import {
@@ -50,7 +50,7 @@ export class ConsentPagesService {
   private readonly logger = new Logger(ConsentPagesService.name);
 
   constructor(
-    @Inject(CONSENT_SERVICE) private readonly consents: ConsentServiceContract,
+    @Inject(ConsentDecisionService) private readonly consents: ConsentDecisionContract,
     private readonly prisma: PrismaService,
     private readonly registry: RegistryService,
     private readonly providers: ProviderClient,

@@ -3,9 +3,9 @@ import { TransparencyLogError, TransparencyLogService, type ProofBundle } from '
 import { PrismaService } from '../database/index.js';
 import { CitizenErrors } from './errors.js';
 import {
-  CONSENT_SERVICE,
+  CitizenConsentsService,
+  type CitizenConsentsContract,
   type CitizenConsentView,
-  type ConsentServiceContract,
 } from '../consent/index.js';
 import { AccessLogService, parseCursor } from './access-log.service.js';
 import type { AccessPage } from './access-log.types.js';
@@ -15,7 +15,7 @@ import type { MePageModel } from './pages/me.page.js';
 @Injectable()
 export class MeService {
   constructor(
-    @Inject(CONSENT_SERVICE) private readonly consents: ConsentServiceContract,
+    @Inject(CitizenConsentsService) private readonly consents: CitizenConsentsContract,
     private readonly accessLog: AccessLogService,
     private readonly transparencyLog: TransparencyLogService,
     private readonly prisma: PrismaService,

@@ -1,6 +1,9 @@
 /**
- * The consent module's surface for the rest of the gateway (citizen pages, exchange).
- * `ConsentService` implements it; other modules depend on these shapes only.
+ * The consent module's surface for the rest of the gateway, one contract per job:
+ * ConsentDecisionContract (the citizen's decision, ConsentDecisionService),
+ * CitizenConsentsContract (the citizen's list and revocation, CitizenConsentsService) and
+ * FetchBudgetContract (what the exchange asks, FetchBudgetService). Other modules depend on
+ * these shapes only.
  */
 import type { IdentityPivot } from '../identity/index.js';
 
@@ -69,7 +72,8 @@ export interface ConsentForFetch {
   lastFetches: Record<string, string>;
 }
 
-export interface ConsentServiceContract {
+/** The citizen's decision on a consent request. */
+export interface ConsentDecisionContract {
   /** For GET /consent/{id}: binds the request to this citizen on first view (another citizen → `consent_request_other_citizen`). Throws `consent_request_not_found`. */
   viewRequestForCitizen(
     requestId: string,
@@ -84,9 +88,57 @@ export interface ConsentServiceContract {
     decision: ConsentDecision,
     requestIdHeader?: string,
   ): Promise<{ redirectUrl: string; consentId?: string }>;
+}
+
+/** The citizen's consents: their list at /me, their revocation. */
+export interface CitizenConsentsContract {
   listForCitizen(citizenId: string): Promise<CitizenConsentView[]>;
   /** Revokes (crypto-shreds the identity key); idempotent for an already revoked consent; another citizen's → `consent_not_found` (404, no hint it exists). */
   revokeByCitizen(consentId: string, citizenId: string, requestIdHeader?: string): Promise<void>;
+}
+
+/**
+ * The fetch context (FetchBudgetContract.loadFetchContext): a consent with its habilitation,
+ * the requested dataset and its provider, in one row. Instants as epoch ms; versions are
+ * `updated_at::text` stamps for the exchange's target cache.
+ */
+export interface FetchContext {
+  id: string;
+  clientUuid: string;
+  citizenId: string;
+  datasets: string[];
+  purpose: string;
+  fetchMode: 'once' | 'periodic';
+  status: 'active' | 'revoked' | 'expired';
+  expiresAtMs: number;
+  lastFetches: Record<string, string> | null;
+  /** Only when the consent is the caller's (never read for someone else's consent). */
+  identityCiphertext: string | null;
+  wrappedKey: string | null;
+  habStatus: string;
+  habDatasets: string[];
+  habValidFromMs: number;
+  habValidToMs: number | null;
+  minFetchIntervalSeconds: number;
+  /** Null when the dataset is not in the registry. */
+  datasetStatus: string | null;
+  providerId: string | null;
+  datasetVersion: string | null;
+  providerStatus: string | null;
+  providerVersion: string | null;
+}
+
+/** What the exchange asks of a consent: the row, its fetch budget, the sealed identity. */
+export interface FetchBudgetContract {
+  /**
+   * Exchange, query 1 of a fetch: the consent (primary key) with its habilitation, the requested
+   * dataset and its provider; the sealed identity only when the consent is `clientUuid`'s.
+   */
+  loadFetchContext(
+    consentId: string,
+    datasetId: string,
+    clientUuid: string,
+  ): Promise<FetchContext | null>;
   /** Exchange: the consent as stored (status/expiry NOT yet judged: the caller checks and audits). */
   findForFetch(consentId: string): Promise<ConsentForFetch | null>;
   /**
@@ -117,5 +169,10 @@ export interface ConsentServiceContract {
   /** Exchange: decrypts the identity pivot with the consent's own key; throws `consent_identity_shredded` when the key is gone. */
   openIdentity(consentId: string): Promise<IdentityPivot>;
 }
+
+/** All three jobs: what ConsentService (the facade kept for tests and scripts) offers. */
+export type ConsentServiceContract = ConsentDecisionContract &
+  CitizenConsentsContract &
+  FetchBudgetContract;
 
 export const CONSENT_SERVICE = Symbol('CONSENT_SERVICE');

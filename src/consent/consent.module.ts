@@ -7,19 +7,29 @@ import { ConsentLifecycleService } from './consent-lifecycle.service.js';
 import { ConsentNotifier } from './consent-notifier.service.js';
 import { ConsentRequestsController } from './consent-requests.controller.js';
 import { ConsentRequestsService } from './consent-requests.service.js';
+import { CitizenConsentsService } from './citizen-consents.service.js';
+import { ConsentDecisionService } from './consent-decision.service.js';
 import { ConsentService } from './consent.service.js';
+import { FetchBudgetService } from './fetch-budget.service.js';
+import { ConsentRepository } from './consent.repository.js';
 
 /**
  * Consent: the client's request, the citizen's one-time decision, the signed artefact, its
  * revocation and expiry (with crypto-shredding of the identity), and the fetch budget the
- * exchange spends. Other modules use `ConsentService` (also under `CONSENT_SERVICE`, typed by
- * consent.contract.ts) and subscribe to `ConsentEvents`. SigningKeyService and AuditService come
- * from their global modules.
+ * exchange spends. Other modules inject the service of the job they need
+ * (ConsentDecisionService, CitizenConsentsService, FetchBudgetService, typed by
+ * consent.contract.ts) and subscribe to `ConsentEvents`; ConsentService (also under
+ * `CONSENT_SERVICE`) delegates to all three for tests and scripts. SigningKeyService and
+ * AuditService come from their global modules.
  */
 @Module({
   imports: [RegistryModule],
   controllers: [ConsentRequestsController],
   providers: [
+    ConsentRepository,
+    ConsentDecisionService,
+    CitizenConsentsService,
+    FetchBudgetService,
     ConsentService,
     { provide: CONSENT_SERVICE, useExisting: ConsentService },
     ConsentRequestsService,
@@ -28,6 +38,14 @@ import { ConsentService } from './consent.service.js';
     ConsentEvents,
     ConsentEventsBridge,
   ],
-  exports: [ConsentService, CONSENT_SERVICE, ConsentEvents, ConsentLifecycleService],
+  exports: [
+    ConsentDecisionService,
+    CitizenConsentsService,
+    FetchBudgetService,
+    ConsentService,
+    CONSENT_SERVICE,
+    ConsentEvents,
+    ConsentLifecycleService,
+  ],
 })
 export class ConsentModule {}

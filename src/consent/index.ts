@@ -1,4 +1,8 @@
-/** The consent module's public surface: the contract other modules call (ConsentServiceContract under CONSENT_SERVICE), its lifecycle and the sealed identity. */
+/**
+ * The consent module's public surface: one service per job, each behind its contract
+ * (consent.contract.ts): the citizen's decision, the citizen's consents, the exchange's fetch
+ * budget; the lifecycle and the sealed identity.
+ */
 export { ConsentLifecycleService } from './consent-lifecycle.service.js';
 export { isUuid } from './consent-status.js';
 export {
@@ -10,3 +14,12 @@ export {
 } from './consent.contract.js';
 export { ConsentModule } from './consent.module.js';
 export { openSealedIdentity } from './identity-sealing.js';
+export { CitizenConsentsService } from './citizen-consents.service.js';
+export { ConsentDecisionService } from './consent-decision.service.js';
+export { FetchBudgetService } from './fetch-budget.service.js';
+export type {
+  CitizenConsentsContract,
+  FetchContext,
+  ConsentDecisionContract,
+  FetchBudgetContract,
+} from './consent.contract.js';

@@ -38,14 +38,13 @@ import {
 import { isDatabaseUnavailable, ApiError } from '../common/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import {
-  CONSENT_SERVICE,
-  type ConsentServiceContract,
+  FetchBudgetService,
+  type FetchBudgetContract,
+  type FetchContext,
   ConsentLifecycleService,
   isUuid,
   openSealedIdentity,
 } from '../consent/index.js';
-import { PrismaService } from '../database/index.js';
-import { Prisma } from '../generated/prisma/client.js';
 import type { AuthenticatedClient } from '../oauth/index.js';
 import { DATASET_ID, isHabilitationActive, RegistryService } from '../registry/index.js';
 import type { ConsentedFetchResponseDto } from './dto/consented-fetch.dto.js';
@@ -77,31 +76,6 @@ const MAX_RESERVE_ATTEMPTS = 4;
 const MAX_CACHED_TARGETS = 1000;
 
 /** What query 1 returns. Instants as epoch milliseconds: no time-zone interpretation anywhere. */
-interface FetchContextRow {
-  id: string;
-  clientUuid: string;
-  citizenId: string;
-  datasets: string[];
-  purpose: string;
-  fetchMode: 'once' | 'periodic';
-  status: 'active' | 'revoked' | 'expired';
-  expiresAtMs: number;
-  lastFetches: Record<string, string> | null;
-  /** Only when the consent is the caller's (never read for someone else's consent). */
-  identityCiphertext: string | null;
-  wrappedKey: string | null;
-  habStatus: string;
-  habDatasets: string[];
-  habValidFromMs: number;
-  habValidToMs: number | null;
-  minFetchIntervalSeconds: number;
-  /** Null when the dataset is not in the registry. */
-  datasetStatus: string | null;
-  providerId: string | null;
-  datasetVersion: string | null;
-  providerStatus: string | null;
-  providerVersion: string | null;
-}
 
 interface Targets {
   datasetVersion: string;
@@ -129,9 +103,8 @@ export class ConsentedFetchService {
   private readonly loadingTargets = new Map<string, Promise<Targets | null>>();
 
   constructor(
-    private readonly prisma: PrismaService,
     private readonly registry: RegistryService,
-    @Inject(CONSENT_SERVICE) private readonly consents: ConsentServiceContract,
+    @Inject(FetchBudgetService) private readonly consents: FetchBudgetContract,
     private readonly lifecycle: ConsentLifecycleService,
     private readonly assertions: ProviderAssertions,
     private readonly providers: ProviderClient,
@@ -174,7 +147,7 @@ export class ConsentedFetchService {
     }
 
     const now = new Date();
-    let row = await this.loadContext(consentId, datasetId, client.id);
+    let row = await this.consents.loadFetchContext(consentId, datasetId, client.id);
     // Someone else's consent is answered exactly like a missing one (no enumeration).
     if (!row || row.clientUuid !== client.id) {
       return this.refuse(req, FetchErrors.consentNotFound(), null);
@@ -292,7 +265,7 @@ export class ConsentedFetchService {
 
   private async callProvider(
     req: FetchRequest,
-    row: FetchContextRow,
+    row: FetchContext,
     targets: Targets,
     identity: IdentityPivot,
     datasetId: string,
@@ -321,7 +294,7 @@ export class ConsentedFetchService {
    * says). The order gives the most useful answer first: a revoked consent is "revoked" even
    * if it has expired since.
    */
-  private judge(row: FetchContextRow, datasetId: string, now: Date): ApiError | null {
+  private judge(row: FetchContext, datasetId: string, now: Date): ApiError | null {
     const at = now.getTime();
     if (row.status === 'revoked') return FetchErrors.consentRevoked();
     if (row.status === 'expired' || row.expiresAtMs <= at) return FetchErrors.consentExpired();
@@ -350,11 +323,10 @@ export class ConsentedFetchService {
    * instance that fetched last: clocks differ by milliseconds), retry with a fresh reading.
    */
   private async reserve(
-    row: FetchContextRow,
+    row: FetchContext,
     datasetId: string,
   ): Promise<
-    | { ok: true; row: FetchContextRow; at: Date }
-    | { ok: false; error: ApiError; row?: FetchContextRow }
+    { ok: true; row: FetchContext; at: Date } | { ok: false; error: ApiError; row?: FetchContext }
   > {
     let current = row;
     for (let attempt = 1; ; attempt++) {
@@ -367,7 +339,7 @@ export class ConsentedFetchService {
         at,
       );
       if (ok) return { ok: true, row: current, at };
-      const fresh = await this.loadContext(current.id, datasetId, current.clientUuid);
+      const fresh = await this.consents.loadFetchContext(current.id, datasetId, current.clientUuid);
       const freshNow = new Date();
       if (!fresh || fresh.clientUuid !== current.clientUuid) {
         return { ok: false, error: FetchErrors.consentNotFound() };
@@ -405,7 +377,7 @@ export class ConsentedFetchService {
    * changes the status, so a row read before a reservation that succeeded still held a live
    * key. Throws when the key is gone or does not open (tampered row, wrong master key).
    */
-  private openIdentity(row: FetchContextRow): IdentityPivot {
+  private openIdentity(row: FetchContext): IdentityPivot {
     if (!row.wrappedKey || !row.identityCiphertext) throw new Error('identity key destroyed');
     try {
       return openSealedIdentity(this.config.masterKey, row.id, row);
@@ -430,54 +402,12 @@ export class ConsentedFetchService {
   // ------------------------------------------------------------------------------ queries
 
   /**
-   * Query 1: consent (primary key) joined with its habilitation (primary key), the requested
-   * dataset (primary key) and its provider (primary key). The sealed identity is returned only
-   * for the caller's own consent. Instants as epoch ms; `updated_at::text` as version stamps.
-   */
-  private async loadContext(
-    consentId: string,
-    datasetId: string,
-    clientUuid: string,
-  ): Promise<FetchContextRow | null> {
-    // hotQuery: outside Prisma's query pipeline (see PrismaService.hotQuery), as every fetch runs it.
-    const { rows } = await this.prisma.hotQuery<FetchContextRow>(Prisma.sql`
-      SELECT c.id::text AS "id",
-             c.client_id::text AS "clientUuid",
-             c.citizen_id::text AS "citizenId",
-             c.datasets AS "datasets",
-             c.purpose AS "purpose",
-             c.fetch_mode::text AS "fetchMode",
-             c.status::text AS "status",
-             (extract(epoch FROM c.expires_at) * 1000)::float8 AS "expiresAtMs",
-             c.last_fetches AS "lastFetches",
-             CASE WHEN c.client_id = ${clientUuid}::uuid THEN c.identity_ciphertext END
-               AS "identityCiphertext",
-             CASE WHEN c.client_id = ${clientUuid}::uuid THEN c.wrapped_key END AS "wrappedKey",
-             h.status::text AS "habStatus",
-             h.datasets AS "habDatasets",
-             (extract(epoch FROM h.valid_from) * 1000)::float8 AS "habValidFromMs",
-             (extract(epoch FROM h.valid_to) * 1000)::float8 AS "habValidToMs",
-             h.min_fetch_interval_seconds AS "minFetchIntervalSeconds",
-             d.status::text AS "datasetStatus",
-             d.provider_id AS "providerId",
-             d.updated_at::text AS "datasetVersion",
-             p.status::text AS "providerStatus",
-             p.updated_at::text AS "providerVersion"
-      FROM consent c
-      JOIN habilitation h ON h.id = c.habilitation_id
-      LEFT JOIN dataset d ON d.id = ${datasetId}
-      LEFT JOIN provider p ON p.id = d.provider_id
-      WHERE c.id = ${consentId}::uuid`);
-    return rows[0] ?? null;
-  }
-
-  /**
    * The provider call's inputs for this dataset: from the cache while query 1 reports the same
    * dataset and provider versions, else read from the registry (two primary-key reads, once per
    * version however many fetches ask at the same time). Null when the registry no longer has
    * them active.
    */
-  private async targetsFor(row: FetchContextRow, datasetId: string): Promise<Targets | null> {
+  private async targetsFor(row: FetchContext, datasetId: string): Promise<Targets | null> {
     const { datasetVersion, providerVersion, providerId } = row;
     if (!datasetVersion || !providerVersion || !providerId) return null;
     const cached = this.targets.get(datasetId);
@@ -540,7 +470,7 @@ export class ConsentedFetchService {
   private async refuse(
     req: FetchRequest,
     error: ApiError,
-    row: FetchContextRow | null,
+    row: FetchContext | null,
     now?: Date,
   ): Promise<never> {
     if (row && error.code === 'consent_expired' && row.status === 'active') {
@@ -576,7 +506,7 @@ export class ConsentedFetchService {
 
   private event(
     req: FetchRequest,
-    row: FetchContextRow,
+    row: FetchContext,
     kind: string,
     outcome: AuditOutcome,
     extra: Pick<AuditInput, 'httpStatus' | 'payloadDigest'> & {

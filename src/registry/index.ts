@@ -4,5 +4,9 @@ export { compileResponseSchema } from './json-schema.js';
 export { RegistryModule } from './registry.module.js';
 export { RegistryService } from './registry.service.js';
 export { isHabilitationActive, type HabilitationValidity } from './habilitation-rule.js';
-export { type ActiveDataset, type ProviderWithSecret } from './registry.types.js';
+export {
+  type ActiveDataset,
+  type DatasetDescription,
+  type ProviderWithSecret,
+} from './registry.types.js';
 export { urlProblem } from './validators.js';

@@ -7,6 +7,7 @@ import { activeHabilitationWhere } from './habilitation-rule.js';
 import { providerSecretContext } from './providers.service.js';
 import type {
   ActiveDataset,
+  DatasetDescription,
   ProviderAuth,
   ProviderAuthConfig,
   ProviderSummary,
@@ -78,6 +79,30 @@ export class RegistryService {
     const row = await this.prisma.provider.findUnique({ where: { id } });
     if (!row || row.status !== 'active') return null;
     return { ...toProviderSummary(row), auth: this.openAuth(row), updatedAt: row.updatedAt };
+  }
+
+  /**
+   * Datasets with their provider's name, disabled ones included (a request made before still
+   * names them): what the consent page and the citizen's list show. Index: dataset primary key.
+   */
+  async describeDatasets(ids: string[]): Promise<Map<string, DatasetDescription>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.prisma.dataset.findMany({
+      where: { id: { in: ids } },
+      include: { provider: { select: { name: true } } },
+    });
+    return new Map(
+      rows.map((d) => [
+        d.id,
+        {
+          title: d.title,
+          description: d.description,
+          providerId: d.providerId,
+          providerName: d.provider.name,
+          fields: (d.fields ?? {}) as Record<string, string>,
+        },
+      ]),
+    );
   }
 
   /**

@@ -53,3 +53,13 @@ export interface ActiveDataset {
   /** The FranceConnect data scope granting it on the API FranceConnectée, if any. */
   franceConnectScope?: string | null;
 }
+
+/** A dataset as a consent page names it (registry.describeDatasets). */
+export interface DatasetDescription {
+  title: string;
+  description: string;
+  providerId: string;
+  providerName: string;
+  /** dotted path -> French description */
+  fields: Record<string, string>;
+}

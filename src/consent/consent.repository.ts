@@ -1,0 +1,138 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../database/index.js';
+import { Prisma, type Consent } from '../generated/prisma/client.js';
+import type { FetchContext } from './consent.contract.js';
+import { utc } from './consent-lifecycle.service.js';
+
+/**
+ * The consent table's queries on the fetch path (the exchange's budget and context). Other
+ * modules reach them through FetchBudgetService, never through the table.
+ */
+@Injectable()
+export class ConsentRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** Index: consent primary key. */
+  findById(consentId: string): Promise<Consent | null> {
+    return this.prisma.consent.findUnique({ where: { id: consentId } });
+  }
+
+  /** What opening the sealed identity needs. Index: consent primary key. */
+  findSealedIdentity(consentId: string) {
+    return this.prisma.consent.findUnique({
+      where: { id: consentId },
+      select: {
+        id: true,
+        status: true,
+        expiresAt: true,
+        identityCiphertext: true,
+        wrappedKey: true,
+      },
+    });
+  }
+
+  /**
+   * The fetch context, query 1 of a fetch: consent (primary key) joined with its habilitation (primary key), the requested
+   * dataset (primary key) and its provider (primary key). The sealed identity is returned only
+   * for the caller's own consent. Instants as epoch ms; `updated_at::text` as version stamps.
+   */
+  async loadFetchContext(
+    consentId: string,
+    datasetId: string,
+    clientUuid: string,
+  ): Promise<FetchContext | null> {
+    // hotQuery: outside Prisma's query pipeline (see PrismaService.hotQuery), as every fetch runs it.
+    const { rows } = await this.prisma.hotQuery<FetchContext>(Prisma.sql`
+      SELECT c.id::text AS "id",
+             c.client_id::text AS "clientUuid",
+             c.citizen_id::text AS "citizenId",
+             c.datasets AS "datasets",
+             c.purpose AS "purpose",
+             c.fetch_mode::text AS "fetchMode",
+             c.status::text AS "status",
+             (extract(epoch FROM c.expires_at) * 1000)::float8 AS "expiresAtMs",
+             c.last_fetches AS "lastFetches",
+             CASE WHEN c.client_id = ${clientUuid}::uuid THEN c.identity_ciphertext END
+               AS "identityCiphertext",
+             CASE WHEN c.client_id = ${clientUuid}::uuid THEN c.wrapped_key END AS "wrappedKey",
+             h.status::text AS "habStatus",
+             h.datasets AS "habDatasets",
+             (extract(epoch FROM h.valid_from) * 1000)::float8 AS "habValidFromMs",
+             (extract(epoch FROM h.valid_to) * 1000)::float8 AS "habValidToMs",
+             h.min_fetch_interval_seconds AS "minFetchIntervalSeconds",
+             d.status::text AS "datasetStatus",
+             d.provider_id AS "providerId",
+             d.updated_at::text AS "datasetVersion",
+             p.status::text AS "providerStatus",
+             p.updated_at::text AS "providerVersion"
+      FROM consent c
+      JOIN habilitation h ON h.id = c.habilitation_id
+      LEFT JOIN dataset d ON d.id = ${datasetId}
+      LEFT JOIN provider p ON p.id = d.provider_id
+      WHERE c.id = ${consentId}::uuid`);
+    return rows[0] ?? null;
+  }
+
+  /**
+   * One UPDATE, primary-key row: the whole budget rule is in its WHERE clause, so the check and
+   * the spending are atomic. Two instances reserving the same `once` dataset at the same moment
+   * serialize on the row lock; PostgreSQL re-evaluates the loser's WHERE against the winner's
+   * committed row (READ COMMITTED), sees the dataset in last_fetches, and updates nothing.
+   * Raw SQL because Prisma cannot express "this jsonb key is absent or older than X" nor merge
+   * one key into a jsonb column. Only portable jsonb operators (`->`, `->>`, `||`): the same
+   * statement runs on PostgreSQL and PGlite. `now` is compared as UTC (see utc()).
+   */
+  async reserveFetch(
+    consentId: string,
+    datasetId: string,
+    minIntervalSeconds: number,
+    now: Date = new Date(),
+  ): Promise<boolean> {
+    const interval = Math.max(0, Math.floor(minIntervalSeconds));
+    const at = now.toISOString();
+    // hotQuery: outside Prisma's query pipeline (see PrismaService.hotQuery), as every fetch runs it.
+    const { rowCount: count } = await this.prisma.hotQuery(Prisma.sql`
+      UPDATE consent
+      SET fetch_count = fetch_count + 1,
+          last_fetches = last_fetches || jsonb_build_object(${datasetId}::text, ${at}::text)
+      WHERE id = ${consentId}::uuid
+        AND status = 'active'
+        AND expires_at > ${utc(now)}
+        AND valid_from <= ${utc(now)}
+        AND ${datasetId}::text = ANY(datasets)
+        AND (
+          (last_fetches -> ${datasetId}::text) IS NULL
+          OR (
+            fetch_mode = 'periodic'
+            -- No minimum interval: concurrent fetches all pass, whatever order their clock
+            -- readings commit in (else the later reading, committed first, refuses the other).
+            AND (${interval}::int = 0
+              OR (last_fetches ->> ${datasetId}::text)::timestamptz
+                 <= ${at}::timestamptz - (${interval}::int * interval '1 second'))
+          )
+        )`);
+    return count === 1;
+  }
+
+  /**
+   * Gives a reservation back after a failed provider call: the dataset leaves last_fetches and
+   * the count goes down, so a `once` consent can be retried (and a `periodic` one need not wait).
+   */
+  async releaseFetch(
+    consentId: string,
+    datasetId: string,
+    reservedAt: Date,
+    previous: string | null = null,
+  ): Promise<void> {
+    // Conditional on the reservation's own instant (reserveFetch stored it as this ISO text):
+    // two releases of one reservation, or a release after a newer reservation, change nothing.
+    await this.prisma.$executeRaw`
+      UPDATE consent
+      SET fetch_count = GREATEST(fetch_count - 1, 0),
+          last_fetches = CASE WHEN ${previous}::text IS NULL
+            THEN last_fetches - ${datasetId}::text
+            ELSE last_fetches || jsonb_build_object(${datasetId}::text, ${previous}::text) END
+      WHERE id = ${consentId}::uuid
+        AND (last_fetches ->> ${datasetId}::text) = ${reservedAt.toISOString()}::text`;
+  }
+}
