@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -109,5 +109,10 @@ describe('module boundary lint', () => {
       .filter((entry) => entry.isDirectory() && entry.name !== 'generated')
       .map((entry) => entry.name);
     expect([...layers].sort()).toEqual([...folders].sort());
+    // The README's Layout table names the same modules, in the same order.
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const layout = readme.slice(readme.indexOf('## Layout'));
+    const documented = [...layout.matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1]);
+    expect(documented).toEqual(layers);
   });
 });
