@@ -13,7 +13,6 @@ import {
   type ConsentDecision,
   type ConsentRequestView,
 } from '../consent/index.js';
-import { PrismaService } from '../database/index.js';
 import {
   ProviderAssertions,
   ProviderClient,
@@ -51,7 +50,6 @@ export class ConsentPagesService {
 
   constructor(
     @Inject(ConsentDecisionService) private readonly consents: ConsentDecisionContract,
-    private readonly prisma: PrismaService,
     private readonly registry: RegistryService,
     private readonly providers: ProviderClient,
     private readonly assertions: ProviderAssertions,
@@ -74,14 +72,11 @@ export class ConsentPagesService {
       requestIdHeader,
     );
     assertDecidable(request);
-    // Primary key lookup. The contract's view leaves the redirect URI out (the citizen has no
-    // use for it); the page's form-action policy does.
-    const row = await this.prisma.consentRequest.findUnique({
-      where: { id: request.id },
-      select: { redirectUri: true },
-    });
-    if (!row) throw CitizenErrors.requestNotFound();
-    return { request, redirectUri: row.redirectUri };
+    // The contract's view leaves the redirect URI out (the citizen has no use for it); the
+    // page's form-action policy does.
+    const redirectUri = await this.consents.redirectUriOf(request.id);
+    if (redirectUri === null) throw CitizenErrors.requestNotFound();
+    return { request, redirectUri };
   }
 
   /** Records the decision; returns where to send the browser (the client's redirect URI). */

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { TransparencyLogError, TransparencyLogService, type ProofBundle } from '../audit/index.js';
-import { PrismaService } from '../database/index.js';
 import { CitizenErrors } from './errors.js';
 import {
   CitizenConsentsService,
@@ -18,7 +17,6 @@ export class MeService {
     @Inject(CitizenConsentsService) private readonly consents: CitizenConsentsContract,
     private readonly accessLog: AccessLogService,
     private readonly transparencyLog: TransparencyLogService,
-    private readonly prisma: PrismaService,
   ) {}
 
   /**

@@ -193,6 +193,16 @@ export class ConsentDecisionService implements ConsentDecisionContract {
     };
   }
 
+  /** Primary key lookup. */
+  async redirectUriOf(requestId: string): Promise<string | null> {
+    if (!isUuid(requestId)) return null;
+    const row = await this.prisma.consentRequest.findUnique({
+      where: { id: requestId },
+      select: { redirectUri: true },
+    });
+    return row?.redirectUri ?? null;
+  }
+
   private findRequest(id: string): Promise<RequestWithParties | null> {
     return this.prisma.consentRequest.findUnique({
       where: { id },

@@ -88,6 +88,8 @@ export interface ConsentDecisionContract {
     decision: ConsentDecision,
     requestIdHeader?: string,
   ): Promise<{ redirectUrl: string; consentId?: string }>;
+  /** The client's redirect URI of a request (the consent page's form-action policy); null if unknown. */
+  redirectUriOf(requestId: string): Promise<string | null>;
 }
 
 /** The citizen's consents: their list at /me, their revocation. */

@@ -44,6 +44,10 @@ export class ConsentService implements ConsentServiceContract {
     return this.decision.decide(requestId, citizenId, identity, decision, requestIdHeader);
   }
 
+  redirectUriOf(requestId: string): Promise<string | null> {
+    return this.decision.redirectUriOf(requestId);
+  }
+
   listForCitizen(citizenId: string): Promise<CitizenConsentView[]> {
     return this.citizens.listForCitizen(citizenId);
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
-import { PrismaService } from '../database/index.js';
+import { RegistryService } from '../registry/index.js';
 import { ASSERTION_ALGORITHMS } from './client-authentication.service.js';
 import { AuthorizationServerMetadataDto, JwksDto } from './dto/metadata.dto.js';
 import { GRANT_CLIENT_CREDENTIALS } from './dto/token.dto.js';
@@ -11,18 +11,14 @@ import { SigningKeyService } from '../signing/index.js';
 export class OAuthService {
   constructor(
     private readonly keys: SigningKeyService,
-    private readonly prisma: PrismaService,
+    private readonly registry: RegistryService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async metadata(): Promise<AuthorizationServerMetadataDto> {
     const base = this.config.publicUrl;
     // Scopes are dataset ids: the ones a client may currently be granted.
-    const datasets = await this.prisma.dataset.findMany({
-      where: { status: 'active' },
-      select: { id: true },
-      orderBy: { id: 'asc' },
-    });
+    const scopes = await this.registry.activeDatasetIds();
     return {
       issuer: base,
       token_endpoint: `${base}/oauth/token`,
@@ -35,7 +31,7 @@ export class OAuthService {
         'private_key_jwt',
       ],
       token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGORITHMS,
-      scopes_supported: datasets.map((d) => d.id),
+      scopes_supported: scopes,
       service_documentation: `${base}/docs`,
     };
   }

@@ -6,6 +6,7 @@ export { RegistryService } from './registry.service.js';
 export { isHabilitationActive, type HabilitationValidity } from './habilitation-rule.js';
 export {
   type ActiveDataset,
+  type ClientStatusRow,
   type DatasetDescription,
   type ProviderWithSecret,
 } from './registry.types.js';

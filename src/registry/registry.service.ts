@@ -7,6 +7,7 @@ import { activeHabilitationWhere } from './habilitation-rule.js';
 import { providerSecretContext } from './providers.service.js';
 import type {
   ActiveDataset,
+  ClientStatusRow,
   DatasetDescription,
   ProviderAuth,
   ProviderAuthConfig,
@@ -79,6 +80,33 @@ export class RegistryService {
     const row = await this.prisma.provider.findUnique({ where: { id } });
     if (!row || row.status !== 'active') return null;
     return { ...toProviderSummary(row), auth: this.openAuth(row), updatedAt: row.updatedAt };
+  }
+
+  /** Every registered provider's id, name and status (a handful of rows; not on the fetch path). */
+  async listProviderStatuses(): Promise<Array<{ id: string; name: string; status: string }>> {
+    return this.prisma.provider.findMany({ select: { id: true, name: true, status: true } });
+  }
+
+  /** Ids of the active datasets, sorted: the scopes a client may currently be granted. */
+  async activeDatasetIds(): Promise<string[]> {
+    const rows = await this.prisma.dataset.findMany({
+      where: { status: 'active' },
+      select: { id: true },
+      orderBy: { id: 'asc' },
+    });
+    return rows.map((d) => d.id);
+  }
+
+  /**
+   * What the bearer guard needs of a client, by its public client_id, whatever its status.
+   * Index: client(client_id) unique, one row.
+   */
+  async getClientStatus(clientId: string): Promise<ClientStatusRow | null> {
+    const row = await this.prisma.client.findUnique({
+      where: { clientId },
+      select: { id: true, clientId: true, name: true, siret: true, status: true },
+    });
+    return row ? { ...row, status: row.status as ClientStatusRow['status'] } : null;
   }
 
   /**

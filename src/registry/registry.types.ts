@@ -54,6 +54,17 @@ export interface ActiveDataset {
   franceConnectScope?: string | null;
 }
 
+/** A client as the bearer guard sees it (RegistryService.getClientStatus). */
+export interface ClientStatusRow {
+  /** Internal uuid (foreign keys of consent requests and consents). */
+  id: string;
+  /** Public OAuth client_id. */
+  clientId: string;
+  name: string;
+  siret: string;
+  status: 'active' | 'suspended';
+}
+
 /** A dataset as a consent page names it (registry.describeDatasets). */
 export interface DatasetDescription {
   title: string;
