@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { AuditController } from './audit.controller.js';
+import { AccessEventsRepository } from './access-events.repository.js';
 import { AuditService } from './audit.service.js';
 import { HealthModule } from '../health/index.js';
 import { RefusalAuditService } from './refusal-audit.service.js';
@@ -18,6 +19,7 @@ import { TransparencyLogService } from './transparency-log.service.js';
   imports: [HealthModule],
   controllers: [AuditController, TransparencyController],
   providers: [
+    AccessEventsRepository,
     AuditService,
     RefusalAuditService,
     TransparencyLogService,
@@ -25,6 +27,7 @@ import { TransparencyLogService } from './transparency-log.service.js';
     AdminAuditInterceptor,
   ],
   exports: [
+    AccessEventsRepository,
     AuditService,
     RefusalAuditService,
     TransparencyLogService,

@@ -1,5 +1,10 @@
 /** The audit module's public surface: the hash-chained audit log, refusal summaries, the operator API's door (@AdminApi) and the canonical JSON every signature and digest uses. */
 export { AuditModule } from './audit.module.js';
+export {
+  AccessEventsRepository,
+  type AccessEventRow,
+  type AccessKinds,
+} from './access-events.repository.js';
 export { type AuditInput, AuditService, type RecordedEvent } from './audit.service.js';
 export { keyedPayloadDigest } from './payload-digest.js';
 export { canonicalJson } from './canonical-json.js';

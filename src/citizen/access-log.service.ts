@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { readOutcome } from '../audit/index.js';
-import { PrismaService } from '../database/index.js';
+import {
+  AccessEventsRepository,
+  readOutcome,
+  type AccessEventRow,
+  type AccessKinds,
+} from '../audit/index.js';
+import { CitizenConsentsService } from '../consent/index.js';
+import { RegistryService } from '../registry/index.js';
 import type { AccessEntry, AccessPage } from './access-log.types.js';
 import { PREVIEW_AUDIT_KIND } from './consent-pages.service.js';
 import { ACCESS_OUTCOMES as T } from './texts.js';
@@ -8,19 +14,7 @@ import { ACCESS_OUTCOMES as T } from './texts.js';
 export const ACCESS_PAGE_SIZE = 50;
 export const MAX_ACCESS_PAGE_SIZE = 200;
 /** Audit kinds that are an access to a citizen's data: every exchange event, and previews. */
-const EXCHANGE_KIND_PREFIX = 'exchange.';
-
-interface AuditRow {
-  seq: bigint;
-  id: string;
-  occurredAt: Date;
-  kind: string;
-  clientId: string | null;
-  consentId: string | null;
-  datasetId: string | null;
-  outcome: string;
-  details: unknown;
-}
+const ACCESS_KINDS: AccessKinds = { prefix: 'exchange.', exact: [PREVIEW_AUDIT_KIND] };
 
 /**
  * The citizen's access log ("Qui a consulté mes données", as Estonia's Data Tracker): every
@@ -29,12 +23,15 @@ interface AuditRow {
  */
 @Injectable()
 export class AccessLogService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly events: AccessEventsRepository,
+    private readonly registry: RegistryService,
+    private readonly consents: CitizenConsentsService,
+  ) {}
 
   /**
-   * One page of accesses, newest first. `before` is the cursor of the previous page.
-   * Index: audit_event(citizen_id, occurred_at) narrows to this citizen's rows (a few thousand
-   * at most over years); the kind filter and the sort by seq run on those.
+   * One page of accesses, newest first. `before` is the cursor of the previous page
+   * (AccessEventsRepository.page says which index serves it).
    */
   async list(
     citizenId: string,
@@ -42,26 +39,7 @@ export class AccessLogService {
   ): Promise<AccessPage> {
     const limit = Math.min(Math.max(options.limit ?? ACCESS_PAGE_SIZE, 1), MAX_ACCESS_PAGE_SIZE);
     const before = parseCursor(options.before);
-    const rows: AuditRow[] = await this.prisma.auditEvent.findMany({
-      where: {
-        citizenId,
-        OR: [{ kind: { startsWith: EXCHANGE_KIND_PREFIX } }, { kind: PREVIEW_AUDIT_KIND }],
-        ...(before !== null ? { seq: { lt: before } } : {}),
-      },
-      orderBy: { seq: 'desc' },
-      take: limit + 1,
-      select: {
-        seq: true,
-        id: true,
-        occurredAt: true,
-        kind: true,
-        clientId: true,
-        consentId: true,
-        datasetId: true,
-        outcome: true,
-        details: true,
-      },
-    });
+    const rows = await this.events.page(citizenId, ACCESS_KINDS, before, limit);
     const more = rows.length > limit;
     const kept = more ? rows.slice(0, limit) : rows;
     const names = await this.lookups(kept);
@@ -74,19 +52,11 @@ export class AccessLogService {
   /** Whether `eventId` is one of this citizen's accesses (what list() shows them). */
   async isAccessOf(citizenId: string, eventId: string): Promise<boolean> {
     if (!isUuid(eventId)) return false;
-    const row = await this.prisma.auditEvent.findFirst({
-      where: {
-        id: eventId,
-        citizenId,
-        OR: [{ kind: { startsWith: EXCHANGE_KIND_PREFIX } }, { kind: PREVIEW_AUDIT_KIND }],
-      },
-      select: { seq: true },
-    });
-    return row !== null;
+    return this.events.isAccessOf(citizenId, eventId, ACCESS_KINDS);
   }
 
   /** Names for one page: one primary-key/unique `IN` query per kind of reference. */
-  private async lookups(rows: AuditRow[]): Promise<Lookups> {
+  private async lookups(rows: AccessEventRow[]): Promise<Lookups> {
     const unique = (values: Array<string | null>) => [
       ...new Set(values.filter((v): v is string => typeof v === 'string' && v !== '')),
     ];
@@ -96,37 +66,16 @@ export class AccessLogService {
     const requestIds = unique(rows.map((r) => detail(r.details, 'consentRequestId'))).filter(
       isUuid,
     );
-    const [clients, datasets, consents, requests] = await Promise.all([
-      clientIds.length
-        ? this.prisma.client.findMany({
-            where: { clientId: { in: clientIds } },
-            select: { clientId: true, name: true },
-          })
-        : [],
-      datasetIds.length
-        ? this.prisma.dataset.findMany({
-            where: { id: { in: datasetIds } },
-            select: { id: true, title: true },
-          })
-        : [],
-      consentIds.length
-        ? this.prisma.consent.findMany({
-            where: { id: { in: consentIds } },
-            select: { id: true, purpose: true },
-          })
-        : [],
-      requestIds.length
-        ? this.prisma.consentRequest.findMany({
-            where: { id: { in: requestIds } },
-            select: { id: true, purpose: true },
-          })
-        : [],
+    const [clients, datasets, purposes] = await Promise.all([
+      this.registry.clientNames(clientIds),
+      this.registry.describeDatasets(datasetIds),
+      this.consents.purposesOf(consentIds, requestIds),
     ]);
     return {
-      clients: new Map(clients.map((c) => [c.clientId, c.name])),
-      datasets: new Map(datasets.map((d) => [d.id, d.title])),
-      consentPurposes: new Map(consents.map((c) => [c.id, c.purpose])),
-      requestPurposes: new Map(requests.map((r) => [r.id, r.purpose])),
+      clients,
+      datasets: new Map([...datasets].map(([id, d]) => [id, d.title])),
+      consentPurposes: purposes.consents,
+      requestPurposes: purposes.requests,
     };
   }
 }
@@ -138,7 +87,7 @@ interface Lookups {
   requestPurposes: Map<string, string>;
 }
 
-function toEntry(row: AuditRow, names: Lookups): AccessEntry {
+function toEntry(row: AccessEventRow, names: Lookups): AccessEntry {
   const preview = row.kind === PREVIEW_AUDIT_KIND;
   const code = detail(row.details, 'code');
   const { outcome, text } = describeOutcome(row.kind, row.outcome, code);

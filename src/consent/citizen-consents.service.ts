@@ -65,6 +65,31 @@ export class CitizenConsentsService implements CitizenConsentsContract {
     }));
   }
 
+  /** Primary-key `IN` reads, one per table. */
+  async purposesOf(
+    consentIds: string[],
+    requestIds: string[],
+  ): Promise<{ consents: Map<string, string>; requests: Map<string, string> }> {
+    const [consents, requests] = await Promise.all([
+      consentIds.length
+        ? this.prisma.consent.findMany({
+            where: { id: { in: consentIds } },
+            select: { id: true, purpose: true },
+          })
+        : [],
+      requestIds.length
+        ? this.prisma.consentRequest.findMany({
+            where: { id: { in: requestIds } },
+            select: { id: true, purpose: true },
+          })
+        : [],
+    ]);
+    return {
+      consents: new Map(consents.map((c) => [c.id, c.purpose])),
+      requests: new Map(requests.map((r) => [r.id, r.purpose])),
+    };
+  }
+
   async revokeByCitizen(
     consentId: string,
     citizenId: string,

@@ -97,6 +97,11 @@ export interface CitizenConsentsContract {
   listForCitizen(citizenId: string): Promise<CitizenConsentView[]>;
   /** Revokes (crypto-shreds the identity key); idempotent for an already revoked consent; another citizen's → `consent_not_found` (404, no hint it exists). */
   revokeByCitizen(consentId: string, citizenId: string, requestIdHeader?: string): Promise<void>;
+  /** Purposes by consent id and by consent request id (uuids): the access log says why. */
+  purposesOf(
+    consentIds: string[],
+    requestIds: string[],
+  ): Promise<{ consents: Map<string, string>; requests: Map<string, string> }>;
 }
 
 /**

@@ -52,6 +52,13 @@ export class ConsentService implements ConsentServiceContract {
     return this.citizens.listForCitizen(citizenId);
   }
 
+  purposesOf(
+    consentIds: string[],
+    requestIds: string[],
+  ): Promise<{ consents: Map<string, string>; requests: Map<string, string> }> {
+    return this.citizens.purposesOf(consentIds, requestIds);
+  }
+
   revokeByCitizen(consentId: string, citizenId: string, requestIdHeader?: string): Promise<void> {
     return this.citizens.revokeByCitizen(consentId, citizenId, requestIdHeader);
   }

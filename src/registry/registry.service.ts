@@ -82,6 +82,16 @@ export class RegistryService {
     return { ...toProviderSummary(row), auth: this.openAuth(row), updatedAt: row.updatedAt };
   }
 
+  /** Service names by public client_id (the access log names who read). Index: client(client_id). */
+  async clientNames(clientIds: string[]): Promise<Map<string, string>> {
+    if (clientIds.length === 0) return new Map();
+    const rows = await this.prisma.client.findMany({
+      where: { clientId: { in: clientIds } },
+      select: { clientId: true, name: true },
+    });
+    return new Map(rows.map((c) => [c.clientId, c.name]));
+  }
+
   /** Every registered provider's id, name and status (a handful of rows; not on the fetch path). */
   async listProviderStatuses(): Promise<Array<{ id: string; name: string; status: string }>> {
     return this.prisma.provider.findMany({ select: { id: true, name: true, status: true } });
