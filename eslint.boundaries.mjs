@@ -112,7 +112,6 @@ const NOT_YET_IN_REPOSITORIES = [
   'src/identity/citizen-session.middleware.ts',
   'src/identity/identity.service.ts',
   'src/identity/session-store.ts',
-  'src/oauth/client-authentication.service.ts',
   'src/signing/signing-key.service.ts',
   'src/registry/clients.service.ts',
   'src/registry/datasets.service.ts',

@@ -10,6 +10,7 @@ import { ClientStatusInvalidation } from './client-status-invalidation.js';
 import { OAuthController } from './oauth.controller.js';
 import { OAuthService } from './oauth.service.js';
 import { TokenService } from './token.service.js';
+import { UsedAssertionRepository } from './used-assertion.repository.js';
 
 /**
  * OAuth 2.0 for requesting services: the token endpoint, the JWKS and key rotation endpoints
@@ -22,6 +23,7 @@ import { TokenService } from './token.service.js';
   imports: [RegistryModule],
   controllers: [OAuthController, ClientSelfController, KeysController],
   providers: [
+    UsedAssertionRepository,
     ClientStatusCache,
     ClientStatusInvalidation,
     AccessTokenService,
