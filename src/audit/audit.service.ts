@@ -1,3 +1,8 @@
+/**
+ * The audit log's writer and reader (hash chain, batching, outage buffer, call-intent sweep).
+ * Over 350 lines: batching, the chain lock and the durable buffer guard one invariant (every
+ * event chained once, in order), kept in one file so that it can be read at once.
+ */
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { PrismaService } from '../database/index.js';

@@ -1,3 +1,7 @@
+/**
+ * The audit transparency log (RFC 9162): leaves, tree nodes, signed checkpoints, proofs.
+ * Over 350 lines: appending, checkpointing and proving share the tree's storage invariants.
+ */
 import {
   Inject,
   Injectable,

@@ -1,3 +1,8 @@
+/**
+ * Client authentication at the token endpoint: client_secret_basic, client_secret_post and
+ * private_key_jwt (RFC 7523). Over 350 lines: the three methods share their refusal rules
+ * (one answer for every failure, decoy hashing, replay store) and stay together.
+ */
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import axios from 'axios';
