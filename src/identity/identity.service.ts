@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { randomToken, safeEqual } from '../common/index.js';
 import { AuditOutcomes, AuditService } from '../audit/index.js';
-import { PrismaService } from '../database/index.js';
+import { CitizenRepository } from './citizen.repository.js';
 import { SESSION_COOKIE_NAME } from './citizen-session.middleware.js';
 import { LoginError } from './errors.js';
 import { FranceConnectClient } from './franceconnect.client.js';
@@ -38,7 +38,7 @@ export class IdentityService {
   private readonly logger = new Logger(IdentityService.name);
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly citizens: CitizenRepository,
     private readonly audit: AuditService,
     private readonly fc: FranceConnectClient,
   ) {}
@@ -50,13 +50,7 @@ export class IdentityService {
    * the same `sub` when they belong to one entity). One INSERT … ON CONFLICT statement.
    */
   async citizenIdForSub(sub: string): Promise<string> {
-    const citizen = await this.prisma.citizen.upsert({
-      where: { sub },
-      create: { sub },
-      update: {},
-      select: { id: true },
-    });
-    return citizen.id;
+    return this.citizens.upsertBySub(sub);
   }
 
   /**
@@ -67,12 +61,7 @@ export class IdentityService {
   async completeLogin(req: Request, login: FranceConnectLogin): Promise<string> {
     const now = new Date();
     // One statement: INSERT … ON CONFLICT (sub) DO UPDATE, safe under concurrent first logins.
-    const citizen = await this.prisma.citizen.upsert({
-      where: { sub: login.sub },
-      create: { sub: login.sub, lastLoginAt: now },
-      update: { lastLoginAt: now },
-      select: { id: true },
-    });
+    const citizen = { id: await this.citizens.upsertBySub(login.sub, now) };
     // Audited before the session exists: no session without its audit record.
     await this.audit.record({
       kind: 'login.succeeded',
