@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Build: compile TypeScript and generate the Prisma client (no native engine needed).
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json prisma.config.ts ./
 COPY prisma ./prisma
@@ -13,7 +13,7 @@ COPY bench ./bench
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 # Run: only production dependencies, compiled code and the SQL migrations (applied at start).
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./

@@ -79,10 +79,22 @@ export const moduleBoundaries = {
           },
           // The generated Prisma client: see prismaRestrictions (repositories and database only).
           { allow: { to: { element: { type: 'generated' } } } },
-          // The sandboxes stand in for FranceConnect and the providers: they import only each other.
+          // The sandboxes stand in for FranceConnect and the providers: they import each other and,
+          // for their pages, only the template layer (src/common/html.ts), nothing of the product.
           {
             from: { element: { type: 'sandbox' } },
-            allow: { to: { element: { type: 'sandbox' } } },
+            allow: {
+              to: [
+                { element: { type: 'sandbox' } },
+                {
+                  element: {
+                    type: 'module',
+                    captured: { name: 'common' },
+                    fileInternalPath: 'html.ts',
+                  },
+                },
+              ],
+            },
           },
           // Specs may read the sandboxes' fixtures; product code never imports a sandbox.
           {

@@ -1,4 +1,7 @@
-/** Jest runs in native-ESM mode: NestJS 12 is ESM-only (see ../shared/STACK.md). */
+/**
+ * Jest runs in native-ESM mode: NestJS 12's packages are ESM only, and jest's CommonJS runtime
+ * cannot require() them on Node 20 ("Must use import to load ES Module").
+ */
 module.exports = {
   testEnvironment: 'node',
   rootDir: '.',
@@ -7,7 +10,10 @@ module.exports = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
-    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.jest.json', diagnostics: { ignoreCodes: [151002] } }],
+    '^.+\\.ts$': [
+      'ts-jest',
+      { useESM: true, tsconfig: 'tsconfig.jest.json', diagnostics: { ignoreCodes: [151002] } },
+    ],
   },
   testTimeout: 60000,
   modulePathIgnorePatterns: ['<rootDir>/dist/'],

@@ -4,6 +4,7 @@
  * still refuses fails only its own caller, not the up to 256 other events of its batch.
  */
 import { AuditService, storableText } from '../src/audit/audit.service.js';
+import { errorOutcome } from '../src/audit/audit-outcome.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 
 describe('audit writer', () => {
@@ -105,5 +106,39 @@ describe('audit writer', () => {
       outcomes.map((o) => [o.outcome, o.consentId, (o.details as { provider: string }).provider]),
     ).toEqual([['interrupted', '3f1c0b7e-4d7a-4c59-9a43-5a1b2c3d4e5f', 'cnaf']]);
     expect(await audit.verify()).toMatchObject({ ok: true });
+  });
+
+  it('knows the API FranceConnectée’s outcomes, and closes its lost calls under its own kind', async () => {
+    const fcIntent = (requestId: string) =>
+      audit.record({
+        kind: 'provider.call',
+        actor: 'client:x',
+        outcome: 'started',
+        requestId,
+        details: { provider: 'dgfip', via: 'franceconnect', scopes: ['dgfip_avis_imposition'] },
+      });
+    await fcIntent('fc-answered');
+    await audit.record({
+      kind: 'exchange.france_connect_fetch_refused',
+      actor: 'client:x',
+      outcome: errorOutcome('citizen_unknown_to_provider'),
+      requestId: 'fc-answered',
+    });
+    await fcIntent('fc-lost');
+    expect((await audit.callsWithoutOutcome()).calls.map((c) => c.requestId)).toEqual(['fc-lost']);
+    expect(await audit.closeInterruptedCalls(new Date(Date.now() + 1000))).toBe(1);
+    const outcomes = await gw.prisma.auditEvent.findMany({
+      where: { requestId: 'fc-lost' },
+      orderBy: { seq: 'asc' },
+    });
+    expect(outcomes.map((o) => [o.kind, o.outcome, o.details])).toEqual([
+      ['provider.call', 'started', expect.anything()],
+      [
+        'exchange.france_connect_fetch_failed',
+        'interrupted',
+        expect.objectContaining({ via: 'franceconnect', scopes: ['dgfip_avis_imposition'] }),
+      ],
+    ]);
+    expect((await audit.callsWithoutOutcome()).count).toBe(0);
   });
 });

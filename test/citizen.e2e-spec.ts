@@ -3,6 +3,9 @@
  * its CSP, the decision and every way it must be refused (CSRF, twice, expired, another
  * citizen), the preview fetched live from the demo providers, `/me` with revocation and the
  * access log, and the JSON twin under /api/v1/me. The real-Chromium journey is journey.e2e-spec.ts.
+ *
+ * Over ~350 lines on purpose: one file is one stack (gateway, sandboxes, database) started once
+ * for all its cases; split, each part would start its own.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
@@ -237,7 +240,7 @@ describe('citizen pages: consent decision, preview, /me, /api/v1/me', () => {
     const otherToken = await jsonCsrf(other.jar);
 
     for (const form of [
-      { decision: 'approve' },
+      { decision: 'approve' } as Record<string, string>,
       { decision: 'approve', csrf: '' },
       { decision: 'approve', csrf: otherToken },
       { decision: 'approve', csrf: 'x'.repeat(43) },

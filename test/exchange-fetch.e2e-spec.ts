@@ -5,6 +5,9 @@
  * its JWKS), and the citizen sees the accesses at /me. Then every refusal the endpoint owes:
  * budget, interval, revocation, cross-client, scope, habilitation, suspension, expiry, unknown
  * citizen, and "no audit, no data" with a real failing audit insert.
+ *
+ * Over ~350 lines on purpose: one file is one stack (gateway, sandboxes, database) started once
+ * for all its cases; split, each part would start its own.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { CookieJar, request as browse } from '../sandbox/franceconnect/browser.js';
@@ -228,16 +231,18 @@ describe('consented fetch: GET /api/v1/consents/{id}/data/{datasetId}', () => {
       habilitation: { allowPeriodic: true, minFetchIntervalSeconds: 0 },
     });
     clientName = registry.client.name as string;
+    const token = await clientToken(gw, {
+      id: registry.client.id,
+      clientId: registry.client.clientId,
+      clientSecret: registry.client.clientSecret!,
+      authMethod: 'client_secret_basic',
+    });
     main = {
       clientId: registry.client.clientId,
       redirectUri: `${gw.url}/test-callback`,
       habilitationId: registry.habilitation.id,
-      token: await clientToken(gw, {
-        id: registry.client.id,
-        clientId: registry.client.clientId,
-        clientSecret: registry.client.clientSecret!,
-        authMethod: 'client_secret_basic',
-      }),
+      token,
+      fullToken: token,
     };
   });
 

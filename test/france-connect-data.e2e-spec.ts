@@ -16,6 +16,9 @@ import {
   type FranceConnectSandbox,
 } from '../sandbox/franceconnect/server.js';
 import { startDemoProviders, type DemoProviders } from '../sandbox/providers/server.js';
+import { eventLeafHash, toLeafEvent } from '../src/audit/audit-leaf.js';
+import { AuditService } from '../src/audit/audit.service.js';
+import { keyedPayloadDigest } from '../src/audit/payload-digest.js';
 import { gatewayClient, franceConnectEnv } from './support/franceconnect.js';
 import { freePort, startGateway, type TestGateway } from './support/gateway.js';
 import {
@@ -95,8 +98,16 @@ describe('API FranceConnectée (GET /api/v1/france-connect/data/{datasetId})', (
     const req = request(gw.url).get(`${DATA}/${datasetId}`);
     return token ? req.set('Authorization', `Bearer ${token}`) : req;
   };
+  /** The outcome events of a request (its call intent, `provider.call`, left aside). */
   const auditOf = (requestId: string) =>
-    gw.prisma.auditEvent.findMany({ where: { requestId }, orderBy: { seq: 'asc' } });
+    gw.prisma.auditEvent.findMany({
+      where: { requestId, kind: { not: 'provider.call' } },
+      orderBy: { seq: 'asc' },
+    });
+  const kindsOf = async (requestId: string) =>
+    (await gw.prisma.auditEvent.findMany({ where: { requestId }, orderBy: { seq: 'asc' } })).map(
+      (e) => e.kind,
+    );
 
   beforeAll(async () => {
     providers = await startDemoProviders();
@@ -184,12 +195,25 @@ describe('API FranceConnectée (GET /api/v1/france-connect/data/{datasetId})', (
       dataset: 'cnaf.quotient_familial',
       via: 'franceconnect',
       requestId: res.headers['x-request-id'],
+      // The transparency log's leaf of this access (issue 11), as in the consented fetch.
+      auditEventId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      auditLeafHash: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
+    // The call intent was committed before the provider call, then the outcome (issue 10).
+    expect(await kindsOf(res.headers['x-request-id'])).toEqual([
+      'provider.call',
+      'exchange.france_connect_fetch',
+    ]);
     const [event] = await auditOf(res.headers['x-request-id']);
     expect(event.kind).toBe('exchange.france_connect_fetch');
     expect(event.outcome).toBe('ok');
     expect(event.clientId).toBe('ville-demo');
-    expect(event.payloadDigest).toMatch(/^[0-9a-f]{64}$/);
+    expect(event.id).toBe(res.body.provenance.auditEventId);
+    expect(eventLeafHash(toLeafEvent(event)).toString('hex')).toBe(
+      res.body.provenance.auditLeafHash,
+    );
+    // Keyed (issue 11): HMAC-SHA-256 under a key derived from MASTER_KEY.
+    expect(event.payloadDigest).toBe(keyedPayloadDigest(gw.config.masterKey, res.body.data));
     expect(event.citizenId).not.toBeNull();
     expect(event.details).toMatchObject({
       via: 'franceconnect',
@@ -237,6 +261,25 @@ describe('API FranceConnectée (GET /api/v1/france-connect/data/{datasetId})', (
       httpStatus: 403,
     });
     expect(providers.calls('france_travail')).toBe(0);
+    // No provider call, so no call intent.
+    expect(await kindsOf(res.headers['x-request-id'])).toEqual([
+      'exchange.france_connect_fetch_refused',
+    ]);
+  });
+
+  it('gives a provider call that fails its outcome after its intent: none is left without one', async () => {
+    // Pierre is known to no provider: the call is made (intent first), and answered "unknown".
+    const { accessToken } = await serviceLogin(fc, 'pierre', `${IDENTITY} cnaf_quotient_familial`);
+    const res = await call('cnaf.quotient_familial', accessToken);
+    expect(res.status).toBe(404);
+    expect(res.body.code).toBe('citizen_unknown_to_provider');
+    expect(res.body.data).toBeUndefined();
+    expect(await kindsOf(res.headers['x-request-id'])).toEqual([
+      'provider.call',
+      'exchange.france_connect_fetch_refused',
+    ]);
+    // Nor does audit:verify count any FranceConnect call of this file as left without outcome.
+    expect((await gw.app.get(AuditService).callsWithoutOutcome()).count).toBe(0);
   });
 
   it('refuses when the token does not give the identity the provider needs (403 insufficient_scope)', async () => {

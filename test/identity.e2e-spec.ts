@@ -529,6 +529,7 @@ async function redisReachable(): Promise<boolean> {
 
 // Redis runs on CI and the development machines; a laptop without it skips this block only.
 const redisUp = await redisReachable();
+if (!redisUp) console.log(`identity: sessions in Redis skipped: no Redis answers at ${REDIS_URL}`);
 
 (redisUp ? describe : describe.skip)('identity: sessions in Redis (REDIS_URL)', () => {
   let env: GatewayWithFranceConnect;

@@ -4,6 +4,9 @@
  * page, previews the data, approves (or refuses) and lands back on the service with the right
  * `state`; the service then reads a consent whose receipt verifies against the gateway's JWKS.
  * Then /me shows the consent and revokes it. Screenshots go to test/artifacts/ (git-ignored).
+ *
+ * Over ~350 lines on purpose: one file is one stack (gateway, sandboxes, Chromium) started once
+ * for all its cases; split, each part would start its own.
  */
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -327,9 +330,9 @@ describeWithBrowser('consent journey in a real browser', () => {
     const port = await freePort();
     const redirectUri = `http://localhost:${port}/callback`;
     const client = stack.registry.client;
-    const patched = await operatorApi(stack.gw)
-      .patch(`${ADMIN}/clients/${client.clientId}`)
-      .send({ redirectUris: [stack.service.redirectUri, redirectUri] });
+    const patched = await operatorApi(stack.gw).patch(`${ADMIN}/clients/${client.clientId}`, {
+      redirectUris: [stack.service.redirectUri, redirectUri],
+    });
     expect(patched.status).toBe(200);
     const demo = await startDemoService({
       port,

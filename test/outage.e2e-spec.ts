@@ -355,9 +355,11 @@ if (redisReason) console.log(`Redis outage test skipped: ${redisReason}`);
       redis.resume();
     }
     console.log(`Redis hung: /me answered in ${waits.map((ms) => ms.toFixed(0)).join(', ')} ms`);
-    // The first one waited for Redis (250 ms per command at most); the next ones did not.
+    // The first one waited for Redis (250 ms per command at most); the next ones did not. Without
+    // the dropped connection each /me waits out three command timeouts (≥ 750 ms, ~0.77 s here):
+    // the bound sits below two of them, leaving a loaded machine its slack.
     expect(waits[0]).toBeLessThan(1000);
-    expect(Math.max(...waits.slice(1))).toBeLessThan(250);
+    expect(Math.max(...waits.slice(1))).toBeLessThan(500);
 
     const audit = a.app.get(AuditService);
     expect(await audit.verify()).toMatchObject({ ok: true });

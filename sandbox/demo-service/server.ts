@@ -10,7 +10,19 @@ import { randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
-import { DEMO_CATALOG } from '../providers/catalog.js';
+import {
+  callbackPage,
+  franceConnectRefusedPage,
+  franceConnectResultPage,
+  outcomeAlert,
+  page,
+  receivedDetails,
+  requestRefusedPage,
+  startPage,
+  type ConsentedRead,
+  type FranceConnectRead,
+} from './pages.js';
+import { html, type Html } from '../../src/common/html.js';
 
 export interface DemoServiceOptions {
   port?: number;
@@ -43,8 +55,6 @@ export interface DemoService {
   close(): Promise<void>;
 }
 
-const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
 /** The DSFR's built files, served by this demo service itself (no CDN, same as the gateway). */
 const DSFR_DIR = join(process.cwd(), 'node_modules', '@gouvfr', 'dsfr', 'dist');
 const DSFR_TYPES: Record<string, string> = {
@@ -58,71 +68,6 @@ const DSFR_TYPES: Record<string, string> = {
 
 /** The purpose this fictitious service states for its requests (within its habilitation's). */
 export const DEMO_PURPOSE = 'Instruction de votre demande d’aide au logement étudiant';
-
-/** What an integrator shows for each dataset it may ask: the title the citizen will read. */
-function datasetTitle(id: string): string {
-  return DEMO_CATALOG.datasets.find((d) => d.id === id)?.title ?? id;
-}
-function providerName(datasetId: string): string {
-  const providerId = DEMO_CATALOG.datasets.find((d) => d.id === datasetId)?.providerId;
-  return DEMO_CATALOG.providers.find((p) => p.id === providerId)?.name ?? '';
-}
-
-function page(title: string, body: string): string {
-  return `<!DOCTYPE html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)} — Aide au logement étudiant (démonstration)</title>
-<link rel="stylesheet" href="/dsfr/dsfr.min.css">
-<link rel="stylesheet" href="/dsfr/utility/icons/icons.min.css">
-<link rel="icon" href="/dsfr/favicon/favicon.svg" type="image/svg+xml">
-<link rel="shortcut icon" href="/favicon.ico" type="image/x-icon">
-</head>
-<body>
-<header role="banner" class="fr-header">
-  <div class="fr-header__body">
-    <div class="fr-container">
-      <div class="fr-header__body-row">
-        <div class="fr-header__brand">
-          <div class="fr-header__brand-top">
-            <div class="fr-header__logo"><p class="fr-logo">République<br>Française</p></div>
-          </div>
-          <div class="fr-header__service">
-            <a href="/" title="Accueil — Aide au logement étudiant"><p class="fr-header__service-title">Aide au logement étudiant</p></a>
-            <p class="fr-header__service-tagline">Service fictif de démonstration de Passerelle</p>
-          </div>
-        </div>
-      </div>
-    </div>
-  </div>
-</header>
-<main id="contenu" role="main">
-<div class="fr-container fr-my-6w">
-<div class="fr-notice fr-notice--info fr-mb-4w"><div class="fr-container"><div class="fr-notice__body"><p class="fr-notice__title">Démonstration : ce service est fictif. Il montre ce qu’une administration construit avec l’API de Passerelle.</p></div></div></div>
-<h1>${esc(title)}</h1>
-${body}
-</div>
-</main>
-<footer class="fr-footer" role="contentinfo">
-  <div class="fr-container">
-    <div class="fr-footer__bottom">
-      <div class="fr-footer__bottom-copy"><p>Service fictif de démonstration, sans valeur administrative.</p></div>
-    </div>
-  </div>
-</footer>
-</body>
-</html>`;
-}
-
-/** What the citizen reads on returning from Passerelle, per outcome. */
-function outcomeAlert(kind: 'success' | 'info' | 'warning' | 'error', title: string, text: string) {
-  return `<div class="fr-alert fr-alert--${kind} fr-mb-4w" data-outcome="${esc(kind)}">
-<h2 class="fr-alert__title">${esc(title)}</h2>
-<p>${esc(text)}</p>
-</div>`;
-}
 
 export async function startDemoService(opts: DemoServiceOptions): Promise<DemoService> {
   const host = opts.host ?? 'localhost';
@@ -184,9 +129,9 @@ export async function startDemoService(opts: DemoServiceOptions): Promise<DemoSe
 
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', base);
-    const send = (status: number, html: string, headers: Record<string, string> = {}) => {
+    const send = (status: number, body: string, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', ...headers });
-      res.end(html);
+      res.end(body);
     };
     try {
       if (
@@ -196,7 +141,7 @@ export async function startDemoService(opts: DemoServiceOptions): Promise<DemoSe
         const rel = url.pathname === '/favicon.ico' ? 'favicon/favicon.ico' : url.pathname.slice(6);
         const file = normalize(join(DSFR_DIR, rel));
         if (!file.startsWith(DSFR_DIR + sep) || !existsSync(file))
-          return send(404, page('Page introuvable', ''));
+          return send(404, page('Page introuvable', html``));
         res.writeHead(200, {
           'content-type': DSFR_TYPES[extname(file)] ?? 'application/octet-stream',
           'cache-control': 'public, max-age=86400',
@@ -204,43 +149,7 @@ export async function startDemoService(opts: DemoServiceOptions): Promise<DemoSe
         return res.end(readFileSync(file));
       }
       if (req.method === 'GET' && url.pathname === '/') {
-        const boxes = opts.datasets
-          .map(
-            (d, i) => `<div class="fr-fieldset__element"><div class="fr-checkbox-group">
-<input type="checkbox" id="justificatif-${i}" name="datasets" value="${esc(d)}" checked>
-<label class="fr-label" for="justificatif-${i}">${esc(datasetTitle(d))}<span class="fr-hint-text">${esc(providerName(d))}</span></label>
-</div></div>`,
-          )
-          .join('\n');
-        return send(
-          200,
-          page(
-            'Demande d’aide au logement étudiant',
-            `<p class="fr-text--lead">Pour instruire votre demande, nous avons besoin de justificatifs que d’autres administrations détiennent déjà. Avec votre accord, Passerelle nous les transmet directement : vous n’avez rien à télécharger.</p>
-<form method="post" action="/start" data-start-form>
-<fieldset class="fr-fieldset" aria-describedby="justificatifs-aide">
-<legend class="fr-fieldset__legend">Justificatifs demandés</legend>
-<p class="fr-hint-text fr-fieldset__element" id="justificatifs-aide">Décochez ceux que vous préférez fournir autrement.</p>
-${boxes}
-</fieldset>
-<details class="fr-mb-3w"><summary>Paramètres de la demande (démonstration)</summary>
-<div class="fr-input-group fr-mt-2w"><label class="fr-label" for="finalite">Finalité indiquée à l’usager</label>
-<input class="fr-input" id="finalite" name="purpose" value="${esc(DEMO_PURPOSE)}"></div>
-<div class="fr-input-group"><label class="fr-label" for="duree">Durée de l’accord (jours)</label>
-<input class="fr-input" id="duree" name="durationDays" type="number" value="30" min="1"></div>
-</details>
-<ul class="fr-btns-group fr-btns-group--inline-md" data-start-buttons>
-<li><button class="fr-btn" type="submit">Transmettre mes justificatifs avec Passerelle</button></li>
-${
-  fc
-    ? `<li><button class="fr-btn fr-btn--secondary" type="submit" formaction="/fc/start" data-franceconnect-button>Se connecter avec FranceConnect</button></li>`
-    : ''
-}
-</ul>
-${fc ? '<p class="fr-hint-text">Avec FranceConnect (API FranceConnectée), vous autorisez la transmission sur FranceConnect ; le service lit ensuite vos justificatifs auprès de Passerelle.</p>' : ''}
-</form>`,
-          ),
-        );
+        return send(200, startPage(opts.datasets, DEMO_PURPOSE, Boolean(fc)));
       }
       if (req.method === 'POST' && url.pathname === '/start') {
         const form = await readForm(req);
@@ -259,11 +168,9 @@ ${fc ? '<p class="fr-hint-text">Avec FranceConnect (API FranceConnectée), vous 
         if (created.status !== 201 || typeof created.body?.consentUrl !== 'string') {
           return send(
             502,
-            page(
-              'Demande impossible pour le moment',
-              `${outcomeAlert('error', 'Passerelle a refusé la demande', String(created.body?.detail ?? 'Réponse inattendue.'))}
-<p>Code renvoyé par l’API : <code>${esc(created.body?.code ?? created.status)}</code></p>
-<p><a class="fr-link" href="/">Revenir au formulaire</a></p>`,
+            requestRefusedPage(
+              String(created.body?.detail ?? 'Réponse inattendue.'),
+              String(created.body?.code ?? created.status),
             ),
           );
         }
@@ -297,10 +204,7 @@ ${fc ? '<p class="fr-hint-text">Avec FranceConnect (API FranceConnectée), vous 
         if (!nonce || !code) {
           return send(
             400,
-            page(
-              'Retour de FranceConnect refusé',
-              `<p>${esc(url.searchParams.get('error') ?? 'state inconnu')}</p><p><a href="/">Recommencer</a></p>`,
-            ),
+            franceConnectRefusedPage(url.searchParams.get('error') ?? 'state inconnu'),
           );
         }
         const meta = await fcDiscovery();
@@ -326,32 +230,24 @@ ${fc ? '<p class="fr-hint-text">Avec FranceConnect (API FranceConnectée), vous 
           { issuer: meta.issuer, audience: fc.clientId },
         );
         if (payload.nonce !== nonce) throw new Error('ID token nonce mismatch');
-        let details = '';
+        const reads: FranceConnectRead[] = [];
         for (const ds of Object.keys(fc.datasets)) {
           const r = await fetch(
             `${opts.gatewayUrl}/api/v1/france-connect/data/${encodeURIComponent(ds)}`,
             { headers: { authorization: `Bearer ${tokens.access_token}` } },
           );
           const body = await r.json().catch(() => null);
-          details += `<h2>${esc(ds)} (HTTP ${r.status})</h2><pre data-franceconnect-dataset="${esc(ds)}">${esc(JSON.stringify(body, null, 2))}</pre>`;
+          reads.push({ dataset: ds, status: r.status, body });
         }
-        return send(
-          200,
-          page(
-            'Retour de FranceConnect',
-            `<p>Connecté avec FranceConnect ; portées demandées : <code>${esc(fcScopes.join(' '))}</code>.
-Chaque justificatif est lu auprès de Passerelle avec votre jeton FranceConnect.</p>${details}
-<p><a href="/">Nouvelle demande</a></p>`,
-          ),
-        );
+        return send(200, franceConnectResultPage(fcScopes, reads));
       }
       if (req.method === 'GET' && url.pathname === '/callback') {
         const requestId = url.searchParams.get('consent_request') ?? '';
         const status = url.searchParams.get('status') ?? '';
         const state = url.searchParams.get('state') ?? '';
         const stateOk = states.delete(state);
-        let outcome = '';
-        let details = '';
+        let outcome: Html;
+        let details: Html | '' = '';
         if (!stateOk) {
           outcome = outcomeAlert(
             'warning',
@@ -370,21 +266,14 @@ Chaque justificatif est lu auprès de Passerelle avec votre jeton FranceConnect.
           if (consentId) {
             const consent = await api(`/api/v1/consents/${consentId}`);
             const datasets = (consent.body?.datasets as string[] | undefined) ?? [];
-            let received = 0;
+            const reads: ConsentedRead[] = [];
             for (const ds of datasets) {
               const data = await api(
                 `/api/v1/consents/${consentId}/data/${encodeURIComponent(ds)}`,
               );
-              if (data.status === 200) received++;
-              const summary =
-                data.status === 200
-                  ? '<span class="fr-badge fr-badge--success fr-badge--sm">reçu</span>'
-                  : `<span class="fr-badge fr-badge--warning fr-badge--sm">non reçu</span> ${esc(data.body?.detail ?? '')}`;
-              details += `<section class="fr-mb-3w" data-dataset="${esc(ds)}">
-<h3 class="fr-h6">${esc(datasetTitle(ds))} ${summary}</h3>
-<details><summary>Réponse de l’API (HTTP ${data.status})</summary><pre>${esc(JSON.stringify(data.body, null, 2))}</pre></details>
-</section>`;
+              reads.push({ dataset: ds, status: data.status, body: data.body });
             }
+            const received = reads.filter((r) => r.status === 200).length;
             outcome =
               received === datasets.length
                 ? outcomeAlert(
@@ -397,8 +286,7 @@ Chaque justificatif est lu auprès de Passerelle avec votre jeton FranceConnect.
                     'Une partie de vos justificatifs n’a pas pu être reçue',
                     `Nous avons reçu ${received} justificatif(s) sur ${datasets.length}. Pour les autres, l’administration qui les détient n’a pas pu répondre : vous pouvez les fournir autrement.`,
                   );
-            details = `<h2 class="fr-h4">Ce que le service a reçu</h2>${details}
-<details><summary>Reçu de consentement signé (JWS)</summary><pre>${esc(String(consent.body?.receipt ?? ''))}</pre></details>`;
+            details = receivedDetails(reads, String(consent.body?.receipt ?? ''));
           } else {
             outcome = outcomeAlert(
               'error',
@@ -413,19 +301,9 @@ Chaque justificatif est lu auprès de Passerelle avec votre jeton FranceConnect.
             'La demande n’a pas abouti (délai dépassé ou réponse inattendue). Recommencez votre demande.',
           );
         }
-        return send(
-          200,
-          page(
-            'Retour de Passerelle',
-            `${outcome}${details}
-<details class="fr-mt-4w" data-callback-params><summary>Paramètres reçus (pour l’intégrateur)</summary>
-<p><code>consent_request=${esc(requestId)}</code>, <code>status=${esc(status)}</code>, <code>state=${esc(state)}</code> (${stateOk ? 'state reconnu' : 'state inconnu : réponse ignorée'})</p>
-</details>
-<p class="fr-mt-4w"><a class="fr-link" href="/">Faire une nouvelle demande</a></p>`,
-          ),
-        );
+        return send(200, callbackPage(outcome, details, { requestId, status, state, stateOk }));
       }
-      send(404, page('Page introuvable', ''));
+      send(404, page('Page introuvable', html``));
     } catch (err) {
       send(
         502,

@@ -9,6 +9,10 @@
  * For the gateway's negative tests a fault can be set (`setFault` or `POST /__sandbox/fault`): the
  * sandbox still runs the real flow but tampers with the ID token returned by /token or with the
  * userinfo JWT.
+ *
+ * Over 350 lines on purpose: one oidc-provider configuration and the routes around it
+ * (interactions, checktoken, logout, faults) share the provider instance and the sandbox's state;
+ * split, each part would need all of them. Its HTML pages live in pages.ts.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -21,8 +25,9 @@ import Provider, {
   type KoaContextWithOIDC,
   type OidcSession,
 } from 'oidc-provider';
-import { TEST_CITIZENS, findCitizen, type TestCitizen } from '../citizens.js';
+import { findCitizen, type TestCitizen } from '../citizens.js';
 import { SandboxStore } from './memory-adapter.js';
+import { errorPage, homePage, loggedOutPage, loginPage, sendHtml } from './pages.js';
 
 export interface SandboxClient {
   client_id: string;
@@ -209,96 +214,6 @@ function isFault(value: unknown): value is FranceConnectFault {
   );
 }
 
-function htmlEscape(value: unknown): string {
-  return String(value ?? '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
-
-const STYLE =
-  'body{font-family:system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;color:#161616}' +
-  'h1{font-size:1.5rem;color:#000091}label{display:block;margin-top:1rem;font-weight:600}' +
-  'input{display:block;width:100%;max-width:20rem;padding:.4rem;margin-top:.25rem}' +
-  'button{margin-top:1.25rem;padding:.5rem 1.25rem;background:#000091;color:#fff;border:0;cursor:pointer}' +
-  '.erreur{color:#ce0500;font-weight:600}table{border-collapse:collapse;margin-top:1rem;font-size:.9rem}' +
-  'td,th{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}small{color:#666}';
-
-function page(title: string, content: string): string {
-  return `<!DOCTYPE html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${htmlEscape(title)} — FranceConnect (bac à sable)</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-<p><small>FranceConnect — bac à sable local, pour les tests et la démonstration.</small></p>
-${content}
-</main>
-</body>
-</html>
-`;
-}
-
-function sendHtml(res: ServerResponse, status: number, html: string): void {
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'text/html; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader(
-    'Content-Security-Policy',
-    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-  );
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.end(html);
-}
-
-function loginPage(
-  details: InteractionDetails,
-  state: { error?: string; login?: string } = {},
-): string {
-  const uid = encodeURIComponent(details.uid);
-  const rows = TEST_CITIZENS.map(
-    (c) =>
-      `<tr><td><code>${htmlEscape(c.login)}</code></td><td>${htmlEscape(c.given_name)} ${htmlEscape(
-        c.family_name,
-      )}</td><td>${htmlEscape(c.note)}</td></tr>`,
-  ).join('\n');
-  return page(
-    'Connexion',
-    `<h1>Je me connecte avec FranceConnect</h1>
-<p>Le service <strong>${htmlEscape(details.params.client_id)}</strong> demande à vous identifier.</p>
-${state.error ? `<p class="erreur" role="alert">${htmlEscape(state.error)}</p>` : ''}
-<form method="post" action="${FC_PREFIX}/interaction/${uid}/login" data-fc-sandbox="login">
-<label for="login">Identifiant de l’usager de test</label>
-<input id="login" name="login" type="text" autocomplete="username" required value="${htmlEscape(
-      state.login ?? '',
-    )}">
-<label for="password">Mot de passe <small>(n’importe quelle valeur)</small></label>
-<input id="password" name="password" type="password" autocomplete="current-password">
-<button type="submit">Se connecter</button>
-</form>
-<p><a href="${FC_PREFIX}/interaction/${uid}/abort" data-fc-sandbox="cancel">Annuler et revenir au service</a></p>
-<h2>Usagers de test</h2>
-<table>
-<tr><th>Identifiant</th><th>Identité</th><th>Particularité</th></tr>
-${rows}
-</table>`,
-  );
-}
-
-function errorPage(title: string, detail: Record<string, unknown>): string {
-  const lines = Object.entries(detail)
-    .filter(([, v]) => v !== undefined && v !== null && v !== '')
-    .map(([k, v]) => `<li><strong>${htmlEscape(k)}</strong> : ${htmlEscape(v)}</li>`)
-    .join('\n');
-  return page(title, `<h1>${htmlEscape(title)}</h1>\n<ul>\n${lines}\n</ul>`);
-}
-
 function isLoopback(address: string | undefined): boolean {
   return (
     address === '127.0.0.1' ||
@@ -482,10 +397,7 @@ export async function startFranceConnectSandbox(
           },
           postLogoutSuccessSource: async (ctx: KoaContextWithOIDC) => {
             ctx.type = 'html';
-            ctx.body = page(
-              'Déconnexion',
-              '<h1>Vous êtes déconnecté de FranceConnect</h1><p>Vous pouvez fermer cette page.</p>',
-            );
+            ctx.body = loggedOutPage();
           },
         },
       },
@@ -672,16 +584,7 @@ export async function startFranceConnectSandbox(
     const form = express.urlencoded({ extended: false, limit: '16kb' });
 
     app.get('/', (_req, res) => {
-      sendHtml(
-        res,
-        200,
-        page(
-          'Accueil',
-          `<h1>FranceConnect — bac à sable</h1>
-<p>Émetteur : <code>${htmlEscape(issuer)}</code></p>
-<p><a href="${FC_PREFIX}/.well-known/openid-configuration">Configuration OpenID Connect</a></p>`,
-        ),
-      );
+      sendHtml(res, 200, homePage(issuer, `${FC_PREFIX}/.well-known/openid-configuration`));
     });
 
     // FranceConnect requires id_token_hint on logout.
@@ -728,7 +631,7 @@ export async function startFranceConnectSandbox(
       try {
         const details = await loadInteraction(req, res);
         if (details.prompt.name === 'login') {
-          sendHtml(res, 200, loginPage(details));
+          sendHtml(res, 200, loginPage(FC_PREFIX, details));
         } else if (details.prompt.name === 'consent') {
           // FranceConnect shows no consent screen for these claims.
           await autoConsent(req, res, details);
@@ -753,7 +656,7 @@ export async function startFranceConnectSandbox(
           sendHtml(
             res,
             200,
-            loginPage(details, {
+            loginPage(FC_PREFIX, details, {
               login,
               error: login.trim()
                 ? `Identifiant inconnu : « ${login.trim()} ». Choisissez l’un des usagers de test ci-dessous.`
@@ -838,7 +741,11 @@ export async function startFranceConnectSandbox(
             await new Promise((resolve) => setTimeout(resolve, CHECKTOKEN_SLOW_MS));
           }
           if (current === 'checktoken_garbage') {
-            res.status(200).type(TOKEN_INTROSPECTION_JWT_TYPE).send('<html>not a token</html>');
+            res
+              .status(200)
+              .type(TOKEN_INTROSPECTION_JWT_TYPE)
+              // eslint-disable-next-line no-restricted-syntax -- the fault's garbage answer, not a page
+              .send('<html>not a token</html>');
             return;
           }
           const now = Math.floor(Date.now() / 1000);

@@ -1,3 +1,9 @@
+/**
+ * The demo providers as a data provider's client meets them: who each one knows, its
+ * authentication, answers checked against the catalog's schemas, the fault modes and latency
+ * the resilience tests rely on, and the gateway assertion they verify. Over ~350 lines on
+ * purpose: one file is one set of providers started once for all its cases.
+ */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
@@ -19,8 +25,16 @@ import {
   SANDBOX_TOKEN_HEADER,
   startDemoProviders,
   type DemoProviders,
+  type ProviderAuth,
   type ProviderId,
 } from './server.js';
+
+/** Headers for the providers that take a static credential (API key or bearer token). */
+function credentialsOf(auth: ProviderAuth): Record<string, string> {
+  if (auth.kind === 'api_key') return { [auth.headerName]: auth.secret };
+  if (auth.kind === 'bearer') return { Authorization: `Bearer ${auth.token}` };
+  throw new Error(`no static credential for ${auth.kind}`);
+}
 
 /** Who each provider knows (everyone else must be a 404). */
 const KNOWN: Record<ProviderId, string[]> = {
@@ -507,52 +521,67 @@ describe('demo data providers', () => {
 
   describe('latency', () => {
     it('adds a base latency to every answer, globally or per provider', async () => {
-      const slow = await startDemoProviders({ latencyMs: 150 });
+      // A latency far beyond the test's own timeout stands for "never answers": no upper time
+      // bound is asserted, only which answers arrive and in which order.
+      const slow = await startDemoProviders({ latencyMs: 60_000 });
+      const call = (id: ProviderId) =>
+        request(slow.providers[id].url)
+          .get(datasetOf(id).path)
+          .query(queryFor(id, 'angela'))
+          .set(credentialsOf(slow.providers[id].auth));
       try {
-        const a = slow.providers.cnaf.auth;
-        if (a.kind !== 'api_key') throw new Error('auth');
-        const call = () =>
-          request(slow.providers.cnaf.url)
-            .get(datasetOf('cnaf').path)
-            .query(queryFor('cnaf', 'angela'))
-            .set(a.headerName, a.secret);
-        let t0 = Date.now();
-        expect((await call()).status).toBe(200);
-        expect(Date.now() - t0).toBeGreaterThanOrEqual(145);
+        let dgfipAnswered = false;
+        const dgfip = call('dgfip').then(
+          () => (dgfipAnswered = true),
+          () => 'aborted at close',
+        );
+        // With cnaf's latency back to 0, its answer arrives while dgfip's is still held back.
         slow.setLatency('cnaf', 0);
-        t0 = Date.now();
-        expect((await call()).status).toBe(200);
-        expect(Date.now() - t0).toBeLessThan(145);
+        expect((await call('cnaf')).status).toBe(200);
+        expect(dgfipAnswered).toBe(false);
+        await slow.close();
+        expect(await dgfip).toBe('aborted at close');
       } finally {
         await slow.close();
       }
+      // And the latency is really waited for (a lower bound: a loaded machine is only slower).
+      const short = await startDemoProviders({ latencyMs: { cnaf: 150 } });
+      try {
+        const t0 = Date.now();
+        const res = await request(short.providers.cnaf.url)
+          .get(datasetOf('cnaf').path)
+          .query(queryFor('cnaf', 'angela'))
+          .set(credentialsOf(short.providers.cnaf.auth));
+        expect(res.status).toBe(200);
+        expect(Date.now() - t0).toBeGreaterThanOrEqual(145);
+      } finally {
+        await short.close();
+      }
     });
 
-    it('closes cleanly while answers are pending', async () => {
-      const p = await startDemoProviders({ latencyMs: { dgfip: 10_000 } });
-      const a = p.providers.dgfip.auth;
-      if (a.kind !== 'bearer') throw new Error('auth');
+    it('closes without waiting for the answers still pending', async () => {
+      const p = await startDemoProviders({ latencyMs: { dgfip: 600_000 } });
       const pending = request(p.providers.dgfip.url)
         .get(datasetOf('dgfip').path)
         .query(queryFor('dgfip', 'angela'))
-        .set('Authorization', `Bearer ${a.token}`)
+        .set(credentialsOf(p.providers.dgfip.auth))
         .then(
           () => 'answered',
           () => 'aborted',
         );
       await new Promise((r) => setTimeout(r, 100));
-      const t0 = Date.now();
+      // close() resolving at all (well within jest's timeout) shows it did not wait 10 minutes.
       await p.close();
-      expect(Date.now() - t0).toBeLessThan(1000);
       expect(await pending).toBe('aborted');
     });
   });
 
-  it('answers quickly in normal mode over keep-alive', async () => {
+  it('keeps connections alive: 400 requests over an agent of 4 sockets open at most 4 connections', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
     const d = datasetOf('cnaf');
     const path = `${d.path}?${new URLSearchParams(queryFor('cnaf', 'angela')).toString()}`;
     const target = new URL(url('cnaf'));
+    const sockets = new Set<unknown>();
     const one = () =>
       new Promise<number>((resolve, reject) => {
         const req = http.get(
@@ -568,15 +597,17 @@ describe('demo data providers', () => {
             res.on('end', () => resolve(res.statusCode ?? 0));
           },
         );
+        req.on('socket', (socket) => sockets.add(socket));
         req.on('error', reject);
       });
-    const t0 = process.hrtime.bigint();
-    const n = 400;
-    for (let i = 0; i < n; i++) expect(await one()).toBe(200);
-    const perRequestMs = Number(process.hrtime.bigint() - t0) / 1e6 / n;
-    agent.destroy();
-    // Client and server share this process: a loose bound, the point is "no heavy work".
-    expect(perRequestMs).toBeLessThan(5);
+    try {
+      for (let i = 0; i < 400; i++) expect(await one()).toBe(200);
+    } finally {
+      agent.destroy();
+    }
+    // The demo providers' speed is measured by `npm run bench`, not asserted here.
+    expect(sockets.size).toBeGreaterThanOrEqual(1);
+    expect(sockets.size).toBeLessThanOrEqual(4);
   });
 
   describe('gateway assertion', () => {

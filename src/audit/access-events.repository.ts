@@ -64,16 +64,16 @@ export class AccessEventsRepository {
     });
   }
 
-  /** Whether `eventId` (a uuid) is one of this citizen's accesses. */
-  async isAccessOf(citizenId: string, eventId: string, kinds: AccessKinds): Promise<boolean> {
+  /** The citizen whose access `eventId` (a uuid) is, or null when it is no access to anyone's data. */
+  async accessOwner(eventId: string, kinds: AccessKinds): Promise<string | null> {
     const row = await this.prisma.auditEvent.findFirst({
       where: {
         id: eventId,
-        citizenId,
+        citizenId: { not: null },
         OR: [{ kind: { startsWith: kinds.prefix } }, { kind: { in: kinds.exact } }],
       },
-      select: { seq: true },
+      select: { citizenId: true },
     });
-    return row !== null;
+    return row?.citizenId ?? null;
   }
 }

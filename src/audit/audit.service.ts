@@ -46,6 +46,19 @@ export const INTERRUPTED_AFTER_MS = 10 * 60_000;
 const INTERRUPTED_SWEEP_EVERY_MS = 60_000;
 const INTERRUPTED_SWEEP_BATCH = 500;
 
+/**
+ * The events that close a provider call (`provider.call`, same request id): the consented
+ * fetch's (src/exchange) and the API FranceConnectée's (src/france-connect-data), whose call
+ * can also end in a refusal (a provider's 4xx).
+ */
+const CALL_OUTCOME_KINDS = [
+  'exchange.fetch',
+  'exchange.fetch_failed',
+  'exchange.france_connect_fetch',
+  'exchange.france_connect_fetch_failed',
+  'exchange.france_connect_fetch_refused',
+];
+
 /** Events kept for a later write (recordDurably) while the database is away; beyond, dropped. */
 const MAX_DURABLE_BACKLOG = 10_000;
 /** Retry delays of that backlog: from 250 ms, doubled, at most 5 s. */
@@ -378,10 +391,10 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Call intents (`provider.call`) that have no outcome event (`exchange.fetch` or
-   * `exchange.fetch_failed` with the same request id): provider calls whose result the log
-   * does not know (the process died between the two, or the outcome is still in some instance's
-   * backlog). `limit` of them are returned, oldest first, with their total.
+   * Call intents (`provider.call`) that have no outcome event (CALL_OUTCOME_KINDS, with the
+   * same request id): provider calls whose result the log does not know (the process died
+   * between the two, or the outcome is still in some instance's backlog). `limit` of them are
+   * returned, oldest first, with their total.
    */
   async callsWithoutOutcome(limit = 20): Promise<{
     count: number;
@@ -403,7 +416,7 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
         AND NOT EXISTS (
           SELECT 1 FROM audit_event o
           WHERE o.request_id = i.request_id
-            AND o.kind IN ('exchange.fetch', 'exchange.fetch_failed'))
+            AND o.kind IN (${Prisma.join(CALL_OUTCOME_KINDS)}))
       ORDER BY i.seq
       LIMIT ${limit}`;
     return {
@@ -459,14 +472,18 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
             AND NOT EXISTS (
               SELECT 1 FROM audit_event o
               WHERE o.request_id = i.request_id
-                AND o.kind IN ('exchange.fetch', 'exchange.fetch_failed'))
+                AND o.kind IN (${Prisma.join(CALL_OUTCOME_KINDS)}))
           ORDER BY i.seq
           LIMIT ${INTERRUPTED_SWEEP_BATCH}`;
     // Written (committed by the batch writer) while the lock is held.
     await Promise.all(
       open.map((call) =>
         this.record({
-          kind: 'exchange.fetch_failed',
+          // A call of the API FranceConnectée is closed under its own kind ("via FranceConnect").
+          kind:
+            call.details?.via === 'franceconnect'
+              ? 'exchange.france_connect_fetch_failed'
+              : 'exchange.fetch_failed',
           actor: 'system',
           outcome: AuditOutcomes.interrupted,
           clientId: call.clientId,
@@ -478,6 +495,9 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
             code: 'interrupted',
             intentSeq: call.seq.toString(),
             provider: call.details?.provider ?? null,
+            ...(call.details?.via === 'franceconnect'
+              ? { via: 'franceconnect', scopes: call.details.scopes ?? [] }
+              : {}),
           },
         }),
       ),

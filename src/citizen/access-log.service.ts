@@ -49,10 +49,13 @@ export class AccessLogService {
     };
   }
 
-  /** Whether `eventId` is one of this citizen's accesses (what list() shows them). */
-  async isAccessOf(citizenId: string, eventId: string): Promise<boolean> {
-    if (!isUuid(eventId)) return false;
-    return this.events.isAccessOf(citizenId, eventId, ACCESS_KINDS);
+  /**
+   * The citizen whose access `eventId` is (what list() shows them), or null when it is no
+   * access to anyone's data.
+   */
+  async accessOwner(eventId: string): Promise<string | null> {
+    if (!isUuid(eventId)) return null;
+    return this.events.accessOwner(eventId, ACCESS_KINDS);
   }
 
   /** Names for one page: one primary-key/unique `IN` query per kind of reference. */

@@ -15,6 +15,11 @@ export const ConsentIdPipe = new ParseUUIDPipe({
   exceptionFactory: () => CitizenErrors.consentNotFound(),
 });
 
+/** A malformed access (audit event) id is as unknown as another citizen's access (404). */
+export const AccessIdPipe = new ParseUUIDPipe({
+  exceptionFactory: () => CitizenErrors.accessNotFound(),
+});
+
 /** A citizen page: personal, so never cached. */
 export function sendHtml(res: Response, html: string, status = 200): void {
   res.status(status).set('Cache-Control', 'no-store').type('html').send(html);

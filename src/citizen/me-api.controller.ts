@@ -5,7 +5,6 @@ import {
   Header,
   HttpCode,
   Param,
-  ParseUUIDPipe,
   Query,
   Req,
   Res,
@@ -40,7 +39,7 @@ import {
   CsrfTokenDto,
   ProofBundleDto,
 } from './dto/me.dto.js';
-import { accessProofPath, ConsentIdPipe } from './http.js';
+import { AccessIdPipe, accessProofPath, ConsentIdPipe } from './http.js';
 import { MeService } from './me.service.js';
 
 /**
@@ -129,10 +128,11 @@ export class MeApiController {
   @ApiProblems(404, 503)
   async accessProof(
     @CurrentCitizen() citizen: CitizenPrincipal,
-    @Param('eventId', new ParseUUIDPipe({ errorHttpStatusCode: 404 })) eventId: string,
+    @Param('eventId', AccessIdPipe) eventId: string,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<ProofBundleDto> {
-    const bundle = await this.me.accessProof(citizen.citizenId, eventId);
+    const bundle = await this.me.accessProof(citizen.citizenId, eventId, req.id);
     res.setHeader('Content-Disposition', `attachment; filename="preuve-acces-${eventId}.json"`);
     return bundle;
   }

@@ -1,5 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { TransparencyLogError, TransparencyLogService, type ProofBundle } from '../audit/index.js';
+import {
+  RefusalAuditService,
+  TransparencyLogError,
+  TransparencyLogService,
+  type ProofBundle,
+} from '../audit/index.js';
 import { CitizenErrors } from './errors.js';
 import {
   CitizenConsentsService,
@@ -17,15 +22,30 @@ export class MeService {
     @Inject(CitizenConsentsService) private readonly consents: CitizenConsentsContract,
     private readonly accessLog: AccessLogService,
     private readonly transparencyLog: TransparencyLogService,
+    private readonly refusals: RefusalAuditService,
   ) {}
 
   /**
    * The proof bundle of one access to the citizen's data. Another citizen's event, or any event
-   * that is not an access, is `access_not_found` exactly like an unknown one.
+   * that is not an access, is `access_not_found` exactly like an unknown one; reaching for
+   * another citizen's is audited as `authz.refused` (as for their consents, issue 12).
    */
-  async accessProof(citizenId: string, eventId: string): Promise<ProofBundle> {
-    const mine = await this.accessLog.isAccessOf(citizenId, eventId);
-    if (!mine) throw CitizenErrors.accessNotFound();
+  async accessProof(citizenId: string, eventId: string, requestId: string): Promise<ProofBundle> {
+    const owner = await this.accessLog.accessOwner(eventId);
+    if (owner !== citizenId) {
+      const error = CitizenErrors.accessNotFound();
+      if (owner !== null) {
+        this.refusals.authenticated({
+          actor: `citizen:${citizenId}`,
+          reason: 'access_of_another_citizen',
+          httpStatus: error.getStatus(),
+          citizenId,
+          resource: { type: 'access', id: eventId },
+          requestId,
+        });
+      }
+      throw error;
+    }
     try {
       return await this.transparencyLog.bundle(eventId);
     } catch (err) {

@@ -34,7 +34,8 @@ export const CONSENT_PAGE = {
     n === 1 ? 'Voir 1 autre information' : `Voir les ${n} autres informations`,
   noFields: 'Le fournisseur n’a pas détaillé les informations de ce justificatif.',
   howLongHeading: 'Pour combien de temps ?',
-  until: (date: string) => `Jusqu’au ${date}`,
+  /** Followed by the date. */
+  until: 'Jusqu’au',
   onceShort: 'accès unique',
   periodicShort: 'accès répété',
   once: 'Accès unique : chaque justificatif ne pourra être consulté qu’une seule fois.',

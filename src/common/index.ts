@@ -33,3 +33,4 @@ export {
 export { ApiError, PROBLEM_CONTENT_TYPE, VALIDATION_OPTIONS } from './problem.js';
 export { requestIdMiddleware } from './request-id.js';
 export { buildOpenApiDocument } from './swagger.js';
+export { Html, html, joinHtml } from './html.js';

@@ -1,3 +1,4 @@
+import { html } from './html.js';
 import { characterProblem, jsonDeeperThan, withoutInvisibleCharacters } from './input-guard.js';
 
 describe('jsonDeeperThan', () => {
@@ -49,7 +50,8 @@ describe('characterProblem', () => {
 });
 
 describe('neutralising already stored text', () => {
-  it('drops invisible characters (escapeHtml does so on every page: page-shell/layout.spec.ts)', () => {
+  it('drops invisible characters, and the template layer does so on every page', () => {
     expect(withoutInvisibleCharacters('Can\u200Btine \u202Eabc\u202C')).toBe('Cantine abc');
+    expect(html`${'Mairie \u202E<b>\u202C'}`.toString()).toBe('Mairie &lt;b&gt;');
   });
 });

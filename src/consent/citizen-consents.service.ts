@@ -3,7 +3,6 @@ import { AuditOutcomes, AuditService, RefusalAuditService } from '../audit/index
 import { PrismaService } from '../database/index.js';
 import { RegistryService } from '../registry/index.js';
 import type { CitizenConsentView, CitizenConsentsContract, FetchMode } from './consent.contract.js';
-import { ConsentEvents } from './consent-events.js';
 import { ConsentLifecycleService } from './consent-lifecycle.service.js';
 import { ConsentNotifier } from './consent-notifier.service.js';
 import { otherCitizen, recordCommitted } from './consent-shared.js';
@@ -24,7 +23,6 @@ export class CitizenConsentsService implements CitizenConsentsContract {
     private readonly registry: RegistryService,
     private readonly audit: AuditService,
     private readonly refusals: RefusalAuditService,
-    private readonly events: ConsentEvents,
     private readonly notifier: ConsentNotifier,
     private readonly lifecycle: ConsentLifecycleService,
   ) {}
@@ -126,12 +124,6 @@ export class CitizenConsentsService implements CitizenConsentsContract {
         await this.lifecycle.expireConsent(row.id, now);
       return;
     }
-    this.events.emit({
-      type: 'revoked',
-      consentId: row.id,
-      clientUuid: row.clientId,
-      occurredAt: now,
-    });
     await recordCommitted(this.audit, this.logger, {
       kind: 'consent.revoked',
       actor: `citizen:${citizenId}`,

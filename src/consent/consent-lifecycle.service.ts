@@ -2,7 +2,6 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { AuditOutcomes, AuditService, type AuditInput } from '../audit/index.js';
 import { PrismaService } from '../database/index.js';
 import { Prisma } from '../generated/prisma/client.js';
-import { ConsentEvents } from './consent-events.js';
 import { ConsentNotifier } from './consent-notifier.service.js';
 
 /** How often the job runs; expiry is judged at read time anyway, the job only records it. */
@@ -43,7 +42,7 @@ export interface TickResult {
 /**
  * Records expiry: pending requests past their deadline become `expired`; active consents past
  * `expiresAt` become `expired` and lose their identity key (crypto-shredding), each audited as
- * `consent.expired`, announced on ConsentEvents and notified to the client.
+ * `consent.expired` and notified to the client.
  *
  * Runs every minute on every instance. Safe with many instances: rows are claimed with
  * `FOR UPDATE SKIP LOCKED` and changed by one conditional UPDATE … RETURNING, so each
@@ -59,7 +58,6 @@ export class ConsentLifecycleService implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly prisma: PrismaService,
     private readonly audit: AuditService,
-    private readonly events: ConsentEvents,
     private readonly notifier: ConsentNotifier,
   ) {}
 
@@ -139,12 +137,6 @@ export class ConsentLifecycleService implements OnModuleInit, OnModuleDestroy {
       JOIN client cl ON cl.id = e.client_id
       JOIN consent_request r ON r.id = e.request_id`;
     for (const row of rows) {
-      this.events.emit({
-        type: 'expired',
-        consentId: row.id,
-        clientUuid: row.clientUuid,
-        occurredAt: now,
-      });
       await this.recordAudit({
         kind: 'consent.expired',
         actor: 'gateway',

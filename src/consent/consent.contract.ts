@@ -58,20 +58,6 @@ export interface CitizenConsentView {
   revokedAt: Date | null;
 }
 
-/** What the exchange module needs to call a provider within a consent. */
-export interface ConsentForFetch {
-  id: string;
-  clientUuid: string;
-  citizenId: string;
-  habilitationId: string;
-  datasets: string[];
-  purpose: string;
-  fetchMode: FetchMode;
-  status: 'active' | 'revoked' | 'expired';
-  expiresAt: Date;
-  lastFetches: Record<string, string>;
-}
-
 /** The citizen's decision on a consent request. */
 export interface ConsentDecisionContract {
   /** For GET /consent/{id}: binds the request to this citizen on first view (another citizen → `consent_request_other_citizen`). Throws `consent_request_not_found`. */
@@ -146,8 +132,6 @@ export interface FetchBudgetContract {
     datasetId: string,
     clientUuid: string,
   ): Promise<FetchContext | null>;
-  /** Exchange: the consent as stored (status/expiry NOT yet judged: the caller checks and audits). */
-  findForFetch(consentId: string): Promise<ConsentForFetch | null>;
   /**
    * Exchange: atomically takes one fetch of `datasetId` from the consent's budget (a `once`
    * consent serves each dataset once; `periodic` ones at most every `minIntervalSeconds`), in
@@ -173,8 +157,6 @@ export interface FetchBudgetContract {
     reservedAt: Date,
     previous?: string | null,
   ): Promise<void>;
-  /** Exchange: decrypts the identity pivot with the consent's own key; throws `consent_identity_shredded` when the key is gone. */
-  openIdentity(consentId: string): Promise<IdentityPivot>;
 }
 
 /** All three jobs: what ConsentService (the facade kept for tests and scripts) offers. */

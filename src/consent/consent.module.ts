@@ -1,8 +1,6 @@
 import { Module } from '@nestjs/common';
 import { RegistryModule } from '../registry/index.js';
 import { CONSENT_SERVICE } from './consent.contract.js';
-import { ConsentEvents } from './consent-events.js';
-import { ConsentEventsBridge } from './consent-events-bridge.js';
 import { ConsentLifecycleService } from './consent-lifecycle.service.js';
 import { ConsentNotifier } from './consent-notifier.service.js';
 import { ConsentRequestsController } from './consent-requests.controller.js';
@@ -18,9 +16,8 @@ import { ConsentRepository } from './consent.repository.js';
  * revocation and expiry (with crypto-shredding of the identity), and the fetch budget the
  * exchange spends. Other modules inject the service of the job they need
  * (ConsentDecisionService, CitizenConsentsService, FetchBudgetService, typed by
- * consent.contract.ts) and subscribe to `ConsentEvents`; ConsentService (also under
- * `CONSENT_SERVICE`) delegates to all three for tests and scripts. SigningKeyService and
- * AuditService come from their global modules.
+ * consent.contract.ts); ConsentService (also under `CONSENT_SERVICE`) delegates to all three
+ * for tests and scripts. SigningKeyService and AuditService come from their global modules.
  */
 @Module({
   imports: [RegistryModule],
@@ -35,8 +32,6 @@ import { ConsentRepository } from './consent.repository.js';
     ConsentRequestsService,
     ConsentLifecycleService,
     ConsentNotifier,
-    ConsentEvents,
-    ConsentEventsBridge,
   ],
   exports: [
     ConsentDecisionService,
@@ -44,7 +39,6 @@ import { ConsentRepository } from './consent.repository.js';
     FetchBudgetService,
     ConsentService,
     CONSENT_SERVICE,
-    ConsentEvents,
     ConsentLifecycleService,
   ],
 })

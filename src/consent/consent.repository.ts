@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/index.js';
-import { Prisma, type Consent } from '../generated/prisma/client.js';
+import { Prisma } from '../generated/prisma/client.js';
 import type { FetchContext } from './consent.contract.js';
 import { utc } from './consent-lifecycle.service.js';
 
@@ -11,25 +11,6 @@ import { utc } from './consent-lifecycle.service.js';
 @Injectable()
 export class ConsentRepository {
   constructor(private readonly prisma: PrismaService) {}
-
-  /** Index: consent primary key. */
-  findById(consentId: string): Promise<Consent | null> {
-    return this.prisma.consent.findUnique({ where: { id: consentId } });
-  }
-
-  /** What opening the sealed identity needs. Index: consent primary key. */
-  findSealedIdentity(consentId: string) {
-    return this.prisma.consent.findUnique({
-      where: { id: consentId },
-      select: {
-        id: true,
-        status: true,
-        expiresAt: true,
-        identityCiphertext: true,
-        wrappedKey: true,
-      },
-    });
-  }
 
   /**
    * The fetch context, query 1 of a fetch: consent (primary key) joined with its habilitation (primary key), the requested

@@ -4,7 +4,6 @@ import { CitizenConsentsService } from './citizen-consents.service.js';
 import type {
   CitizenConsentView,
   ConsentDecision,
-  ConsentForFetch,
   ConsentRequestView,
   ConsentServiceContract,
   FetchContext,
@@ -63,10 +62,6 @@ export class ConsentService implements ConsentServiceContract {
     return this.citizens.revokeByCitizen(consentId, citizenId, requestIdHeader);
   }
 
-  findForFetch(consentId: string): Promise<ConsentForFetch | null> {
-    return this.budget.findForFetch(consentId);
-  }
-
   reserveFetch(
     consentId: string,
     datasetId: string,
@@ -91,9 +86,5 @@ export class ConsentService implements ConsentServiceContract {
     clientUuid: string,
   ): Promise<FetchContext | null> {
     return this.budget.loadFetchContext(consentId, datasetId, clientUuid);
-  }
-
-  openIdentity(consentId: string): Promise<IdentityPivot> {
-    return this.budget.openIdentity(consentId);
   }
 }

@@ -131,14 +131,6 @@ export const ConsentErrors = {
       'Habilitation no longer active',
       'The requesting service is no longer allowed to receive these data; the consent cannot be given.',
     ),
-  /** 410: the consent's data key was destroyed (revoked or expired consent). */
-  identityShredded: () =>
-    new ApiError(
-      410,
-      'consent_identity_shredded',
-      'Consent no longer usable',
-      'The consent was revoked or has expired: its identity key is destroyed.',
-    ),
 } as const;
 
 /** Every code this module can answer, for documentation and tests. */
@@ -157,5 +149,4 @@ export const CONSENT_ERROR_CODES = [
   'consent_request_already_decided',
   'consent_request_other_citizen',
   'habilitation_no_longer_active',
-  'consent_identity_shredded',
 ] as const;

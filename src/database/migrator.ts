@@ -2,7 +2,8 @@
  * Applies prisma/migrations/<name>/migration.sql at start, keeping Prisma's own bookkeeping
  * table `_prisma_migrations` exactly as `prisma migrate deploy` does (same DDL, sha256 checksum
  * of the file, timestamps, applied_steps_count, advisory lock), so either tool can take over.
- * Prisma's native schema engine cannot be installed on every machine (see STACK.md), hence this.
+ * Prisma's CLI needs a native schema engine it downloads from Prisma's own host at install time,
+ * which a machine that reaches only the npm registry cannot fetch; hence this.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';

@@ -11,15 +11,15 @@ import {
 /**
  * Something changed that caches keyed on it must forget, on every instance. Events name the
  * thing, never carry its new state: a cache drops its entry and re-reads the database.
+ *
+ * Only what a cache holds has a kind. Consents, habilitations, providers and datasets have none:
+ * the consented fetch reads them from the database on every request (registry targets are
+ * checked against versions read in the same query), so a revocation or a suspension is seen by
+ * the next request on every instance without any message.
  */
 export type InvalidationEvent =
-  /** A consent stopped being usable (`clientUuid`: Client.id of its requesting service). */
-  | { kind: 'consent'; consentId: string; clientUuid?: string; reason: 'revoked' | 'expired' }
   /** A client's status, secret or keys changed (by its public OAuth client_id). */
   | { kind: 'client'; clientId: string }
-  | { kind: 'habilitation'; habilitationId: string }
-  | { kind: 'provider'; providerId: string }
-  | { kind: 'dataset'; datasetId: string }
   /** Messages may have been lost (a transport reconnected): drop every cached entry. */
   | { kind: 'all' };
 
@@ -37,11 +37,7 @@ interface WireMessage {
 }
 
 const STRING_FIELDS: Record<InvalidationEvent['kind'], string[]> = {
-  consent: ['consentId'],
   client: ['clientId'],
-  habilitation: ['habilitationId'],
-  provider: ['providerId'],
-  dataset: ['datasetId'],
   all: [],
 };
 
@@ -61,9 +57,6 @@ export function parseWireMessage(raw: string): WireMessage | null {
   if (!fields) return null;
   const record = event as unknown as Record<string, unknown>;
   if (!fields.every((f) => typeof record[f] === 'string' && (record[f] as string).length <= 200)) {
-    return null;
-  }
-  if (record.kind === 'consent' && record.reason !== 'revoked' && record.reason !== 'expired') {
     return null;
   }
   return { v, from, event };

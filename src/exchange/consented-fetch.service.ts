@@ -16,12 +16,12 @@
  * suspension), the registry's targets (decrypted provider credentials, compiled schema key) are
  * cached in process and checked against the versions query 1 returns, and the identity pivot is
  * decrypted here from the row of query 1 (two AES-GCM operations, a few microseconds) instead of
- * being read again through ConsentService.openIdentity. Refusals cost one more SELECT at most
+ * being read again. Refusals cost one more SELECT at most
  * (to tell exhausted budget from revocation) and their audit write.
  *
  * Nothing about a consent is cached across requests: a revocation (status and key changed in
- * one statement) is seen by the very next request on every instance, without relying on
- * ConsentEvents. The registry cache cannot serve a disabled dataset or provider either: their
+ * one statement) is seen by the very next request on every instance, without any message between
+ * instances. The registry cache cannot serve a disabled dataset or provider either: their
  * status comes from query 1, and a version change reloads the targets.
  *
  * Over 350 lines: the fetch pipeline reads top to bottom in one file (issue 14 splits it

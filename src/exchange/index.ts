@@ -4,3 +4,4 @@ export { type IdentityPivot } from './exchange.types.js';
 export { ProviderAssertions } from './provider-assertions.service.js';
 export { ProviderClient } from './provider-client.service.js';
 export { datasetTarget, providerTarget } from './registry-targets.js';
+export { CALL_INTENT_AUDIT_KIND } from './consented-fetch.service.js';

@@ -6,23 +6,29 @@
  *   only while the token lives) → the service registered under that FranceConnect client_id,
  *   active → the dataset's FranceConnect scope granted with the token → an active habilitation
  *   of the service covering the dataset → the identity pivot from FranceConnect's userinfo →
- *   the provider call through the exchange's ProviderClient (signed assertion, resilience,
- *   schema check and reduction) → the audit event written before anything is answered.
+ *   the call intent (`provider.call`) committed before the identity leaves for the provider, as
+ *   in the consented fetch → the provider call through the exchange's ProviderClient (signed
+ *   assertion, resilience, schema check and reduction) → the audit event written before anything
+ *   is answered (its id and leaf hash in the provenance, the data's keyed digest in the row).
  * Refusals and failures are audited too, under their own kinds, and linked to the citizen once
  * the caller is known to be a registered service (so they show at /me, "via FranceConnect").
  */
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   AuditOutcomes,
   AuditService,
   errorOutcome,
+  keyedPayloadDigest,
   type AuditInput,
   type AuditOutcome,
+  type RecordedEvent,
 } from '../audit/index.js';
-import { ApiError } from '../common/index.js';
+import { isDatabaseUnavailable, ApiError } from '../common/index.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import {
+  CALL_INTENT_AUDIT_KIND,
   type IdentityPivot,
   ProviderAssertions,
   ProviderClient,
@@ -66,6 +72,7 @@ export class FranceConnectDataService {
     private readonly assertions: ProviderAssertions,
     private readonly providers: ProviderClient,
     private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async fetch(
@@ -120,14 +127,14 @@ export class FranceConnectDataService {
     if (!provider) return this.fail(attempt, E.datasetUnavailable(datasetId));
 
     let identity: IdentityPivot;
-    let result;
+    let assertion: string;
     try {
       identity = await this.checktoken.identity(
         accessToken,
         introspection.clientId,
         Object.keys(dataset.identityParams),
       );
-      const assertion = await this.assertions.sign({
+      assertion = await this.assertions.sign({
         providerId: provider.id,
         // No Passerelle consent here: the citizen agreed at FranceConnect. The assertion names
         // the token (a digest: never the token itself) so the provider can tie calls to it.
@@ -137,6 +144,31 @@ export class FranceConnectDataService {
         clientId: client.clientId,
         recipient: client.siret,
       });
+    } catch (err) {
+      return this.fail(attempt, err, { provider: provider.id });
+    }
+
+    // The call intent is durable before the identity leaves: no intent, no call (as the
+    // consented fetch; audit:verify lists an intent left without outcome).
+    try {
+      await this.audit.record(
+        this.event(attempt, CALL_INTENT_AUDIT_KIND, AuditOutcomes.started, null, {
+          details: { provider: provider.id },
+        }),
+      );
+    } catch (err) {
+      // A lost database is reported once a second by ProblemFilter, not once per request.
+      if (!isDatabaseUnavailable(err)) {
+        this.logger.warn(
+          { err, requestId },
+          'call intent could not be recorded; provider not called',
+        );
+      }
+      throw E.auditUnavailable();
+    }
+
+    let result;
+    try {
       result = await this.providers.fetchDataset({
         provider: providerTarget(provider),
         dataset: datasetTarget(dataset),
@@ -145,15 +177,16 @@ export class FranceConnectDataService {
         requestId,
       });
     } catch (err) {
-      return this.fail(attempt, err, { provider: provider.id });
+      return this.fail(attempt, err, { provider: provider.id }, true);
     }
 
     const fetchedAt = new Date().toISOString();
+    let audited: RecordedEvent;
     try {
       // No audit, no data: the answer leaves only once this row is committed.
-      await this.audit.record(
+      audited = await this.audit.recordEvent(
         this.event(attempt, FC_FETCH_AUDIT_KIND, AuditOutcomes.served, 200, {
-          payloadDigest: result.digest,
+          payloadDigest: keyedPayloadDigest(this.config.masterKey, result.data),
           details: {
             provider: provider.id,
             habilitationId: habilitation.id,
@@ -165,7 +198,8 @@ export class FranceConnectDataService {
     } catch (err) {
       this.logger.error({ err, requestId }, 'FranceConnect fetch audit could not be written');
       const error = E.auditUnavailable();
-      this.audit.recordQuietly(
+      // The intent says the provider was called: its outcome must land, even later.
+      await this.recordOutcome(
         this.event(
           attempt,
           FC_FETCH_FAILED_AUDIT_KIND,
@@ -186,6 +220,9 @@ export class FranceConnectDataService {
         fetchedAt,
         via: 'franceconnect',
         requestId,
+        // The transparency log's leaf of this access: GET /api/v1/audit/proof/inclusion.
+        auditEventId: audited.id,
+        auditLeafHash: audited.leafHash,
       },
     };
   }
@@ -193,11 +230,14 @@ export class FranceConnectDataService {
   /**
    * Audits the refusal or failure (awaited; a lost record is logged and does not change the
    * answer, which gives nothing away), then throws it. 4xx are refusals, the rest failures.
+   * After the call intent (`afterIntent`), the record is the call's outcome: kept and retried
+   * until the database takes it (AuditService.recordDurably).
    */
   private async fail(
     attempt: Attempt,
     err: unknown,
     details: Record<string, unknown> = {},
+    afterIntent = false,
   ): Promise<never> {
     const error = err instanceof ApiError ? err : null;
     if (!error)
@@ -205,17 +245,25 @@ export class FranceConnectDataService {
     const status = error?.getStatus() ?? 500;
     const code = error?.code ?? 'internal_error';
     const kind = status < 500 ? FC_FETCH_REFUSED_AUDIT_KIND : FC_FETCH_FAILED_AUDIT_KIND;
-    await this.audit
-      .record(this.event(attempt, kind, errorOutcome(code), status, { details }))
-      .catch((e) => this.logger.error({ err: e, kind }, 'audit event could not be written'));
+    const input = this.event(attempt, kind, errorOutcome(code), status, { details });
+    if (afterIntent) await this.recordOutcome(input);
+    else
+      await this.audit
+        .record(input)
+        .catch((e) => this.logger.error({ err: e, kind }, 'audit event could not be written'));
     throw err;
+  }
+
+  /** The outcome of a call whose intent is in the log: now if it can be, else durably later. */
+  private async recordOutcome(input: AuditInput): Promise<void> {
+    await this.audit.record(input).catch(() => this.audit.recordDurably(input));
   }
 
   private event(
     attempt: Attempt,
     kind: string,
     outcome: AuditOutcome,
-    httpStatus: number,
+    httpStatus: number | null,
     extra: { payloadDigest?: string; details?: Record<string, unknown> },
   ): AuditInput {
     const ti = attempt.introspection;

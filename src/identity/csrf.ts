@@ -4,7 +4,7 @@
  * POST. SameSite=Lax already keeps the session cookie off cross-site POSTs; this is the second,
  * browser-independent line.
  *
- *   <input type="hidden" name="csrf" value="${escapeHtml(csrfToken(req))}">
+ *   html`<input type="hidden" name="csrf" value="${csrfToken(req)}">`
  *   ...
  *   assertCsrf(req, body.csrf); // throws 403 csrf_token_invalid
  */

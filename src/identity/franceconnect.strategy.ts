@@ -1,7 +1,8 @@
 /**
  * The FranceConnect login as a passport strategy: passport-openidconnect 0.1.2 drives the
  * authorization redirect, `state` and the code exchange; this subclass closes what it leaves
- * open (../shared/STACK.md):
+ * open (test/security/oidc.e2e-spec.ts tries each gap). Every reliance on the library's
+ * internals goes through oidc-library.adapter.ts:
  * - endpoints from OpenID discovery, done lazily (the gateway starts while FranceConnect is down);
  * - `state` and `nonce` of 32+ random characters kept in the server-side session (the library's
  *   nonce has 20, under FranceConnect's minimum), several logins per browser allowed;
@@ -14,10 +15,8 @@
  * - every failure is a LoginError with a stable code; nothing it does can throw out of a callback.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { createHash, randomBytes } from 'node:crypto';
-import { Strategy, type OidcContext, type StateStore } from 'passport-openidconnect';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { safeEqual } from '../common/index.js';
 import { LoginError } from './errors.js';
@@ -28,6 +27,16 @@ import {
   type VerifiedIdToken,
 } from './franceconnect.client.js';
 import type { IdentityPivot, PendingLogin } from './identity.types.js';
+import {
+  OidcPassportStrategy,
+  captureOAuth2,
+  oauth2ForRequest,
+  useForRequest,
+  type OAuth2,
+  type OidcContext,
+  type StateStore,
+  type VerifyArguments,
+} from './oidc-library.adapter.js';
 
 export const FRANCECONNECT_STRATEGY = 'franceconnect';
 /** A login not completed within this time is forgotten. */
@@ -129,57 +138,8 @@ class PendingLoginStore implements StateStore {
   }
 }
 
-/** The parts of the library's internals (and of the `oauth` package's OAuth2) this class uses. */
-type OAuthCallback = (
-  err: unknown,
-  accessToken?: string,
-  refreshToken?: string,
-  results?: Record<string, unknown>,
-) => void;
-
-interface OAuth2 {
-  _authorizeUrl: string;
-  _accessTokenUrl: string;
-  getOAuthAccessToken(code: string, params: Record<string, string>, cb: OAuthCallback): void;
-  _executeRequest(
-    lib: unknown,
-    options: Record<string, unknown>,
-    body: unknown,
-    cb: (...args: unknown[]) => void,
-  ): void;
-}
-
-interface LibraryInternals {
-  _oauth2: OAuth2;
-  _issuer: string;
-}
-
-/** Maps a token-endpoint failure (`oauth` package shape) to a login error. */
-function tokenEndpointError(err: unknown): LoginError {
-  const { statusCode, data } = (err ?? {}) as { statusCode?: number; data?: unknown };
-  if (typeof statusCode === 'number') {
-    let error = '';
-    try {
-      error = String((JSON.parse(String(data)) as { error?: unknown }).error ?? '');
-    } catch {
-      // not JSON
-    }
-    // RFC 6749 §5.2: invalid_grant is a code that is unknown, expired, already used, or whose
-    // PKCE verifier does not match.
-    if (error === 'invalid_grant') {
-      return new LoginError('login_code_rejected', `token endpoint: invalid_grant`);
-    }
-    return new LoginError(
-      'login_provider_error',
-      `token endpoint answered HTTP ${statusCode}${error ? ` ${error}` : ''}`,
-    );
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  return new LoginError('login_provider_unavailable', `token endpoint: ${message}`);
-}
-
 @Injectable()
-export class FranceConnectStrategy extends PassportStrategy(Strategy, FRANCECONNECT_STRATEGY, 9) {
+export class FranceConnectStrategy extends OidcPassportStrategy(FRANCECONNECT_STRATEGY) {
   private readonly baseOAuth2: OAuth2;
 
   constructor(
@@ -202,7 +162,7 @@ export class FranceConnectStrategy extends PassportStrategy(Strategy, FRANCECONN
       passReqToCallback: true,
       store: new PendingLoginStore(),
     });
-    this.baseOAuth2 = (this as unknown as LibraryInternals)._oauth2;
+    this.baseOAuth2 = captureOAuth2(this);
   }
 
   /**
@@ -215,9 +175,7 @@ export class FranceConnectStrategy extends PassportStrategy(Strategy, FRANCECONN
 
   private async prepare(req: Request, options: FranceConnectAuthOptions): Promise<void> {
     const provider = await this.fc.describe();
-    const self = this as unknown as LibraryInternals;
-    self._issuer = provider.metadata.issuer;
-    self._oauth2 = this.oauth2For(req, provider);
+    useForRequest(this, provider.metadata.issuer, this.oauth2For(req, provider));
 
     if (options.phase === 'login') {
       const codeVerifier = provider.pkce ? randomString() : undefined;
@@ -274,60 +232,29 @@ export class FranceConnectStrategy extends PassportStrategy(Strategy, FRANCECONN
    * verifier in the token request, and the ID token verified before the library reads it.
    */
   private oauth2For(req: Request, provider: FranceConnectProvider): OAuth2 {
-    const base = this.baseOAuth2;
-    const fail = (err: unknown) => this.error(err);
-    const fc = this.fc;
-    const client = Object.create(base) as OAuth2;
-    client._authorizeUrl = provider.metadata.authorization_endpoint;
-    client._accessTokenUrl = provider.metadata.token_endpoint;
-    client._executeRequest = function (lib, options, body, cb) {
-      base._executeRequest.call(
-        this,
-        lib,
-        { ...options, signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS) },
-        body,
-        cb,
-      );
-    };
-    client.getOAuthAccessToken = function (code, params, cb) {
-      const pending = pendingByRequest.get(req);
-      if (!pending) {
-        fail(new LoginError('login_state_mismatch', 'code exchange without a verified state'));
-        return;
-      }
-      if (pending.codeVerifier) params.code_verifier = pending.codeVerifier;
-      base.getOAuthAccessToken.call(
-        this,
-        code,
-        params,
-        (err, accessToken, refreshToken, results) => {
-          if (err) {
-            fail(tokenEndpointError(err));
-            return;
-          }
-          fc.verifyIdToken(results?.id_token, pending.nonce).then((verified) => {
-            verifiedIdTokens.set(req, verified);
-            try {
-              cb(null, accessToken, refreshToken, results);
-            } catch (e) {
-              fail(e);
-            }
-          }, fail);
-        },
-      );
-    };
-    return client;
+    return oauth2ForRequest(this.baseOAuth2, {
+      authorizeUrl: provider.metadata.authorization_endpoint,
+      tokenUrl: provider.metadata.token_endpoint,
+      timeoutMs: PROVIDER_TIMEOUT_MS,
+      beforeExchange: (form) => {
+        const pending = pendingByRequest.get(req);
+        if (!pending) {
+          throw new LoginError('login_state_mismatch', 'code exchange without a verified state');
+        }
+        if (pending.codeVerifier) form.code_verifier = pending.codeVerifier;
+      },
+      afterExchange: async (results) => {
+        const pending = pendingByRequest.get(req)!;
+        verifiedIdTokens.set(req, await this.fc.verifyIdToken(results.id_token, pending.nonce));
+      },
+      fail: (err) => this.error(err),
+    });
   }
 
   /** Verify callback (arity 9 with the request): the ID token is verified; now userinfo. */
-  async validate(
-    req: Request,
-    _issuer: string,
-    _profile: unknown,
-    _context: unknown,
-    idToken: string,
-    accessToken: string,
-  ): Promise<FranceConnectLogin> {
+  async validate(...args: VerifyArguments): Promise<FranceConnectLogin> {
+    const [rawReq, , , , idToken, accessToken] = args;
+    const req = rawReq as Request;
     const verified = verifiedIdTokens.get(req);
     const pending = pendingByRequest.get(req);
     if (!verified || !pending) {

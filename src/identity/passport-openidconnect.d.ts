@@ -1,6 +1,6 @@
 /**
  * Typings for the parts of `passport-openidconnect` 0.1.2 the identity module uses (the package
- * ships none). Only src/identity/franceconnect.strategy.ts imports it.
+ * ships none). Only src/identity/oidc-library.adapter.ts imports it.
  */
 declare module 'passport-openidconnect' {
   import type { Request } from 'express';

@@ -9,7 +9,6 @@ export {
   PAGE_CSS_PATH,
   dsfrAssetsDir,
   dsfrVersion,
-  escapeHtml,
   franceConnectButton,
   logoutControl,
   mountDsfrAssets,

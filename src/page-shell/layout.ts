@@ -4,12 +4,12 @@
  * accessible landmarks (skip links, banner, main, contentinfo), French, and no JavaScript
  * needed: every page works as plain HTML forms and links.
  *
- * Every value interpolated into HTML goes through `escapeHtml`; `body` is HTML the caller has
- * built that way.
+ * Built with the `html` template tag (../common/html.ts): every interpolated value is escaped
+ * unless it is an `Html` fragment, and `body` must be one, so no page can hand the shell a string.
  */
 import type { INestApplication } from '@nestjs/common';
 import express from 'express';
-import { withoutInvisibleCharacters } from '../common/index.js';
+import { html, joinHtml, type Html } from '../common/index.js';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -67,28 +67,11 @@ export function mountDsfrAssets(app: INestApplication): void {
   });
 }
 
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-  '`': '&#96;',
-};
-
-/** Escapes a value for an HTML text node or a quoted attribute. `null`/`undefined` give ''. */
-export function escapeHtml(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  // Invisible formatting characters (bidi overrides, zero-width…) are dropped: whatever was
-  // stored before the API refused them, a page reads as what it says.
-  return withoutInvisibleCharacters(String(value)).replace(/[&<>"'`]/g, (c) => HTML_ESCAPES[c]);
-}
-
 export interface PageOptions {
   /** The page's own title (escaped here); the document title adds " — Passerelle". */
   title: string;
-  /** The content of `<main>`, already-escaped HTML. */
-  body: string;
+  /** The content of `<main>`, built with `html`. */
+  body: Html;
   lang?: 'fr';
   /** Shows "Se déconnecter" in the header (at every width) when a citizen is logged in. */
   loggedIn?: boolean;
@@ -115,21 +98,21 @@ function asset(path: string): string {
  * control is shown as an icon button beside the logo below the large breakpoint, instead of
  * hiding inside a menu that needs a script to open).
  */
-export function logoutControl(placement: 'tools' | 'navbar', csrf?: string): string {
-  const title = placement === 'navbar' ? ' title="Se déconnecter"' : '';
+export function logoutControl(placement: 'tools' | 'navbar', csrf?: string): Html {
+  const title = placement === 'navbar' ? html` title="Se déconnecter"` : '';
   // With the session's CSRF token, logout is a POST form (a GET never logs out: any page could
   // trigger it). Without one, the link leads to GET /auth/logout, a confirmation page with that form.
   if (csrf) {
-    return `<form method="post" action="/auth/logout"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><button class="fr-btn fr-icon-logout-box-r-line" type="submit"${title} data-logout="${placement}">Se déconnecter</button></form>`;
+    return html`<form method="post" action="/auth/logout"><input type="hidden" name="csrf" value="${csrf}"><button class="fr-btn fr-icon-logout-box-r-line" type="submit"${title} data-logout="${placement}">Se déconnecter</button></form>`;
   }
-  return `<a class="fr-btn fr-icon-logout-box-r-line" href="/auth/logout"${title} data-logout="${placement}">Se déconnecter</a>`;
+  return html`<a class="fr-btn fr-icon-logout-box-r-line" href="/auth/logout"${title} data-logout="${placement}">Se déconnecter</a>`;
 }
 
 // The brand block is not `fr-enlarge-link`: that pattern stretches its links' ::before over the
 // whole brand, which would swallow the navbar's logout control on a phone.
-function header(loggedIn: boolean, csrf?: string): string {
+function header(loggedIn: boolean, csrf?: string): Html {
   const tools = loggedIn
-    ? `
+    ? html`
         <div class="fr-header__tools">
           <div class="fr-header__tools-links">
             <ul class="fr-btns-group">
@@ -139,12 +122,12 @@ function header(loggedIn: boolean, csrf?: string): string {
         </div>`
     : '';
   const navbar = loggedIn
-    ? `
+    ? html`
             <div class="fr-header__navbar">
               ${logoutControl('navbar', csrf)}
             </div>`
     : '';
-  return `<header role="banner" class="fr-header">
+  return html`<header role="banner" class="fr-header">
   <div class="fr-header__body">
     <div class="fr-container">
       <div class="fr-header__body-row">
@@ -175,7 +158,7 @@ export const FOOTER_PAGES = [
   { path: '/cookies', text: 'Gestion des cookies' },
 ] as const;
 
-const FOOTER = `<footer class="fr-footer" role="contentinfo" id="pied-de-page">
+const FOOTER = html`<footer class="fr-footer" role="contentinfo" id="pied-de-page">
   <div class="fr-container">
     <div class="fr-footer__body">
       <div class="fr-footer__brand fr-enlarge-link">
@@ -195,7 +178,13 @@ const FOOTER = `<footer class="fr-footer" role="contentinfo" id="pied-de-page">
     </div>
     <div class="fr-footer__bottom">
       <ul class="fr-footer__bottom-list" data-footer-pages>
-${FOOTER_PAGES.map((p) => `        <li class="fr-footer__bottom-item"><a class="fr-footer__bottom-link" href="${p.path}">${p.text}</a></li>`).join('\n')}
+${joinHtml(
+  FOOTER_PAGES.map(
+    (p) =>
+      html`        <li class="fr-footer__bottom-item"><a class="fr-footer__bottom-link" href="${p.path}">${p.text}</a></li>`,
+  ),
+  '\n',
+)}
       </ul>
       <div class="fr-footer__bottom-copy">
         <p data-licence>Sauf mention contraire, les contenus de ce site sont proposés sous <a href="https://github.com/etalab/licence-ouverte/blob/master/LO.md" rel="noopener noreferrer">licence etalab-2.0</a> ; le code de ${SERVICE_NAME} est un logiciel libre sous licence EUPL-1.2.</p>
@@ -209,9 +198,9 @@ ${FOOTER_PAGES.map((p) => `        <li class="fr-footer__bottom-item"><a class="
  * "Qu’est-ce que FranceConnect ?" opening franceconnect.gouv.fr), leading to `href`. Every
  * page that logs a citizen in shows this one, as FranceConnect's integration rules ask.
  */
-export function franceConnectButton(href: string): string {
-  return `<div class="fr-connect-group" data-franceconnect>
-<a class="fr-connect" href="${escapeHtml(href)}">
+export function franceConnectButton(href: string): Html {
+  return html`<div class="fr-connect-group" data-franceconnect>
+<a class="fr-connect" href="${href}">
 <span class="fr-connect__login">S’identifier avec</span>
 <span class="fr-connect__brand">FranceConnect</span>
 </a>
@@ -227,14 +216,14 @@ export function renderPage({
   loggedIn = false,
   csrf,
 }: PageOptions): string {
-  return `<!DOCTYPE html>
-<html lang="${escapeHtml(lang)}">
+  return html`<!DOCTYPE html>
+<html lang="${lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="format-detection" content="telephone=no">
 <meta name="theme-color" content="#000091">
-<title>${escapeHtml(title)} — ${SERVICE_NAME}</title>
+<title>${title} — ${SERVICE_NAME}</title>
 <link rel="stylesheet" href="${asset('dsfr.min.css')}">
 <link rel="stylesheet" href="${asset('utility/icons/icons.min.css')}">
 <link rel="stylesheet" href="${PAGE_CSS_PATH}?v=${PAGE_CSS_VERSION}">
@@ -254,12 +243,12 @@ export function renderPage({
 ${header(loggedIn, csrf)}
 <main id="contenu" role="main" tabindex="-1">
 <div class="fr-container fr-my-6w">
-<h1>${escapeHtml(title)}</h1>
+<h1>${title}</h1>
 ${body}
 </div>
 </main>
 ${FOOTER}
 </body>
 </html>
-`;
+`.toString();
 }

@@ -11,6 +11,7 @@ import {
   request as browse,
 } from '../../sandbox/franceconnect/browser.js';
 import { FETCH_REFUSED_AUDIT_KIND } from '../../src/exchange/consented-fetch.service.js';
+import { AuditService } from '../../src/audit/audit.service.js';
 import { RefusalAuditService } from '../../src/audit/refusal-audit.service.js';
 import { startCitizenStack, type CitizenStack } from '../support/browser.js';
 import { clientToken } from '../support/clients.js';
@@ -221,6 +222,40 @@ describe('security: authorization', () => {
       const events = await refusals('consent_of_another_citizen');
       expect(events.at(-1)).toMatchObject({ consentId, httpStatus: 404 });
       expect(events.at(-1)?.actor).not.toBe(`citizen:${row.citizenId}`);
+    });
+
+    it('a citizen cannot download another citizen’s proof of access: the same 404 as an unknown id, audited', async () => {
+      const { consentId } = await angelaConsent();
+      const { citizenId } = await gw.prisma.consent.findUniqueOrThrow({ where: { id: consentId } });
+      // An access to angela's data, as the exchange records it.
+      const eventId = await gw.app.get(AuditService).record({
+        kind: 'exchange.fetch',
+        actor: `client:${other.clientId}`,
+        outcome: 'ok',
+        clientId: other.clientId,
+        citizenId,
+        consentId,
+        datasetId: 'cnaf.quotient_familial',
+      });
+      const created = await stack.createRequest();
+      const { jar: karim } = await loginAt(created.consentUrl, 'karim');
+      const before = (await refusals('access_of_another_citizen')).length;
+      const proof = (id: string) => browse(karim, `${gw.url}/api/v1/me/accesses/${id}/proof`);
+      const theirs = await proof(eventId);
+      const unknown = await proof(randomUUID());
+      const malformed = await proof('not-an-id');
+      for (const res of [theirs, unknown, malformed]) {
+        expect(res.status).toBe(404);
+        expect(JSON.parse(res.body).code).toBe('access_not_found');
+      }
+      // Only the existing access of another citizen is an authorization refusal.
+      const count = async () => (await refusals('access_of_another_citizen')).length;
+      expect(await eventually(count, before + 1)).toBe(before + 1);
+      const event = (await refusals('access_of_another_citizen')).at(-1);
+      expect(event?.actor).toMatch(/^citizen:/);
+      expect(event?.actor).not.toBe(`citizen:${citizenId}`);
+      expect(event).toMatchObject({ httpStatus: 404 });
+      expect(event?.details).toMatchObject({ resource: 'access', resourceId: eventId });
     });
 
     it('a CSRF failure with a valid session is audited; one without a session is not', async () => {

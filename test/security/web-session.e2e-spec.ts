@@ -58,6 +58,9 @@ describe('security: production transport (item 5)', () => {
 
   // Production mode needs PostgreSQL (no embedded database): skipped when none is configured.
   const withPostgres = process.env.DATABASE_URL ? it : it.skip;
+  if (!process.env.DATABASE_URL) {
+    console.log('TLS-proxy production start skipped: it needs DATABASE_URL (production mode)');
+  }
   withPostgres(
     'starts behind a TLS proxy only with the explicit setting, and says so in the log',
     async () => {

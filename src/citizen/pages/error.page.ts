@@ -1,5 +1,6 @@
 /** The citizen module's error page: what happened in French, the stable code, the reference. */
-import { escapeHtml, renderPage } from '../../page-shell/index.js';
+import { html } from '../../common/index.js';
+import { renderPage } from '../../page-shell/index.js';
 import { ERROR_PAGE as T } from '../texts.js';
 
 export interface ErrorPageModel {
@@ -21,13 +22,13 @@ export function errorPage({ status, code, requestId, loggedIn }: ErrorPageModel)
   return renderPage({
     title: text.title,
     loggedIn,
-    body: `<div class="fr-alert fr-alert--error fr-mb-4w" role="alert">
-<p>${escapeHtml(text.message)}</p>
+    body: html`<div class="fr-alert fr-alert--error fr-mb-4w" role="alert">
+<p>${text.message}</p>
 </div>
-<p class="fr-text--sm">${escapeHtml(T.codeLabel)} : <code data-error-code>${escapeHtml(code)}</code><br>
-${escapeHtml(T.referenceLabel)} : <code>${escapeHtml(requestId)}</code></p>
+<p class="fr-text--sm">${T.codeLabel} : <code data-error-code>${code}</code><br>
+${T.referenceLabel} : <code>${requestId}</code></p>
 <ul class="fr-btns-group fr-btns-group--inline-md">
-  <li><a class="fr-btn fr-btn--secondary" href="/me">${escapeHtml(T.home)}</a></li>
+  <li><a class="fr-btn fr-btn--secondary" href="/me">${T.home}</a></li>
 </ul>`,
   });
 }

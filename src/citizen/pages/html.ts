@@ -1,5 +1,5 @@
 /** Small HTML helpers shared by the citizen pages. */
-import { escapeHtml } from '../../page-shell/index.js';
+import { html, type Html } from '../../common/index.js';
 
 /**
  * An http(s) URL fit for an `href`, or null: a registry value such as a legal basis link must
@@ -16,13 +16,13 @@ export function safeHttpUrl(value: string | null | undefined): string | null {
 }
 
 /** `<time>` with the machine-readable instant and the French text. */
-export function timeTag(date: Date, text: string): string {
-  return `<time datetime="${escapeHtml(date.toISOString())}">${escapeHtml(text)}</time>`;
+export function timeTag(date: Date, text: string): Html {
+  return html`<time datetime="${date.toISOString()}">${text}</time>`;
 }
 
 /** The hidden field of the session's CSRF token. */
-export function csrfField(token: string): string {
-  return `<input type="hidden" name="csrf" value="${escapeHtml(token)}">`;
+export function csrfField(token: string): Html {
+  return html`<input type="hidden" name="csrf" value="${token}">`;
 }
 
 /** Path segment of an id (ids are uuids, encoded anyway). */

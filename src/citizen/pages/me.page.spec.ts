@@ -1,6 +1,7 @@
 import type { CitizenConsentView } from '../../consent/index.js';
 import type { AccessEntry } from '../access-log.types.js';
 import { mePage } from './me.page.js';
+import { html as markup } from '../../common/index.js';
 
 function consent(overrides: Partial<CitizenConsentView> = {}): CitizenConsentView {
   return {
@@ -137,7 +138,9 @@ describe('/me page', () => {
       olderCursor: null,
       laterPage: false,
       csrf: 't',
-      accessColumns: [{ header: 'Preuve', cell: (a) => `<a href="/x/${a.id}">télécharger</a>` }],
+      accessColumns: [
+        { header: 'Preuve', cell: (a) => markup`<a href="/x/${a.id}">télécharger</a>` },
+      ],
     });
     expect(html).toContain('<th scope="col">Preuve</th>');
     expect(html).toContain(

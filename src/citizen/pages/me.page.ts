@@ -2,11 +2,12 @@
  * The citizen's home: their consents (status, dates, datasets, a revoke button per active one)
  * and, below, who accessed their data (Estonia's Data Tracker, in plain French).
  */
+import { html, joinHtml, type Html } from '../../common/index.js';
 import type { CitizenConsentView } from '../../consent/index.js';
 import type { AccessEntry } from '../access-log.types.js';
 import { frenchDate, frenchDateTime } from '../format.js';
 import { accessProofPath } from '../http.js';
-import { escapeHtml, renderPage } from '../../page-shell/index.js';
+import { renderPage } from '../../page-shell/index.js';
 import { ME_PAGE as T } from '../texts.js';
 import { csrfField, seg, timeTag } from './html.js';
 
@@ -52,36 +53,34 @@ function usage(c: CitizenConsentView): string {
   return T.usage.once(served, c.datasets.length);
 }
 
-function consentItem(c: CitizenConsentView, csrf: string): string {
+function consentItem(c: CitizenConsentView, csrf: string): Html {
   const shown = displayStatus(c);
-  const datasets = c.datasets
-    .map((d) => `<li>${escapeHtml(d.title)} (${escapeHtml(d.providerName)})</li>`)
-    .join('');
+  const datasets = c.datasets.map((d) => html`<li>${d.title} (${d.providerName})</li>`);
   const ending =
     c.status === 'revoked' && c.revokedAt
-      ? `<li>${escapeHtml(T.revokedOn)} ${timeTag(c.revokedAt, frenchDateTime(c.revokedAt))}</li>`
+      ? html`<li>${T.revokedOn} ${timeTag(c.revokedAt, frenchDateTime(c.revokedAt))}</li>`
       : c.status === 'expired'
-        ? `<li>${escapeHtml(T.expiredOn)} ${timeTag(c.expiresAt, frenchDate(c.expiresAt))}</li>`
-        : `<li>${escapeHtml(T.validUntil)} ${timeTag(c.expiresAt, frenchDate(c.expiresAt))}</li>`;
+        ? html`<li>${T.expiredOn} ${timeTag(c.expiresAt, frenchDate(c.expiresAt))}</li>`
+        : html`<li>${T.validUntil} ${timeTag(c.expiresAt, frenchDate(c.expiresAt))}</li>`;
   const revoke =
     c.status === 'active'
-      ? `<form method="post" action="/me/consents/${seg(c.id)}/revoke" class="fr-mt-2w" data-revoke-form>
+      ? html`<form method="post" action="/me/consents/${seg(c.id)}/revoke" class="fr-mt-2w" data-revoke-form>
 ${csrfField(csrf)}
-<button class="fr-btn fr-btn--secondary fr-btn--sm fr-icon-close-circle-line fr-btn--icon-left" type="submit">${escapeHtml(T.revoke)}<span class="fr-sr-only"> ${escapeHtml(T.revokeContext(c.client.name, frenchDate(c.createdAt)))}</span></button>
+<button class="fr-btn fr-btn--secondary fr-btn--sm fr-icon-close-circle-line fr-btn--icon-left" type="submit">${T.revoke}<span class="fr-sr-only"> ${T.revokeContext(c.client.name, frenchDate(c.createdAt))}</span></button>
 </form>`
       : '';
-  return `<li class="fr-mb-5w" data-consent="${escapeHtml(c.id)}" data-status="${escapeHtml(c.status)}" data-display-status="${escapeHtml(shown)}">
-<h3 class="fr-h5 fr-mb-1w">${escapeHtml(c.client.name)}</h3>
-<p class="fr-badge fr-badge--sm ${BADGE[shown]} fr-mb-1w">${escapeHtml(T.status[shown])}</p>
-<p class="fr-mb-1w"><strong>${escapeHtml(T.purpose)} :</strong> ${escapeHtml(c.purpose)}</p>
-<p class="fr-mb-1w"><strong>${escapeHtml(T.habilitationPurpose)} :</strong> ${escapeHtml(c.habilitationPurpose)}</p>
-<p class="fr-mb-1w"><strong>${escapeHtml(T.legalBasis)} :</strong> ${escapeHtml(c.legalBasis)}</p>
-<p class="fr-mb-0"><strong>${escapeHtml(T.datasets)} :</strong></p>
+  return html`<li class="fr-mb-5w" data-consent="${c.id}" data-status="${c.status}" data-display-status="${shown}">
+<h3 class="fr-h5 fr-mb-1w">${c.client.name}</h3>
+<p class="fr-badge fr-badge--sm ${BADGE[shown]} fr-mb-1w">${T.status[shown]}</p>
+<p class="fr-mb-1w"><strong>${T.purpose} :</strong> ${c.purpose}</p>
+<p class="fr-mb-1w"><strong>${T.habilitationPurpose} :</strong> ${c.habilitationPurpose}</p>
+<p class="fr-mb-1w"><strong>${T.legalBasis} :</strong> ${c.legalBasis}</p>
+<p class="fr-mb-0"><strong>${T.datasets} :</strong></p>
 <ul class="fr-mb-1w">${datasets}</ul>
 <ul class="fr-text--sm fr-mb-0">
-<li>${escapeHtml(T.givenOn)} ${timeTag(c.createdAt, frenchDateTime(c.createdAt))}</li>
+<li>${T.givenOn} ${timeTag(c.createdAt, frenchDateTime(c.createdAt))}</li>
 ${ending}
-<li data-usage>${escapeHtml(usage(c))}</li>
+<li data-usage>${usage(c)}</li>
 </ul>
 ${revoke}
 </li>`;
@@ -89,30 +88,37 @@ ${revoke}
 
 /**
  * An extra column of the access log (e.g. a download link per access): its header and its
- * cell, already-escaped HTML. Each cell is labelled by its header on a phone.
+ * cell, built with `html`. Each cell is labelled by its header on a phone.
  */
 export interface AccessColumn {
   header: string;
-  cell: (a: AccessEntry) => string;
+  cell: (a: AccessEntry) => Html;
 }
 
-function accessRow(a: AccessEntry, extra: AccessColumn[]): string {
-  const td = (label: string, html: string, multiline = true) =>
-    `<td${multiline ? ' class="fr-cell--multiline"' : ''} data-label="${escapeHtml(label)}">${html}</td>`;
+function accessRow(a: AccessEntry, extra: AccessColumn[]): Html {
+  const td = (label: string, content: Html | string, multiline = true) =>
+    html`<td${multiline ? html` class="fr-cell--multiline"` : ''} data-label="${label}">${content}</td>`;
   // API FranceConnectée: marked, with the scopes the citizen agreed to at FranceConnect.
   const via = a.viaFranceConnect
-    ? `<br><span class="fr-badge fr-badge--sm fr-badge--info" data-via-franceconnect>${escapeHtml(T.viaFranceConnect)}</span>` +
-      (a.scopes.length
-        ? `<br><small>${escapeHtml(T.franceConnectScopes)} : ${a.scopes.map((s) => `<code>${escapeHtml(s)}</code>`).join(' ')}</small>`
-        : '')
+    ? html`<br><span class="fr-badge fr-badge--sm fr-badge--info" data-via-franceconnect>${T.viaFranceConnect}</span>${
+        a.scopes.length
+          ? html`<br><small>${T.franceConnectScopes} : ${joinHtml(
+              a.scopes.map((s) => html`<code>${s}</code>`),
+              ' ',
+            )}</small>`
+          : ''
+      }`
     : '';
-  return `<tr data-access="${escapeHtml(a.id)}" data-outcome="${escapeHtml(a.outcome)}"${a.viaFranceConnect ? ' data-via="franceconnect"' : ''}>
+  return html`<tr data-access="${a.id}" data-outcome="${a.outcome}"${a.viaFranceConnect ? html` data-via="franceconnect"` : ''}>
 ${td(T.columns.when, timeTag(a.occurredAt, frenchDateTime(a.occurredAt)), false)}
-${td(T.columns.service, escapeHtml(a.serviceName) + via)}
-${td(T.columns.dataset, escapeHtml(a.datasetTitle))}
-${td(T.columns.purpose, escapeHtml(a.purpose ?? ''))}
-${td(T.columns.outcome, escapeHtml(a.outcomeText))}
-${extra.map((c) => td(c.header, c.cell(a))).join('\n')}
+${td(T.columns.service, html`${a.serviceName}${via}`)}
+${td(T.columns.dataset, a.datasetTitle)}
+${td(T.columns.purpose, a.purpose ?? '')}
+${td(T.columns.outcome, a.outcomeText)}
+${joinHtml(
+  extra.map((c) => td(c.header, c.cell(a))),
+  '\n',
+)}
 </tr>`;
 }
 
@@ -123,70 +129,79 @@ ${extra.map((c) => td(c.header, c.cell(a))).join('\n')}
 export const accessProofColumn: AccessColumn = {
   header: T.columns.proof,
   cell: (a) =>
-    `<a class="fr-link fr-link--sm" data-proof href="${escapeHtml(accessProofPath(a.id))}" download title="${escapeHtml(T.proofLinkTitle(frenchDateTime(a.occurredAt)))}">${escapeHtml(T.proofLink)}</a>`,
+    html`<a class="fr-link fr-link--sm" data-proof href="${accessProofPath(a.id)}" download title="${T.proofLinkTitle(frenchDateTime(a.occurredAt))}">${T.proofLink}</a>`,
 };
 
-function accessLog(model: MePageModel): string {
+function accessLog(model: MePageModel): Html {
   const extra = model.accessColumns ?? [];
-  const nav: string[] = [];
+  const nav: Html[] = [];
   if (model.olderCursor) {
     nav.push(
-      `<li><a class="fr-link fr-icon-arrow-right-line fr-link--icon-right" href="/me?avant=${encodeURIComponent(model.olderCursor)}#consultations">${escapeHtml(T.olderAccesses)}</a></li>`,
+      html`<li><a class="fr-link fr-icon-arrow-right-line fr-link--icon-right" href="/me?avant=${encodeURIComponent(model.olderCursor)}#consultations">${T.olderAccesses}</a></li>`,
     );
   }
   if (model.laterPage) {
     nav.push(
-      `<li><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/me#consultations">${escapeHtml(T.newestAccesses)}</a></li>`,
+      html`<li><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/me#consultations">${T.newestAccesses}</a></li>`,
     );
   }
   const table =
     model.accesses.length === 0
-      ? `<p>${escapeHtml(T.noAccess)}</p>`
-      : `<div class="fr-table fr-table--no-caption pa-access-log" data-access-log>
+      ? html`<p>${T.noAccess}</p>`
+      : html`<div class="fr-table fr-table--no-caption pa-access-log" data-access-log>
 <div class="fr-table__wrapper">
 <div class="fr-table__container">
 <div class="fr-table__content">
 <table>
-<caption>${escapeHtml(T.accessesCaption)}</caption>
+<caption>${T.accessesCaption}</caption>
 <thead><tr>
-<th scope="col">${escapeHtml(T.columns.when)}</th>
-<th scope="col">${escapeHtml(T.columns.service)}</th>
-<th scope="col">${escapeHtml(T.columns.dataset)}</th>
-<th scope="col">${escapeHtml(T.columns.purpose)}</th>
-<th scope="col">${escapeHtml(T.columns.outcome)}</th>
-${extra.map((c) => `<th scope="col">${escapeHtml(c.header)}</th>`).join('\n')}
+<th scope="col">${T.columns.when}</th>
+<th scope="col">${T.columns.service}</th>
+<th scope="col">${T.columns.dataset}</th>
+<th scope="col">${T.columns.purpose}</th>
+<th scope="col">${T.columns.outcome}</th>
+${joinHtml(
+  extra.map((c) => html`<th scope="col">${c.header}</th>`),
+  '\n',
+)}
 </tr></thead>
 <tbody>
-${model.accesses.map((a) => accessRow(a, extra)).join('\n')}
+${joinHtml(
+  model.accesses.map((a) => accessRow(a, extra)),
+  '\n',
+)}
 </tbody>
 </table>
 </div>
 </div>
 </div>
 </div>`;
-  return `<section class="fr-mt-6w" aria-labelledby="consultations">
-<h2 class="fr-h3" id="consultations" tabindex="-1">${escapeHtml(T.accessesHeading)}</h2>
-<p>${escapeHtml(T.accessesIntro)}</p>
+  return html`<section class="fr-mt-6w" aria-labelledby="consultations">
+<h2 class="fr-h3" id="consultations" tabindex="-1">${T.accessesHeading}</h2>
+<p>${T.accessesIntro}</p>
 ${table}
-${nav.length ? `<ul class="fr-raw-list">${nav.join('')}</ul>` : ''}
+${nav.length ? html`<ul class="fr-raw-list">${nav}</ul>` : ''}
 </section>`;
 }
 
 export function mePage(model: MePageModel): string {
   const notice = model.revokedService
-    ? `<div class="fr-alert fr-alert--success fr-mb-4w" role="status" data-revoked-notice>
-<p>${escapeHtml(T.revokedNotice(model.revokedService))}</p>
+    ? html`<div class="fr-alert fr-alert--success fr-mb-4w" role="status" data-revoked-notice>
+<p>${T.revokedNotice(model.revokedService)}</p>
 </div>`
     : '';
   const consents =
     model.consents.length === 0
-      ? `<p>${escapeHtml(T.noConsent)}</p>`
-      : `<ul class="fr-raw-list">
-${model.consents.map((c) => consentItem(c, model.csrf)).join('\n')}
+      ? html`<p>${T.noConsent}</p>`
+      : html`<ul class="fr-raw-list">
+${joinHtml(
+  model.consents.map((c) => consentItem(c, model.csrf)),
+  '\n',
+)}
 </ul>`;
-  const body = `${notice}<p class="fr-text--lead">${escapeHtml(T.intro)}</p>
+  const body = html`${notice}<p class="fr-text--lead">${T.intro}</p>
 <section aria-labelledby="mes-accords">
-<h2 class="fr-h3" id="mes-accords">${escapeHtml(T.consentsHeading)}</h2>
+<h2 class="fr-h3" id="mes-accords">${T.consentsHeading}</h2>
 ${consents}
 </section>
 ${accessLog(model)}`;

@@ -1,5 +1,9 @@
 import { previewPage, renderValue, valueAt, type PreviewDataset } from './preview.page.js';
 
+/** `renderValue`'s markup as text. */
+const rendered = (...args: Parameters<typeof renderValue>): string =>
+  renderValue(...args).toString();
+
 const base = {
   id: 'cnaf.quotient_familial',
   title: 'Quotient familial CAF & MSA',
@@ -79,7 +83,7 @@ describe('preview page', () => {
   });
 
   it('escapes the provider’s values', () => {
-    const html = renderValue({ '<k>': ['<script>x</script>'] });
+    const html = rendered({ '<k>': ['<script>x</script>'] });
     expect(html).not.toContain('<script>');
     expect(html).toContain('&lt;script&gt;x&lt;/script&gt;');
     expect(html).not.toContain('<k>');
@@ -90,14 +94,12 @@ describe('preview page', () => {
     expect(valueAt({ a: { b: 3 } }, 'a.b')).toBe(3);
     expect(valueAt({ a: [1] }, 'a.0')).toBeUndefined();
     expect(valueAt({}, '__proto__')).toBeUndefined();
-    expect(renderValue(true)).toBe('oui');
-    expect(renderValue(false)).toBe('non');
-    expect(renderValue(2.5)).toBe('2,5');
-    expect(renderValue(1234567)).toBe('1\u202f234\u202f567');
-    expect(renderValue([])).toBe('Aucun');
-    expect(renderValue(2436, 'm', { m: 'Montant de l’impôt (en euros)' })).toBe(
-      '2\u202f436\u00a0€',
-    );
-    expect(renderValue(10.5, 'm', { m: 'Montant (en euros)' })).toBe('10,50\u00a0€');
+    expect(rendered(true)).toBe('oui');
+    expect(rendered(false)).toBe('non');
+    expect(rendered(2.5)).toBe('2,5');
+    expect(rendered(1234567)).toBe('1\u202f234\u202f567');
+    expect(rendered([])).toBe('Aucun');
+    expect(rendered(2436, 'm', { m: 'Montant de l’impôt (en euros)' })).toBe('2\u202f436\u00a0€');
+    expect(rendered(10.5, 'm', { m: 'Montant (en euros)' })).toBe('10,50\u00a0€');
   });
 });

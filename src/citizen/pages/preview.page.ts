@@ -3,6 +3,7 @@
  * shown as definition lists labelled with the registry's field descriptions. A dataset that
  * could not be fetched shows its own French message; the others still show.
  */
+import { html, joinHtml, type Html } from '../../common/index.js';
 import {
   type FieldFormat,
   formatScalar,
@@ -10,7 +11,7 @@ import {
   parseFieldDescription,
   topFields,
 } from '../fields.js';
-import { escapeHtml, renderPage } from '../../page-shell/index.js';
+import { renderPage } from '../../page-shell/index.js';
 import { PREVIEW_PAGE as T } from '../texts.js';
 import { seg } from './html.js';
 
@@ -60,7 +61,7 @@ function formatOf(fields: Record<string, string>, path: string): FieldFormat | n
 }
 
 /**
- * One value as escaped HTML: scalars in French (amounts, dates, yes/no, explained codes),
+ * One value as HTML: scalars in French (amounts, dates, yes/no, explained codes),
  * objects as definition lists labelled by the descriptions of their own paths, arrays as
  * ordered lists. `path` is the value's dotted path in the answer (array items keep their
  * array's path), `fields` the dataset's descriptions.
@@ -70,66 +71,72 @@ export function renderValue(
   path = '',
   fields: Record<string, string> = {},
   depth = 0,
-): string {
+): Html {
   if (value === null || value === undefined || value === '') {
-    return `<span class="fr-text--sm">${escapeHtml(T.empty)}</span>`;
+    return html`<span class="fr-text--sm">${T.empty}</span>`;
   }
   if (typeof value === 'boolean' || typeof value === 'number' || typeof value === 'string') {
     const { text, isoDate } = formatScalar(value, formatOf(fields, path));
-    return isoDate
-      ? `<time datetime="${escapeHtml(isoDate)}">${escapeHtml(text)}</time>`
-      : escapeHtml(text);
+    return isoDate ? html`<time datetime="${isoDate}">${text}</time>` : html`${text}`;
   }
-  if (depth >= MAX_DEPTH) return escapeHtml(T.tooDeep);
+  if (depth >= MAX_DEPTH) return html`${T.tooDeep}`;
   if (Array.isArray(value)) {
-    if (value.length === 0) return escapeHtml(T.none);
+    if (value.length === 0) return html`${T.none}`;
     if (value.length === 1) return renderValue(value[0], path, fields, depth + 1);
-    return `<ol>
-${value.map((item, i) => `<li>${isComposite(item) ? `<span class="fr-sr-only">${escapeHtml(T.item(i + 1))}</span>` : ''}${renderValue(item, path, fields, depth + 1)}</li>`).join('\n')}
+    return html`<ol>
+${joinHtml(
+  value.map(
+    (item, i) =>
+      html`<li>${isComposite(item) ? html`<span class="fr-sr-only">${T.item(i + 1)}</span>` : ''}${renderValue(item, path, fields, depth + 1)}</li>`,
+  ),
+  '\n',
+)}
 </ol>`;
   }
   if (typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>);
-    if (entries.length === 0) return escapeHtml(T.empty);
-    return `<dl class="fr-ml-2w">
-${entries
-  .map(([k, v]) => {
+    if (entries.length === 0) return html`${T.empty}`;
+    return html`<dl class="fr-ml-2w">
+${joinHtml(
+  entries.map(([k, v]) => {
     const childPath = path ? `${path}.${k}` : k;
     const label = formatOf(fields, childPath)?.label ?? GENERIC_LABEL;
-    return `<dt class="fr-text--bold fr-mt-1w">${escapeHtml(label)}</dt><dd class="fr-ml-0">${renderValue(v, childPath, fields, depth + 1)}</dd>`;
-  })
-  .join('\n')}
+    return html`<dt class="fr-text--bold fr-mt-1w">${label}</dt><dd class="fr-ml-0">${renderValue(v, childPath, fields, depth + 1)}</dd>`;
+  }),
+  '\n',
+)}
 </dl>`;
   }
-  return escapeHtml(T.empty);
+  return html`${T.empty}`;
 }
 
 function isComposite(value: unknown): boolean {
   return value !== null && typeof value === 'object';
 }
 
-function outcomeHtml(d: PreviewDataset): string {
+function outcomeHtml(d: PreviewDataset): Html {
   const alert = (type: 'info' | 'warning' | 'error', text: string, code: string) =>
-    `<div class="fr-alert fr-alert--${type} fr-alert--sm" data-preview-error="${escapeHtml(code)}">
-<p>${escapeHtml(text)}</p>
+    html`<div class="fr-alert fr-alert--${type} fr-alert--sm" data-preview-error="${code}">
+<p>${text}</p>
 </div>`;
   switch (d.outcome.kind) {
     case 'ok': {
       const data = d.outcome.data;
       const fields = d.fields ?? {};
-      return `<dl data-preview-data>
-${topFields(fields)
-  .map(
+      return html`<dl data-preview-data>
+${joinHtml(
+  topFields(fields).map(
     ({ path, description }) =>
-      `<dt class="fr-text--bold fr-mt-2w" data-field="${escapeHtml(path)}">${escapeHtml(parseFieldDescription(description).label)}</dt>
+      html`<dt class="fr-text--bold fr-mt-2w" data-field="${path}">${parseFieldDescription(description).label}</dt>
 <dd class="fr-ml-0">${renderValue(valueAt(data, path), path, fields)}</dd>`,
-  )
-  .join('\n')}
+  ),
+  '\n',
+)}
 </dl>`;
     }
     case 'citizen_unknown':
-      return `<div class="fr-alert fr-alert--info fr-alert--sm" data-preview-error="citizen_unknown">
-<p><strong>${escapeHtml(T.citizenUnknown)}.</strong> ${escapeHtml(d.outcome.message)}</p>
+      return html`<div class="fr-alert fr-alert--info fr-alert--sm" data-preview-error="citizen_unknown">
+<p><strong>${T.citizenUnknown}.</strong> ${d.outcome.message}</p>
 </div>`;
     case 'unavailable':
       return alert('warning', T.providerUnavailable, 'unavailable');
@@ -141,20 +148,21 @@ ${topFields(fields)
 }
 
 export function previewPage(model: PreviewPageModel): string {
-  const sections = model.datasets
-    .map(
+  const sections = joinHtml(
+    model.datasets.map(
       (
         d,
         i,
-      ) => `<section class="fr-mb-5w" aria-labelledby="apercu-${i + 1}" data-dataset="${escapeHtml(d.id)}">
-<h2 class="fr-h4 fr-mb-1w" id="apercu-${i + 1}">${escapeHtml(d.title)}</h2>
-<p class="fr-text--sm">${escapeHtml(T.providedBy)} : ${escapeHtml(d.providerName)}</p>
+      ) => html`<section class="fr-mb-5w" aria-labelledby="apercu-${i + 1}" data-dataset="${d.id}">
+<h2 class="fr-h4 fr-mb-1w" id="apercu-${i + 1}">${d.title}</h2>
+<p class="fr-text--sm">${T.providedBy} : ${d.providerName}</p>
 ${outcomeHtml(d)}
 </section>`,
-    )
-    .join('\n');
-  const body = `<p class="fr-text--lead">${escapeHtml(T.intro(model.clientName))}</p>
+    ),
+    '\n',
+  );
+  const body = html`<p class="fr-text--lead">${T.intro(model.clientName)}</p>
 ${sections}
-<p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/consent/${seg(model.requestId)}">${escapeHtml(T.back)}</a></p>`;
+<p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/consent/${seg(model.requestId)}">${T.back}</a></p>`;
   return renderPage({ title: T.title, body, loggedIn: true });
 }

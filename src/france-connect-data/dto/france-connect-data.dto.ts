@@ -25,11 +25,25 @@ export class FranceConnectDataProvenanceDto {
     description: 'Request id (also `X-Request-Id`), as recorded in the audit log',
   })
   requestId: string;
+
+  @ApiProperty({
+    format: 'uuid',
+    description:
+      'Id of the audit event recording this access: its inclusion proof is at GET /api/v1/audit/proof/inclusion?eventId=',
+  })
+  auditEventId: string;
+
+  @ApiProperty({
+    example: '5f1c…',
+    description: 'RFC 9162 leaf hash of that audit event (hex): SHA-256(0x00 ‖ canonical event)',
+  })
+  auditLeafHash: string;
 }
 
 /**
  * The answer of the API FranceConnectée: the provider's data, validated against the dataset's
- * JSON Schema and reduced to its declared fields (the audit log keeps its digest only).
+ * JSON Schema and reduced to its declared fields (the audit log keeps only its HMAC-SHA-256
+ * digest, keyed by the gateway).
  */
 export class FranceConnectDataResponseDto {
   @ApiProperty({
