@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RegistryModule } from '../registry/index.js';
+import { DATASET_REFERENCES, RegistryModule, type DatasetReferences } from '../registry/index.js';
 import { CONSENT_SERVICE } from './consent.contract.js';
 import { ConsentLifecycleService } from './consent-lifecycle.service.js';
 import { ConsentNotifier } from './consent-notifier.service.js';
@@ -29,6 +29,14 @@ import { ConsentRepository } from './consent.repository.js';
     FetchBudgetService,
     ConsentService,
     { provide: CONSENT_SERVICE, useExisting: ConsentService },
+    // The registry asks before deleting a dataset whether consents still name it.
+    {
+      provide: DATASET_REFERENCES,
+      inject: [ConsentRepository],
+      useFactory: (consents: ConsentRepository): DatasetReferences => ({
+        countReferences: (datasetId) => consents.countDatasetReferences(datasetId),
+      }),
+    },
     ConsentRequestsService,
     ConsentLifecycleService,
     ConsentNotifier,

@@ -17,6 +17,16 @@ export class ConsentRepository {
    * dataset (primary key) and its provider (primary key). The sealed identity is returned only
    * for the caller's own consent. Instants as epoch ms; `updated_at::text` as version stamps.
    */
+  /** How many consent requests and consents name this dataset (registry's DatasetReferences). */
+  async countDatasetReferences(datasetId: string): Promise<{ requests: number; consents: number }> {
+    const where = { datasets: { has: datasetId } };
+    const [requests, consents] = await Promise.all([
+      this.prisma.consentRequest.count({ where }),
+      this.prisma.consent.count({ where }),
+    ]);
+    return { requests, consents };
+  }
+
   async loadFetchContext(
     consentId: string,
     datasetId: string,

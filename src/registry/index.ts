@@ -2,6 +2,7 @@
 export { DATASET_ID } from './dto/dataset.dto.js';
 export { compileResponseSchema } from './json-schema.js';
 export { RegistryModule } from './registry.module.js';
+export { DATASET_REFERENCES, type DatasetReferences } from './dataset-references.js';
 export { RegistryService } from './registry.service.js';
 export { isHabilitationActive, type HabilitationValidity } from './habilitation-rule.js';
 export {
