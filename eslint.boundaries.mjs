@@ -121,8 +121,6 @@ const NOT_YET_IN_REPOSITORIES = [
   'src/consent/consent-requests.service.ts',
   'src/consent/citizen-consents.service.ts',
   'src/consent/consent-decision.service.ts',
-  'src/identity/citizen-session.middleware.ts',
-  'src/identity/session-store.ts',
   'src/signing/signing-key.service.ts',
   'src/registry/clients.service.ts',
   'src/registry/datasets.service.ts',

@@ -5,6 +5,7 @@ import { CitizenSessionMiddleware } from './citizen-session.middleware.js';
 import { FranceConnectClient } from './franceconnect.client.js';
 import { FranceConnectStrategy } from './franceconnect.strategy.js';
 import { CitizenRepository } from './citizen.repository.js';
+import { SessionRepository } from './session.repository.js';
 import { IdentityService } from './identity.service.js';
 import { LoginErrorFilter } from './login-error.filter.js';
 
@@ -17,6 +18,7 @@ import { LoginErrorFilter } from './login-error.filter.js';
   controllers: [AuthController, WhoamiController],
   providers: [
     CitizenRepository,
+    SessionRepository,
     FranceConnectClient,
     FranceConnectStrategy,
     IdentityService,
