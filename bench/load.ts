@@ -23,8 +23,11 @@ export interface LoadSpec {
   requests: LoadRequest[];
   /** Called before each run, e.g. to refresh an access token (return new requests). */
   prepare?: () => Promise<LoadRequest[] | void>;
-  /** Processes whose CPU time and memory are measured during the run. */
-  watch: Record<string, number>;
+  /**
+   * Processes whose CPU time and memory are measured during the run; several pids under one
+   * name (a gateway of several processes) add up their CPU, memory is the first one's.
+   */
+  watch: Record<string, number | number[]>;
   /** Keep the X-Request-Id of every 2xx answer (to match them with audit events). */
   collectRequestIds?: boolean;
 }
@@ -85,9 +88,12 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const statusCodes: Record<string, number> = {};
   const cpuBefore: Record<string, number> = {};
   const samplers: Record<string, RssSampler> = {};
-  for (const [name, pid] of Object.entries(spec.watch)) {
-    cpuBefore[name] = cpuTimeMs(pid);
-    samplers[name] = new RssSampler(pid);
+  const pids = (watched: number | number[]) => (Array.isArray(watched) ? watched : [watched]);
+  const cpuOf = (watched: number | number[]) =>
+    pids(watched).reduce((sum, pid) => sum + cpuTimeMs(pid), 0);
+  for (const [name, watched] of Object.entries(spec.watch)) {
+    cpuBefore[name] = cpuOf(watched);
+    samplers[name] = new RssSampler(pids(watched)[0]);
   }
   const requestIds: string[] = [];
   const onResponse = spec.collectRequestIds
@@ -147,8 +153,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const selfMs = (self.user + self.system) / 1000;
   const processes: LoadResult['processes'] = {};
   let watchedMs = 0;
-  for (const [name, pid] of Object.entries(spec.watch)) {
-    const cpuMs = cpuTimeMs(pid) - cpuBefore[name];
+  for (const [name, watched] of Object.entries(spec.watch)) {
+    const cpuMs = cpuOf(watched) - cpuBefore[name];
     watchedMs += cpuMs;
     processes[name] = {
       cpuMsPerRequest: count ? cpuMs / count : NaN,

@@ -48,6 +48,8 @@ export interface Ratio {
   concurrency: number;
   scenario: string;
   throughputRatio: number;
+  /** gateway / lean reference, same concurrency and provider (when the lean one ran). */
+  leanRatio?: number;
   addedP50Ms: number;
   addedP99Ms: number;
 }
@@ -59,13 +61,16 @@ export function ratios(results: LoadResult[]): Ratio[] {
     if (!g.name.startsWith('gateway') || g.name.includes('soak')) continue;
     const directName = g.name.replace('gateway', 'direct');
     const d = results.find((r) => r.name === directName && r.connections === g.connections);
-    if (!d) continue;
+    const leanName = g.name.replace('gateway', 'lean');
+    const l = results.find((r) => r.name === leanName && r.connections === g.connections);
+    if (!d && !l) continue;
     out.push({
       concurrency: g.connections,
       scenario: g.name,
-      throughputRatio: g.rps / d.rps,
-      addedP50Ms: g.latencyMs.p50 - d.latencyMs.p50,
-      addedP99Ms: g.latencyMs.p99 - d.latencyMs.p99,
+      throughputRatio: d ? g.rps / d.rps : NaN,
+      ...(l ? { leanRatio: g.rps / l.rps } : {}),
+      addedP50Ms: d ? g.latencyMs.p50 - d.latencyMs.p50 : NaN,
+      addedP99Ms: d ? g.latencyMs.p99 - d.latencyMs.p99 : NaN,
     });
   }
   return out;
@@ -100,7 +105,8 @@ export function printReport(report: BenchReport): void {
     ),
   );
   for (const r of report.results) {
-    const gw = r.processes.gateway;
+    // The lean reference's rows show its own process's CPU and memory.
+    const gw = (r.name.startsWith('lean') && r.processes.lean) || r.processes.gateway;
     const prov = r.processes.providers;
     out.push(
       pad(
@@ -122,14 +128,17 @@ export function printReport(report: BenchReport): void {
     );
   }
   out.push(
-    '(gw CPU/req: the gateway process’s user+system CPU per answered request; prov CPU and other: ' +
+    '(gw CPU/req: the gateway process’s (lean rows: the lean reference’s) user+system CPU per ' +
+      'answered request; prov CPU and other: ' +
       'busy % of one core of the demo providers and of processes outside the benchmark)',
   );
   out.push('');
-  out.push('gateway vs direct (same concurrency, same provider):');
+  out.push('gateway vs direct and vs the lean reference (same concurrency, same provider):');
   for (const q of ratios(report.results)) {
+    const lean =
+      q.leanRatio === undefined ? '' : `  ${(q.leanRatio * 100).toFixed(0).padStart(3)} % of lean`;
     out.push(
-      `  ${q.scenario.padEnd(16)} c=${String(q.concurrency).padStart(3)}  throughput ${(q.throughputRatio * 100).toFixed(0).padStart(3)} % of direct` +
+      `  ${q.scenario.padEnd(16)} c=${String(q.concurrency).padStart(3)}  throughput ${Number.isFinite(q.throughputRatio) ? (q.throughputRatio * 100).toFixed(1).padStart(5) : '    -'} % of direct${lean}` +
         `   added p50 ${ms(q.addedP50Ms)} ms   added p99 ${ms(q.addedP99Ms)} ms`,
     );
   }

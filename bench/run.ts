@@ -10,6 +10,9 @@
  *
  *   direct           the demo provider itself, same identity parameters (the baseline)
  *   gateway          GET /api/v1/consents/{id}/data/{dataset}: the full consented fetch
+ *   lean             the same fetch on bench/lean-reference.ts (same guarantees and libraries on
+ *                    node:http, its own process; PostgreSQL only): the floor the gateway is
+ *                    held to (gateway/lean printed beside gateway/direct)
  *   token            POST /oauth/token (client_secret_basic)
  *   consent_request  POST /api/v1/consent-requests
  *   latency          direct and gateway with the provider answering in 200 ms
@@ -25,13 +28,14 @@
  * gateway writes a V8 CPU profile to bench/results/), DATABASE_URL, REDIS_URL.
  */
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { readOutcome } from '../src/audit/index.js';
 import { TEST_CITIZENS } from '../sandbox/citizens.js';
+import { canonicalJson } from '../src/audit/canonical-json.js';
 import { startFranceConnectSandbox } from '../sandbox/franceconnect/server.js';
 import {
   DEMO_CATALOG,
@@ -64,7 +68,7 @@ const DATASET = 'cnaf.quotient_familial';
 /** Citizens the CNAF demo provider knows. */
 const CITIZENS = ['angela', 'helene', 'camille'];
 const SLOW_PROVIDER_MS = 200;
-const ALL_SCENARIOS = ['direct', 'gateway', 'token', 'consent_request', 'latency', 'soak'];
+const ALL_SCENARIOS = ['direct', 'gateway', 'lean', 'token', 'consent_request', 'latency', 'soak'];
 
 function intEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -79,6 +83,8 @@ const settings = {
   concurrencies: (process.env.BENCH_CONCURRENCY ?? '1,16,64,256').split(',').map(Number),
   soakSeconds: intEnv('BENCH_SOAK_SECONDS', 60),
   consents: Math.max(1, intEnv('BENCH_CONSENTS', 12)),
+  /** >1: the gateway runs as that many processes on one port (bench/gateway-cluster.ts). */
+  gatewayProcesses: Math.max(1, intEnv('BENCH_GATEWAY_PROCESSES', 1)),
   warmupSeconds: intEnv('BENCH_WARMUP', 3),
   scenarios: (process.env.BENCH_SCENARIOS ?? ALL_SCENARIOS.join(',')).split(','),
   profile: process.env.BENCH_PROFILE === '1',
@@ -218,6 +224,41 @@ async function checkAudit(
   };
 }
 
+/**
+ * The lean reference's audit, held to the same rule: one `exchange.fetch` row per answered
+ * fetch (by request id), and its hash chain recomputed from the first row.
+ */
+async function checkLeanAudit(databaseUrl: string, answered: string[]): Promise<string[]> {
+  const c = new Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ prev_hash: string; body: object; hash: string }>(
+      'SELECT prev_hash, body, hash FROM lean_audit ORDER BY seq',
+    );
+    const reasons: string[] = [];
+    let prev = '0'.repeat(64);
+    const ok = new Map<string, number>();
+    for (const row of rows) {
+      const hash = createHash('sha256').update(prev).update(canonicalJson(row.body)).digest('hex');
+      if (row.prev_hash !== prev || row.hash !== hash) {
+        reasons.push('the lean reference audit chain does not verify');
+        break;
+      }
+      prev = hash;
+      const e = row.body as { kind: string; requestId: string };
+      if (e.kind === 'exchange.fetch') ok.set(e.requestId, (ok.get(e.requestId) ?? 0) + 1);
+    }
+    const missing = answered.filter((id) => ok.get(id) !== 1).length;
+    if (missing) reasons.push(`${missing} lean fetches without exactly one audit row`);
+    log(
+      `lean audit: ${answered.length} answered, ${rows.length} rows, ${reasons.length ? reasons.join('; ') : 'chain verifies, one row each'}`,
+    );
+    return reasons;
+  } finally {
+    await c.end();
+  }
+}
+
 async function setProviderLatency(
   url: string,
   sandboxToken: string,
@@ -355,14 +396,34 @@ async function main(): Promise<void> {
           `--cpu-prof-name=gateway-${stamp}.cpuprofile`,
         ]
       : [];
+    const clustered = settings.gatewayProcesses > 1;
     const gateway = startChild(
       'gateway',
-      [...extraNodeArgs, ...nodeArgs, join(DIST, 'src', 'main.js')],
-      gatewayEnv,
+      clustered
+        ? [join(DIST, 'bench', 'gateway-cluster.js')]
+        : [...extraNodeArgs, ...nodeArgs, join(DIST, 'src', 'main.js')],
+      clustered
+        ? { ...gatewayEnv, BENCH_GATEWAY_PROCESSES: String(settings.gatewayProcesses) }
+        : gatewayEnv,
     );
     children.push(gateway);
     await waitReady(gateway, `${gatewayUrl}/health/ready`, 120_000);
-    log(`gateway pid ${gateway.pid} ready at ${gatewayUrl}`);
+    // All the gateway's processes (the cluster's primary and its workers) count as the gateway.
+    let gatewayPids = [gateway.pid];
+    if (clustered) {
+      const line = /^workers ([\d ]+)$/m.exec(gateway.tail());
+      if (!line) throw new Error(`gateway cluster did not name its workers:\n${gateway.tail()}`);
+      // Workers first: the memory figures follow the first one.
+      gatewayPids = [...line[1].split(' ').map(Number), gateway.pid];
+      // Every worker listening before the load, not just the one that answered.
+      const deadline = Date.now() + 120_000;
+      while ((gateway.tail().match(/^listening \d+$/gm) ?? []).length < settings.gatewayProcesses) {
+        if (Date.now() > deadline)
+          throw new Error(`gateway workers not all up:\n${gateway.tail()}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    log(`gateway pid ${gatewayPids.join(', ')} ready at ${gatewayUrl}`);
 
     // Registry, client, consents.
     const op = operator(gatewayUrl, operatorToken);
@@ -380,6 +441,39 @@ async function main(): Promise<void> {
     }
     log(`seeded: client ${client.clientId}, ${consents.length} approved periodic consents`);
 
+    // The lean reference: its own process on the same database, keys and provider.
+    let leanUrl: string | null = null;
+    let lean: Child | null = null;
+    if (settings.scenarios.includes('lean')) {
+      if (!db.url) log('lean reference skipped: it needs PostgreSQL (DATABASE_URL)');
+      else {
+        // As the owner, like a migration; the lean reference runs as the gateway's runtime role
+        // and may only INSERT and SELECT on its audit table, as the gateway on its own.
+        const owner = new Client({ connectionString: db.ownerUrl });
+        await owner.connect();
+        const role = new URL(db.url).username;
+        await owner.query(`CREATE TABLE lean_audit (seq bigserial PRIMARY KEY,
+          prev_hash text NOT NULL UNIQUE, body jsonb NOT NULL, hash text NOT NULL)`);
+        await owner.query(`GRANT SELECT, INSERT ON lean_audit TO ${role}`);
+        await owner.query(`GRANT USAGE ON SEQUENCE lean_audit_seq_seq TO ${role}`);
+        await owner.end();
+        const leanPort = await freePort();
+        leanUrl = `http://127.0.0.1:${leanPort}`;
+        lean = startChild('lean', [join(DIST, 'bench', 'lean-reference.js')], {
+          LEAN_PORT: String(leanPort),
+          DATABASE_URL: db.url,
+          MASTER_KEY: gatewayEnv.MASTER_KEY,
+          GATEWAY_URL: gatewayUrl,
+          LEAN_URL: providerUrls.cnaf,
+          LEAN_HEADER: CNAF_API_KEY_HEADER,
+          LEAN_SECRET: DEFAULT_DEMO_SECRETS.cnafApiKey,
+          LEAN_DATASET: DATASET,
+        });
+        children.push(lean);
+        await waitReady(lean, `${leanUrl}/health`);
+      }
+    }
+
     const cnafPath = DEMO_CATALOG.datasets.find((d) => d.id === DATASET)!.path;
     // The same citizens in the same order as the gateway's fetches.
     const directRequests: LoadRequest[] = consents.map(({ login }) => ({
@@ -394,9 +488,14 @@ async function main(): Promise<void> {
         headers: { authorization: `Bearer ${token}` },
       }));
     };
-    const watch = { gateway: gateway.pid, providers: providers.pid };
+    const watch: Record<string, number | number[]> = {
+      gateway: gatewayPids,
+      providers: providers.pid,
+    };
+    if (lean) watch.lean = lean.pid;
     const results: LoadResult[] = [];
     const answeredFetches: string[] = [];
+    const answeredLean: string[] = [];
     let gatewayConnectionsTotal = 0;
 
     const run = async (
@@ -408,6 +507,7 @@ async function main(): Promise<void> {
       record = true,
     ): Promise<LoadResult> => {
       const isFetch = url === gatewayUrl && scenario.startsWith('gateway');
+      const isLean = url === leanUrl;
       const result = await runLoad({
         name: scenario,
         url,
@@ -416,8 +516,12 @@ async function main(): Promise<void> {
         requests: Array.isArray(requests) ? requests : [],
         prepare: Array.isArray(requests) ? undefined : requests,
         watch,
-        collectRequestIds: isFetch,
+        collectRequestIds: isFetch || isLean,
       });
+      if (isLean) {
+        answeredLean.push(...(result.requestIds ?? []));
+        delete result.requestIds;
+      }
       if (isFetch) {
         answeredFetches.push(...(result.requestIds ?? []));
         gatewayConnectionsTotal += connections;
@@ -439,12 +543,14 @@ async function main(): Promise<void> {
         await run('direct', providerUrls.cnaf, 16, settings.warmupSeconds, directRequests, false);
       if (want('gateway'))
         await run('gateway', gatewayUrl, 16, settings.warmupSeconds, gatewayRequests, false);
+      if (leanUrl) await run('lean', leanUrl, 16, settings.warmupSeconds, gatewayRequests, false);
     }
     for (const c of settings.concurrencies) {
       if (want('direct'))
         await run('direct', providerUrls.cnaf, c, settings.durationSeconds, directRequests);
       if (want('gateway'))
         await run('gateway', gatewayUrl, c, settings.durationSeconds, gatewayRequests);
+      if (leanUrl) await run('lean', leanUrl, c, settings.durationSeconds, gatewayRequests);
       // Not in the default set: the framework's floor (bearer check only, no database, no
       // provider), for profiling what every request pays.
       if (want('client_me')) {
@@ -500,13 +606,17 @@ async function main(): Promise<void> {
           settings.durationSeconds,
           gatewayRequests,
         );
+        if (leanUrl) {
+          const name = `lean+${SLOW_PROVIDER_MS}ms`;
+          await run(name, leanUrl, c, settings.durationSeconds, gatewayRequests);
+        }
       }
       await setProviderLatency(providerUrls.cnaf, sandboxToken, 0);
     }
 
     let soak: BenchReport['soak'] = null;
     if (want('soak') && settings.soakSeconds > 0) {
-      const sampler = new RssSampler(gateway.pid, 1000);
+      const sampler = new RssSampler(gatewayPids[0], 1000);
       const result = await run(
         'gateway (soak)',
         gatewayUrl,
@@ -528,6 +638,11 @@ async function main(): Promise<void> {
 
     log('checking the audit log');
     const audit = await checkAudit(op, client.clientId, answeredFetches, gatewayConnectionsTotal);
+    if (lean && db.url) {
+      const reasons = await checkLeanAudit(db.url, answeredLean);
+      audit.reasons.push(...reasons);
+      audit.valid &&= reasons.length === 0;
+    }
 
     const report: BenchReport = {
       startedAt: startedAt.toISOString(),

@@ -11,7 +11,9 @@ import {
   jwtVerify,
   SignJWT,
 } from 'jose';
+import { jest } from '@jest/globals';
 import * as oidc from 'openid-client';
+import { AccessTokenService } from '../src/oauth/access-token.service.js';
 import { ClientStatusCache } from '../src/oauth/client-status.cache.js';
 import { SigningKeyService } from '../src/signing/signing-key.service.js';
 import {
@@ -631,6 +633,23 @@ describe('OAuth 2.0: metadata, token endpoint, access tokens, bearer guard, keys
 
     it('accepts a valid token', async () => {
       expect((await me(token)).status).toBe(200);
+    });
+
+    it('authenticates a request once, though both the rate-limit and the bearer guard need it', async () => {
+      // A spy that calls through: the real verification runs, only the calls are counted.
+      const spy = jest.spyOn(gw.app.get(AccessTokenService), 'authenticate');
+      try {
+        expect((await me(token)).status).toBe(200);
+        expect(spy).toHaveBeenCalledTimes(1);
+        spy.mockClear();
+        // A refused token is refused once too, and by both guards (401, not a pass).
+        const [h, p] = token.split('.');
+        const forged = `${h}.${p}.${Buffer.alloc(64).toString('base64url')}`;
+        expect((await me(forged)).status).toBe(401);
+        expect(spy).toHaveBeenCalledTimes(1);
+      } finally {
+        spy.mockRestore();
+      }
     });
 
     it('refuses a call without a token (challenge without error, RFC 6750 §3.1)', async () => {

@@ -161,7 +161,7 @@ export class ConsentPagesService {
       return shown({ kind: 'dataset_unavailable' });
     }
 
-    let result: { data: unknown; digest: string };
+    let result: { data: unknown };
     try {
       // A preview has no consent yet: the assertion names the request and says `preview`, so
       // the provider can tell the citizen's own look from a service's fetch.

@@ -6,6 +6,7 @@
  * these shapes only.
  */
 import type { IdentityPivot } from '../identity/index.js';
+import type { FetchContextQuery, FetchContextRow } from './fetch-budget.repository.js';
 
 export type ConsentDecision = 'approve' | 'deny';
 export type FetchMode = 'once' | 'periodic';
@@ -90,48 +91,14 @@ export interface CitizenConsentsContract {
   ): Promise<{ consents: Map<string, string>; requests: Map<string, string> }>;
 }
 
-/**
- * The fetch context (FetchBudgetContract.loadFetchContext): a consent with its habilitation,
- * the requested dataset and its provider, in one row. Instants as epoch ms; versions are
- * `updated_at::text` stamps for the exchange's target cache.
- */
-export interface FetchContext {
-  id: string;
-  clientUuid: string;
-  citizenId: string;
-  datasets: string[];
-  purpose: string;
-  fetchMode: 'once' | 'periodic';
-  status: 'active' | 'revoked' | 'expired';
-  expiresAtMs: number;
-  lastFetches: Record<string, string> | null;
-  /** Only when the consent is the caller's (never read for someone else's consent). */
-  identityCiphertext: string | null;
-  wrappedKey: string | null;
-  habStatus: string;
-  habDatasets: string[];
-  habValidFromMs: number;
-  habValidToMs: number | null;
-  minFetchIntervalSeconds: number;
-  /** Null when the dataset is not in the registry. */
-  datasetStatus: string | null;
-  providerId: string | null;
-  datasetVersion: string | null;
-  providerStatus: string | null;
-  providerVersion: string | null;
-}
-
 /** What the exchange asks of a consent: the row, its fetch budget, the sealed identity. */
 export interface FetchBudgetContract {
   /**
-   * Exchange, query 1 of a fetch: the consent (primary key) with its habilitation, the requested
-   * dataset and its provider; the sealed identity only when the consent is `clientUuid`'s.
+   * Exchange: the fetch's one statement (fetch-budget.repository.ts): reads the context (the
+   * consent, its habilitation, the dataset and its provider; the sealed identity only for the
+   * caller's own consent) and spends one fetch when every condition holds (`reserved`).
    */
-  loadFetchContext(
-    consentId: string,
-    datasetId: string,
-    clientUuid: string,
-  ): Promise<FetchContext | null>;
+  readContextAndReserve(query: FetchContextQuery): Promise<FetchContextRow | null>;
   /**
    * Exchange: atomically takes one fetch of `datasetId` from the consent's budget (a `once`
    * consent serves each dataset once; `periodic` ones at most every `minIntervalSeconds`), in

@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/index.js';
 import { Prisma } from '../generated/prisma/client.js';
-import type { FetchContext } from './consent.contract.js';
+import {
+  readContextAndReserve,
+  type FetchContextQuery,
+  type FetchContextRow,
+} from './fetch-budget.repository.js';
 import { utc } from './consent-lifecycle.service.js';
 
 /**
@@ -11,58 +15,6 @@ import { utc } from './consent-lifecycle.service.js';
 @Injectable()
 export class ConsentRepository {
   constructor(private readonly prisma: PrismaService) {}
-
-  /**
-   * The fetch context, query 1 of a fetch: consent (primary key) joined with its habilitation (primary key), the requested
-   * dataset (primary key) and its provider (primary key). The sealed identity is returned only
-   * for the caller's own consent. Instants as epoch ms; `updated_at::text` as version stamps.
-   */
-  /** How many consent requests and consents name this dataset (registry's DatasetReferences). */
-  async countDatasetReferences(datasetId: string): Promise<{ requests: number; consents: number }> {
-    const where = { datasets: { has: datasetId } };
-    const [requests, consents] = await Promise.all([
-      this.prisma.consentRequest.count({ where }),
-      this.prisma.consent.count({ where }),
-    ]);
-    return { requests, consents };
-  }
-
-  async loadFetchContext(
-    consentId: string,
-    datasetId: string,
-    clientUuid: string,
-  ): Promise<FetchContext | null> {
-    // hotQuery: outside Prisma's query pipeline (see PrismaService.hotQuery), as every fetch runs it.
-    const { rows } = await this.prisma.hotQuery<FetchContext>(Prisma.sql`
-      SELECT c.id::text AS "id",
-             c.client_id::text AS "clientUuid",
-             c.citizen_id::text AS "citizenId",
-             c.datasets AS "datasets",
-             c.purpose AS "purpose",
-             c.fetch_mode::text AS "fetchMode",
-             c.status::text AS "status",
-             (extract(epoch FROM c.expires_at) * 1000)::float8 AS "expiresAtMs",
-             c.last_fetches AS "lastFetches",
-             CASE WHEN c.client_id = ${clientUuid}::uuid THEN c.identity_ciphertext END
-               AS "identityCiphertext",
-             CASE WHEN c.client_id = ${clientUuid}::uuid THEN c.wrapped_key END AS "wrappedKey",
-             h.status::text AS "habStatus",
-             h.datasets AS "habDatasets",
-             (extract(epoch FROM h.valid_from) * 1000)::float8 AS "habValidFromMs",
-             (extract(epoch FROM h.valid_to) * 1000)::float8 AS "habValidToMs",
-             h.min_fetch_interval_seconds AS "minFetchIntervalSeconds",
-             d.status::text AS "datasetStatus",
-             d.provider_id AS "providerId",
-             d.updated_at::text AS "datasetVersion",
-             p.status::text AS "providerStatus",
-             p.updated_at::text AS "providerVersion"
-      FROM consent c
-      JOIN habilitation h ON h.id = c.habilitation_id
-      LEFT JOIN dataset d ON d.id = ${datasetId}
-      LEFT JOIN provider p ON p.id = d.provider_id
-      WHERE c.id = ${consentId}::uuid`);
-    return rows[0] ?? null;
-  }
 
   /**
    * One UPDATE, primary-key row: the whole budget rule is in its WHERE clause, so the check and
@@ -125,5 +77,20 @@ export class ConsentRepository {
             ELSE last_fetches || jsonb_build_object(${datasetId}::text, ${previous}::text) END
       WHERE id = ${consentId}::uuid
         AND (last_fetches ->> ${datasetId}::text) = ${reservedAt.toISOString()}::text`;
+  }
+
+  /** The fetch's one statement: context read and budget spent (fetch-budget.repository.ts). */
+  readContextAndReserve(query: FetchContextQuery): Promise<FetchContextRow | null> {
+    return readContextAndReserve(this.prisma, query);
+  }
+
+  /** How many consent requests and consents name this dataset (registry's DatasetReferences). */
+  async countDatasetReferences(datasetId: string): Promise<{ requests: number; consents: number }> {
+    const where = { datasets: { has: datasetId } };
+    const [requests, consents] = await Promise.all([
+      this.prisma.consentRequest.count({ where }),
+      this.prisma.consent.count({ where }),
+    ]);
+    return { requests, consents };
   }
 }

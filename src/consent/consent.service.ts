@@ -6,8 +6,8 @@ import type {
   ConsentDecision,
   ConsentRequestView,
   ConsentServiceContract,
-  FetchContext,
 } from './consent.contract.js';
+import type { FetchContextQuery, FetchContextRow } from './fetch-budget.repository.js';
 import { ConsentDecisionService } from './consent-decision.service.js';
 import { FetchBudgetService } from './fetch-budget.service.js';
 
@@ -80,11 +80,7 @@ export class ConsentService implements ConsentServiceContract {
     return this.budget.releaseFetch(consentId, datasetId, reservedAt, previous);
   }
 
-  loadFetchContext(
-    consentId: string,
-    datasetId: string,
-    clientUuid: string,
-  ): Promise<FetchContext | null> {
-    return this.budget.loadFetchContext(consentId, datasetId, clientUuid);
+  readContextAndReserve(query: FetchContextQuery): Promise<FetchContextRow | null> {
+    return this.budget.readContextAndReserve(query);
   }
 }

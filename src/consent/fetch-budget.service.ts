@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import type { FetchBudgetContract, FetchContext } from './consent.contract.js';
+import type { FetchBudgetContract } from './consent.contract.js';
+import type { FetchContextQuery, FetchContextRow } from './fetch-budget.repository.js';
 import { ConsentRepository } from './consent.repository.js';
 import { isUuid } from './consent-status.js';
 
 /**
- * What the exchange asks of a consent (see consent.contract.ts): its fetch context (query 1 of
- * a fetch) and its fetch budget, taken and given back by one conditional UPDATE each.
+ * What the exchange asks of a consent (see consent.contract.ts): the fetch's one statement
+ * (context read and budget spent), and the budget taken or given back on its own.
  */
 @Injectable()
 export class FetchBudgetService implements FetchBudgetContract {
@@ -39,12 +40,8 @@ export class FetchBudgetService implements FetchBudgetContract {
     await this.consents.releaseFetch(consentId, datasetId, reservedAt, previous);
   }
 
-  /** Query 1 of a fetch (ConsentRepository.loadFetchContext). */
-  loadFetchContext(
-    consentId: string,
-    datasetId: string,
-    clientUuid: string,
-  ): Promise<FetchContext | null> {
-    return this.consents.loadFetchContext(consentId, datasetId, clientUuid);
+  /** The fetch's one statement (ConsentRepository.readContextAndReserve). */
+  readContextAndReserve(query: FetchContextQuery): Promise<FetchContextRow | null> {
+    return this.consents.readContextAndReserve(query);
   }
 }

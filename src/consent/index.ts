@@ -19,7 +19,7 @@ export { ConsentDecisionService } from './consent-decision.service.js';
 export { FetchBudgetService } from './fetch-budget.service.js';
 export type {
   CitizenConsentsContract,
-  FetchContext,
   ConsentDecisionContract,
   FetchBudgetContract,
 } from './consent.contract.js';
+export type { FetchContextQuery, FetchContextRow } from './fetch-budget.repository.js';

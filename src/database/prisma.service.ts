@@ -10,6 +10,13 @@ import { ConfigError, type AppConfig } from '../config/index.js';
 import { migrate, SqlSession } from './migrator.js';
 import { grantRuntimeRole, roleOf, runtimeRoleProblems } from './roles.js';
 
+export interface HotQueryResult<T> {
+  rows: T[];
+  rowCount: number;
+  /** The columns as the server describes them (name, type OID): what typed-row tests check. */
+  fields: Array<{ name: string; dataTypeID: number }>;
+}
+
 /**
  * The one database handle. PostgreSQL through adapter-pg when DATABASE_URL is set, otherwise
  * an embedded PostgreSQL (PGlite) persisted under the data folder. Same schema, same queries.
@@ -131,16 +138,29 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
    * (PGlite, whose query() waits for a transaction in progress, as Prisma's own queries do);
    * one autocommitted statement; values always bound as parameters (`Prisma.sql` template).
    * Results come as the driver parses them: cast in SQL what must have an exact type.
+   * `preparedAs`: a name for a statement whose text never changes (PostgreSQL only), so that
+   * each pooled connection prepares it once (the name must always go with the same text).
    */
   async hotQuery<T = Record<string, unknown>>(
     query: Prisma.Sql,
-  ): Promise<{ rows: T[]; rowCount: number }> {
+    options: { preparedAs?: string } = {},
+  ): Promise<HotQueryResult<T>> {
     if (this.pool) {
-      const result = await this.pool.query(query.text, query.values as unknown[]);
-      return { rows: result.rows as T[], rowCount: result.rowCount ?? 0 };
+      // A named statement is parsed and planned once per connection, and its text (a long CTE)
+      // no longer travels with every execution: only the bound values do.
+      const result = await this.pool.query({
+        text: query.text,
+        values: query.values as unknown[],
+        ...(options.preparedAs ? { name: options.preparedAs } : {}),
+      });
+      return { rows: result.rows as T[], rowCount: result.rowCount ?? 0, fields: result.fields };
     }
     const result = await this.pglite!.query<T>(query.text, query.values as unknown[]);
-    return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    return {
+      rows: result.rows,
+      rowCount: result.affectedRows ?? result.rows.length,
+      fields: result.fields,
+    };
   }
 
   async onModuleDestroy(): Promise<void> {

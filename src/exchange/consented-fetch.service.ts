@@ -4,11 +4,12 @@
  * call to the provider.
  *
  * Database round trips of a successful fetch (the benchmark's hot path):
- *   1. one SELECT (`loadContext`): the consent, its habilitation, the dataset's and provider's
- *      status and version, and the sealed identity — primary-key lookups joined in one statement;
- *   2. one conditional UPDATE (`ConsentService.reserveFetch`): the authoritative budget check;
- *   3. the call intent (`provider.call`), committed before the identity leaves for the provider;
- *   4. the audit write of the outcome (`AuditService.recordEvent`: its id and leaf hash go in the
+ *   1. one statement (consent's `readContextAndReserve`, a CTE with a conditional UPDATE): the
+ *      consent, its habilitation, the dataset's and provider's status and version, the sealed
+ *      identity — primary-key lookups joined — and the authoritative budget check that spends
+ *      one fetch; one round trip and one commit instead of a SELECT then an UPDATE (issue 14);
+ *   2. the call intent (`provider.call`), committed before the identity leaves for the provider;
+ *   3. the audit write of the outcome (`AuditService.recordEvent`: its id and leaf hash go in the
  *      provenance).
  *   Audit writes are batched with whatever other events are waiting: under load many fetches
  *   share one statement.
@@ -16,16 +17,13 @@
  * suspension), the registry's targets (decrypted provider credentials, compiled schema key) are
  * cached in process and checked against the versions query 1 returns, and the identity pivot is
  * decrypted here from the row of query 1 (two AES-GCM operations, a few microseconds) instead of
- * being read again. Refusals cost one more SELECT at most
- * (to tell exhausted budget from revocation) and their audit write.
+ * being read again. A refusal is told from the same row (retried only when nothing but clocks
+ * explains it) and costs its audit write.
  *
  * Nothing about a consent is cached across requests: a revocation (status and key changed in
  * one statement) is seen by the very next request on every instance, without any message between
  * instances. The registry cache cannot serve a disabled dataset or provider either: their
  * status comes from query 1, and a version change reloads the targets.
- *
- * Over 350 lines: the fetch pipeline reads top to bottom in one file (issue 14 splits it
- * along the pipeline shared with the preview and the API FranceConnectée).
  */
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
@@ -43,7 +41,7 @@ import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import {
   FetchBudgetService,
   type FetchBudgetContract,
-  type FetchContext,
+  type FetchContextRow,
   ConsentLifecycleService,
   isUuid,
   openSealedIdentity,
@@ -71,14 +69,12 @@ export const FETCH_FAILED_AUDIT_KIND = 'exchange.fetch_failed';
 export const CALL_INTENT_AUDIT_KIND = 'provider.call';
 
 /**
- * Reservation attempts when nothing but clocks explain a refused reservation: reserveFetch
+ * Reservation attempts when nothing but clocks explain a refused reservation: the statement
  * compares the stored instant of the last fetch (another instance's clock) with ours.
  */
 const MAX_RESERVE_ATTEMPTS = 4;
 /** Datasets are few; a bound only against a registry that keeps creating them. */
 const MAX_CACHED_TARGETS = 1000;
-
-/** What query 1 returns. Instants as epoch milliseconds: no time-zone interpretation anywhere. */
 
 interface Targets {
   datasetVersion: string;
@@ -100,7 +96,7 @@ interface FetchRequest {
 @Injectable()
 export class ConsentedFetchService {
   private readonly logger = new Logger(ConsentedFetchService.name);
-  /** datasetId -> registry targets, valid while query 1 reports the same versions. */
+  /** datasetId -> registry targets, valid while the context reports the same versions. */
   private readonly targets = new Map<string, Targets>();
   /** One registry read per dataset version, however many fetches need it at once. */
   private readonly loadingTargets = new Map<string, Promise<Targets | null>>();
@@ -149,23 +145,17 @@ export class ConsentedFetchService {
       return this.refuse(req, FetchErrors.insufficientScope(datasetId), null);
     }
 
-    const now = new Date();
-    let row = await this.consents.loadFetchContext(consentId, datasetId, client.id);
-    // Someone else's consent is answered exactly like a missing one (no enumeration).
-    if (!row || row.clientUuid !== client.id) {
-      return this.refuse(req, FetchErrors.consentNotFound(), null);
-    }
-    const refusal = this.judge(row, datasetId, now);
-    if (refusal) return this.refuse(req, refusal, row, now);
+    const reserved = await this.readAndReserve(req);
+    if (!reserved.ok) return this.refuse(req, reserved.error, reserved.row, reserved.at);
+    const { row } = reserved;
+    // The value the reservation replaced (read by the same statement), put back on release.
+    const reservation = { at: reserved.at, previous: row.lastFetches?.[datasetId] ?? null };
 
     const targets = await this.targetsFor(row, datasetId);
-    if (!targets) return this.refuse(req, FetchErrors.datasetUnavailable(datasetId), row);
-
-    const previous = row.lastFetches?.[datasetId] ?? null;
-    const reserved = await this.reserve(row, datasetId);
-    if (!reserved.ok) return this.refuse(req, reserved.error, reserved.row ?? row);
-    row = reserved.row;
-    const reservation = { at: reserved.at, previous };
+    if (!targets) {
+      await this.release(row.id, datasetId, reservation);
+      return this.refuse(req, FetchErrors.datasetUnavailable(datasetId), row);
+    }
 
     // From here the reservation is held: given back on any failure but "data delivered".
     let identity: IdentityPivot;
@@ -268,7 +258,7 @@ export class ConsentedFetchService {
 
   private async callProvider(
     req: FetchRequest,
-    row: FetchContext,
+    row: FetchContextRow,
     targets: Targets,
     identity: IdentityPivot,
     datasetId: string,
@@ -294,15 +284,16 @@ export class ConsentedFetchService {
 
   /**
    * Steps 2 to 4 on one row, judged at `now` (expiry is judged here, whatever the status column
-   * says). The order gives the most useful answer first: a revoked consent is "revoked" even
-   * if it has expired since.
+   * says): the conditions readContextAndReserve's UPDATE checks, in words, to tell which failed.
+   * The order gives the most useful answer first: a revoked consent is "revoked" even if it has
+   * expired since.
    */
-  private judge(row: FetchContext, datasetId: string, now: Date): ApiError | null {
+  private judge(row: FetchContextRow, datasetId: string, now: Date): ApiError | null {
     const at = now.getTime();
     if (row.status === 'revoked') return FetchErrors.consentRevoked();
     if (row.status === 'expired' || row.expiresAtMs <= at) return FetchErrors.consentExpired();
     if (!row.datasets.includes(datasetId)) return FetchErrors.datasetNotInConsent(datasetId);
-    // The registry's habilitation rule, on the habilitation read by query 1.
+    // The registry's habilitation rule, on the habilitation the statement read.
     const habilitation = {
       status: row.habStatus,
       validFrom: row.habValidFromMs,
@@ -319,68 +310,67 @@ export class ConsentedFetchService {
   }
 
   /**
-   * Takes one fetch from the budget (ConsentService.reserveFetch, one conditional UPDATE: the
-   * authoritative check, whatever query 1 said). When it is refused, the row is read again to
-   * say why: revoked or expired meanwhile, `once` already served, periodic interval not
-   * elapsed. If nothing explains it (the interval had elapsed by our clock but not by the
-   * instance that fetched last: clocks differ by milliseconds), retry with a fresh reading.
+   * Reads the context and takes one fetch from the budget in one statement (the UPDATE in it is
+   * the authoritative check). When nothing was spent, the row it read says why: someone else's
+   * or no consent, revoked or expired, habilitation or dataset gone, `once` already served,
+   * periodic interval not elapsed. If nothing explains it (the interval had elapsed by our
+   * clock but not by the instance that fetched last: clocks differ by milliseconds, or a
+   * concurrent change the statement's snapshot predates), try again with a fresh reading.
    */
-  private async reserve(
-    row: FetchContext,
-    datasetId: string,
+  private async readAndReserve(
+    req: FetchRequest,
   ): Promise<
-    { ok: true; row: FetchContext; at: Date } | { ok: false; error: ApiError; row?: FetchContext }
+    | { ok: true; row: FetchContextRow; at: Date }
+    | { ok: false; error: ApiError; row: FetchContextRow | null; at?: Date }
   > {
-    let current = row;
+    const { consentId, datasetId, client } = req;
     for (let attempt = 1; ; attempt++) {
-      // The clock is read now, not at the start of the request; kept to release exactly this one.
+      // The clock is read now; the reservation is stored as this instant, to release exactly it.
       const at = new Date();
-      const ok = await this.consents.reserveFetch(
-        current.id,
+      const row = await this.consents.readContextAndReserve({
+        consentId,
         datasetId,
-        current.minFetchIntervalSeconds,
+        clientUuid: client.id,
         at,
-      );
-      if (ok) return { ok: true, row: current, at };
-      const fresh = await this.consents.loadFetchContext(current.id, datasetId, current.clientUuid);
-      const freshNow = new Date();
-      if (!fresh || fresh.clientUuid !== current.clientUuid) {
-        return { ok: false, error: FetchErrors.consentNotFound() };
+      });
+      // Someone else's consent is answered exactly like a missing one (no enumeration).
+      if (!row || row.clientUuid !== client.id) {
+        return { ok: false, error: FetchErrors.consentNotFound(), row: null };
       }
-      const withRow = (error: ApiError) => ({ ok: false as const, error, row: fresh });
-      const refusal = this.judge(fresh, datasetId, freshNow);
-      if (refusal) return withRow(refusal);
-      const last = fresh.lastFetches?.[datasetId];
+      if (row.reserved) return { ok: true, row, at };
+      const refuse = (error: ApiError) => ({ ok: false as const, error, row, at });
+      const refusal = this.judge(row, datasetId, at);
+      if (refusal) return refuse(refusal);
+      const last = row.lastFetches?.[datasetId];
       if (last !== undefined) {
-        if (fresh.fetchMode === 'once') return withRow(FetchErrors.fetchBudgetExhausted(datasetId));
-        const next = Date.parse(last) + fresh.minFetchIntervalSeconds * 1000;
-        if (next > freshNow.getTime()) {
-          const seconds = Math.max(1, Math.ceil((next - freshNow.getTime()) / 1000));
-          return withRow(FetchErrors.fetchTooSoon(datasetId, seconds));
+        if (row.fetchMode === 'once') return refuse(FetchErrors.fetchBudgetExhausted(datasetId));
+        const next = Date.parse(last) + row.minFetchIntervalSeconds * 1000;
+        if (next > at.getTime()) {
+          const seconds = Math.max(1, Math.ceil((next - at.getTime()) / 1000));
+          return refuse(FetchErrors.fetchTooSoon(datasetId, seconds));
         }
       }
       if (attempt >= MAX_RESERVE_ATTEMPTS) {
-        return withRow(
-          fresh.fetchMode === 'once'
+        return refuse(
+          row.fetchMode === 'once'
             ? FetchErrors.fetchBudgetExhausted(datasetId)
             : FetchErrors.fetchTooSoon(datasetId, 1),
         );
       }
       this.logger.debug(
-        { consentId: current.id, datasetId, attempt },
+        { consentId, datasetId, attempt },
         'fetch reservation refused within clock skew; retrying',
       );
-      current = fresh;
     }
   }
 
   /**
-   * The identity pivot, decrypted from the row of query 1 with the consent's own key. Safe to
+   * The identity pivot, decrypted from the row of readContextAndReserve with the consent's own key. Safe to
    * use after the reservation: revocation and expiry destroy the key in the same statement that
    * changes the status, so a row read before a reservation that succeeded still held a live
    * key. Throws when the key is gone or does not open (tampered row, wrong master key).
    */
-  private openIdentity(row: FetchContext): IdentityPivot {
+  private openIdentity(row: FetchContextRow): IdentityPivot {
     if (!row.wrappedKey || !row.identityCiphertext) throw new Error('identity key destroyed');
     try {
       return openSealedIdentity(this.config.masterKey, row.id, row);
@@ -410,7 +400,7 @@ export class ConsentedFetchService {
    * version however many fetches ask at the same time). Null when the registry no longer has
    * them active.
    */
-  private async targetsFor(row: FetchContext, datasetId: string): Promise<Targets | null> {
+  private async targetsFor(row: FetchContextRow, datasetId: string): Promise<Targets | null> {
     const { datasetVersion, providerVersion, providerId } = row;
     if (!datasetVersion || !providerVersion || !providerId) return null;
     const cached = this.targets.get(datasetId);
@@ -473,7 +463,7 @@ export class ConsentedFetchService {
   private async refuse(
     req: FetchRequest,
     error: ApiError,
-    row: FetchContext | null,
+    row: FetchContextRow | null,
     now?: Date,
   ): Promise<never> {
     if (row && error.code === 'consent_expired' && row.status === 'active') {
@@ -509,7 +499,7 @@ export class ConsentedFetchService {
 
   private event(
     req: FetchRequest,
-    row: FetchContext,
+    row: FetchContextRow,
     kind: string,
     outcome: AuditOutcome,
     extra: Pick<AuditInput, 'httpStatus' | 'payloadDigest'> & {

@@ -82,11 +82,6 @@ export function schemaHash(schema: object): string {
   return createHash('sha256').update(canonicalJson(schema)).digest('hex');
 }
 
-/** SHA-256 (hex) of the canonical JSON of a reduced answer: the digest the audit log keeps. */
-export function payloadDigest(data: unknown): string {
-  return createHash('sha256').update(canonicalJson(data)).digest('hex');
-}
-
 @Injectable()
 export class DatasetSchemas {
   /** datasetId -> the validator of its current schema (recompiled when the hash changes). */

@@ -74,8 +74,6 @@ export interface FetchDatasetResult {
   status: 'ok';
   /** The provider's answer, validated and reduced to the dataset's declared fields. */
   data: unknown;
-  /** SHA-256 (hex) of the canonical JSON of `data`: what the audit log keeps. */
-  digest: string;
   durationMs: number;
   /** Data requests sent to the provider (retries included; token requests not counted). */
   attempts: number;

@@ -1,4 +1,4 @@
-import { datasetUrl, notFoundMessage, sanitizeMessage } from './provider-client.service.js';
+import { datasetUrl, notFoundMessage, sanitizeMessage } from './provider-answers.js';
 import type { DatasetTarget, ProviderTarget } from './exchange.types.js';
 
 const provider = { baseUrl: 'https://api.example.fr/base/' } as ProviderTarget;

@@ -31,18 +31,39 @@ export interface IssuedToken {
   scope: string;
 }
 
-/** Issues and checks client access tokens (RFC 9068 profile, ES256, signed by our keys). */
+/** `Authorization: Bearer <token>` (RFC 6750 §2.1); the scheme name is case-insensitive. */
+const BEARER = /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)$/i;
+
+/** The bearer token of an `Authorization` header value, or null when there is none. */
+export function bearerToken(header: unknown): string | null {
+  const match = typeof header === 'string' ? BEARER.exec(header.trim()) : null;
+  return match ? match[1] : null;
+}
+
 /** One answer for a bad signature, algorithm, audience, type, or a suspended client. */
 const TOKEN_INVALID = 'The access token is not valid (signature, issuer, audience or client).';
 
+/** Issues and checks client access tokens (RFC 9068 profile, ES256, signed by our keys). */
 @Injectable()
 export class AccessTokenService {
   /**
+   * request -> its token's authentication, so that a request is authenticated once however many
+   * guards ask (the rate-limit guard keys its bucket on the client, then ClientAuthGuard needs
+   * the client): one verification, one client-status read per request (issue 13). Weak: gone
+   * with the request.
+   */
+  private readonly perRequest = new WeakMap<
+    object,
+    { token: string; result: Promise<AuthenticatedClient> }
+  >();
+
+  /**
    * token string -> its verified payload. An ES256 verification costs more CPU than the rest of
-   * the bearer guard together, and a client sends the same token for minutes; the rate-limit
-   * guard and the bearer guard also both authenticate each request. Only tokens that verified
+   * the bearer guard together, and a client sends the same token for minutes; Only tokens that verified
    * get in, so nothing forged can be planted; expiry is re-checked on every hit; the client's
-   * status is still read (ClientStatusCache) on every request.
+   * status is still read (ClientStatusCache) on every request. Within one request the guards
+   * share one authentication (authenticateRequest); this cache spares the verification across
+   * the requests of one token.
    */
   private readonly verified = new Map<
     string,
@@ -69,6 +90,20 @@ export class AccessTokenService {
       },
     );
     return { accessToken, expiresIn, scope };
+  }
+
+  /**
+   * authenticate(token), once per request: a second guard asking about the same request and
+   * token gets the first one's result (or its refusal).
+   */
+  authenticateRequest(req: object, token: string): Promise<AuthenticatedClient> {
+    const known = this.perRequest.get(req);
+    if (known && known.token === token) return known.result;
+    const result = this.authenticate(token);
+    // The first caller may ignore a refusal (the rate-limit guard does): no unhandled rejection.
+    result.catch(() => undefined);
+    this.perRequest.set(req, { token, result });
+    return result;
   }
 
   /**

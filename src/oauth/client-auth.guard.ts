@@ -1,7 +1,7 @@
 import { CanActivate, createParamDecorator, ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { RefusalAuditService } from '../audit/index.js';
-import { AccessTokenService, AuthenticatedClient } from './access-token.service.js';
+import { AccessTokenService, AuthenticatedClient, bearerToken } from './access-token.service.js';
 import { invalidToken } from './errors.js';
 
 declare module 'express-serve-static-core' {
@@ -10,9 +10,6 @@ declare module 'express-serve-static-core' {
     oauthClient?: AuthenticatedClient;
   }
 }
-
-/** `Authorization: Bearer <token>` (RFC 6750 §2.1); the scheme name is case-insensitive. */
-const BEARER = /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)$/i;
 
 /**
  * Protects requesting-service APIs: a valid access token from `POST /oauth/token`, signed by one
@@ -31,14 +28,14 @@ export class ClientAuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
-    const header = req.headers.authorization;
-    const match = typeof header === 'string' ? BEARER.exec(header.trim()) : null;
-    if (!match) {
+    const token = bearerToken(req.headers.authorization);
+    if (!token) {
       this.refusals.unauthenticated(req, 'access_token_missing');
       throw invalidToken('A bearer access token is required.', false);
     }
     try {
-      req.oauthClient = await this.tokens.authenticate(match[1]);
+      // Already verified by the rate-limit guard for this request, if it ran: not twice.
+      req.oauthClient = await this.tokens.authenticateRequest(req, token);
     } catch (err) {
       // Unauthenticated: counted, and summarised per address and minute in the audit log.
       this.refusals.unauthenticated(req, 'access_token_invalid');

@@ -4,3 +4,4 @@ export { ClientAuthGuard, CurrentClient } from './client-auth.guard.js';
 export { ClientStatusCache } from './client-status.cache.js';
 export { tokenEndpointBodyErrors } from './oauth-error.filter.js';
 export { OAuthModule } from './oauth.module.js';
+export { bearerToken } from './access-token.service.js';

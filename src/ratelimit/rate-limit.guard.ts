@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import { decodeJwt } from 'jose';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
-import { AccessTokenService } from '../oauth/index.js';
+import { AccessTokenService, bearerToken } from '../oauth/index.js';
 import { RateLimitErrors } from './errors.js';
 import { RATE_LIMIT_STORAGE, type RateLimitStorage } from './rate-limit.storage.js';
 
@@ -16,7 +16,6 @@ export interface RateLimitPolicy {
 }
 
 const TOKEN_PATH = '/oauth/token';
-const BEARER = /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)$/i;
 const MINUTE_MS = 60_000;
 
 /** Operations endpoints: probes and scrapers must never be turned away. */
@@ -191,12 +190,12 @@ export class RateLimitGuard implements CanActivate {
   private async trackerFor(policy: RateLimitPolicy, req: Request): Promise<string> {
     const address = this.address(req);
     if (policy.name === 'token') return `ip:${address}|client:${claimedClientId(req)}`;
-    const header = req.headers.authorization;
-    const match = typeof header === 'string' ? BEARER.exec(header.trim()) : null;
-    if (match) {
+    const token = bearerToken(req.headers.authorization);
+    if (token) {
       try {
-        // Verified (signature, expiry, active client); the bearer guard then finds it cached.
-        const client = await this.accessTokens.authenticate(match[1]);
+        // Verified (signature, expiry, active client) once for this request: the bearer guard
+        // then gets the same result (AccessTokenService.authenticateRequest).
+        const client = await this.accessTokens.authenticateRequest(req, token);
         return `client:${client.clientId}`;
       } catch {
         // Not one of our valid access tokens (or an operator token): limited by address.

@@ -1,7 +1,7 @@
+import type { JsonWebKey } from 'node:crypto';
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import {
   calculateJwkThumbprint,
-  CompactSign,
   compactVerify,
   exportJWK,
   generateKeyPair,
@@ -11,11 +11,11 @@ import {
   JWTPayload,
   jwtVerify,
   JWTVerifyResult,
-  SignJWT,
 } from 'jose';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { decryptString, encrypt } from '../common/index.js';
 import { PrismaService } from '../database/index.js';
+import { Es256Signer } from './es256-signer.js';
 
 /** The one algorithm the gateway signs with (and accepts for its own tokens). */
 export const GATEWAY_ALG = 'ES256';
@@ -40,7 +40,8 @@ interface LoadedKey {
 
 interface KeyState {
   byKid: Map<string, LoadedKey>;
-  active: { kid: string; privateKey: CryptoKeyLike };
+  /** Signs with node:crypto (Es256Signer); verification stays with jose. */
+  active: Es256Signer;
   loadedAt: number;
 }
 
@@ -177,16 +178,14 @@ export class SigningKeyService implements OnModuleInit {
   /** Signs a JWT (compact JWS) with the active key; `iss` and `iat` are always set. */
   async sign(payload: JWTPayload, options: SignOptions = {}): Promise<string> {
     const { active } = await this.current();
-    const header: JWSHeaderParameters & { alg: string } = { alg: GATEWAY_ALG, kid: active.kid };
-    if (options.typ) header.typ = options.typ;
-    const jwt = new SignJWT(payload).setProtectedHeader(header).setIssuer(this.issuer);
-    if (payload.iat === undefined) jwt.setIssuedAt();
-    if (options.expiresInSeconds !== undefined) {
-      jwt.setExpirationTime(Math.floor(Date.now() / 1000) + options.expiresInSeconds);
-    }
-    if (options.audience !== undefined) jwt.setAudience(options.audience);
-    if (options.subject !== undefined) jwt.setSubject(options.subject);
-    return jwt.sign(active.privateKey);
+    // The claims jose's SignJWT would set, in the same way (NumericDate in whole seconds).
+    const claims: JWTPayload = { ...payload, iss: this.issuer };
+    const now = Math.floor(Date.now() / 1000);
+    if (payload.iat === undefined) claims.iat = now;
+    if (options.expiresInSeconds !== undefined) claims.exp = now + options.expiresInSeconds;
+    if (options.audience !== undefined) claims.aud = options.audience;
+    if (options.subject !== undefined) claims.sub = options.subject;
+    return active.signJson(claims, options.typ);
   }
 
   /**
@@ -200,11 +199,7 @@ export class SigningKeyService implements OnModuleInit {
   ): Promise<string> {
     const { active } = await this.current();
     const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;
-    const header: JWSHeaderParameters & { alg: string } = { alg: GATEWAY_ALG, kid: active.kid };
-    if (options.typ) header.typ = options.typ;
-    const compact = await new CompactSign(bytes).setProtectedHeader(header).sign(active.privateKey);
-    const [protectedHeader, , signature] = compact.split('.');
-    return `${protectedHeader}..${signature}`;
+    return active.signDetached(bytes, options.typ);
   }
 
   /** Verifies a detached JWS made by signDetached over `payload`; throws if it does not hold. */
@@ -277,7 +272,7 @@ export class SigningKeyService implements OnModuleInit {
       orderBy: { createdAt: 'asc' },
     });
     const byKid = new Map<string, LoadedKey>();
-    let active: KeyState['active'] | null = null;
+    let active: Es256Signer | null = null;
     for (const row of rows) {
       const cached = this.state?.byKid.get(row.kid);
       const publicJwk = row.publicJwk as JWK;
@@ -288,20 +283,19 @@ export class SigningKeyService implements OnModuleInit {
         publicKey: cached?.publicKey ?? (await importJWK(publicJwk, GATEWAY_ALG)),
       });
       if (row.status === 'active') {
-        const privateKey =
+        active =
           this.state?.active.kid === row.kid
-            ? this.state.active.privateKey
-            : await importJWK(
+            ? this.state.active
+            : new Es256Signer(
+                row.kid,
                 JSON.parse(
                   decryptString(
                     this.config.masterKey,
                     row.privateJwkCiphertext,
                     `signing-key:${row.kid}`,
                   ),
-                ) as JWK,
-                GATEWAY_ALG,
+                ) as JsonWebKey,
               );
-        active = { kid: row.kid, privateKey };
       }
     }
     if (!active) throw new Error('no active signing key');

@@ -1,0 +1,121 @@
+/**
+ * Consent's one statement on the fetch's hot path (readContextAndReserve): its columns against
+ * the real, migrated schema (names and PostgreSQL types, as FetchContextRow declares them), and
+ * the budget rules it enforces on its own — once, concurrency, someone else's consent,
+ * revocation, a habilitation withdrawn — on the real database.
+ */
+import { ConsentService } from '../src/consent/consent.service.js';
+import {
+  FETCH_CONTEXT_COLUMNS,
+  fetchContextStatement,
+  readContextAndReserve,
+  type FetchContextQuery,
+} from '../src/consent/fetch-budget.repository.js';
+import { approvedConsent, consentClient, seedConsentCatalog } from './support/consent.js';
+import { startGateway, type TestGateway } from './support/gateway.js';
+import { ADMIN, operatorApi } from './support/operator.js';
+
+const CNAF = 'cnaf.quotient_familial';
+/** Type OIDs (pg_type) of the types FETCH_CONTEXT_COLUMNS names. */
+const TYPE_OIDS: Record<string, number> = {
+  bool: 16,
+  int4: 23,
+  text: 25,
+  float8: 701,
+  'text[]': 1009,
+  jsonb: 3802,
+};
+
+describe('consent fetch budget: one statement reads the context and spends a fetch', () => {
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    await seedConsentCatalog(gw);
+  });
+  afterAll(() => gw?.close());
+
+  const query = (consentId: string, clientUuid: string): FetchContextQuery => ({
+    consentId,
+    datasetId: CNAF,
+    clientUuid,
+    at: new Date(),
+  });
+
+  it('returns exactly the columns FetchContextRow declares, with their PostgreSQL types', async () => {
+    const c = await consentClient(gw, { allowPeriodic: true });
+    const { consentId } = await approvedConsent(gw, c, { fetchMode: 'periodic' });
+    const { rows, fields } = await gw.prisma.hotQuery(
+      fetchContextStatement(query(consentId, c.client.id)),
+    );
+    expect(rows).toHaveLength(1);
+    const described = Object.fromEntries(fields.map((f) => [f.name, f.dataTypeID]));
+    const declared = Object.fromEntries(
+      Object.entries(FETCH_CONTEXT_COLUMNS).map(([name, type]) => [name, TYPE_OIDS[type]]),
+    );
+    expect(described).toEqual(declared);
+    // And the driver's values have the JavaScript shapes the interface promises.
+    const row = await readContextAndReserve(gw.prisma, query(consentId, c.client.id));
+    expect(row).toMatchObject({
+      id: consentId,
+      clientUuid: c.client.id,
+      datasets: [CNAF],
+      fetchMode: 'periodic',
+      status: 'active',
+      expiresAtMs: expect.any(Number),
+      habValidFromMs: expect.any(Number),
+      minFetchIntervalSeconds: 0,
+      identityCiphertext: expect.any(String),
+      wrappedKey: expect.any(String),
+      lastFetches: { [CNAF]: expect.any(String) },
+      reserved: true,
+    });
+  });
+
+  it('a `once` consent is spent exactly once, by one of many concurrent fetches', async () => {
+    const c = await consentClient(gw);
+    const { consentId } = await approvedConsent(gw, c, { fetchMode: 'once' });
+    const rows = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        readContextAndReserve(gw.prisma, query(consentId, c.client.id)),
+      ),
+    );
+    expect(rows.filter((r) => r?.reserved)).toHaveLength(1);
+    const after = await readContextAndReserve(gw.prisma, query(consentId, c.client.id));
+    expect(after).toMatchObject({ reserved: false, lastFetches: { [CNAF]: expect.any(String) } });
+    const stored = await gw.prisma.consent.findUniqueOrThrow({ where: { id: consentId } });
+    expect(stored.fetchCount).toBe(1);
+  });
+
+  it("another client's consent: nothing spent, no identity returned", async () => {
+    const owner = await consentClient(gw);
+    const other = await consentClient(gw);
+    const { consentId } = await approvedConsent(gw, owner, { fetchMode: 'once' });
+    const row = await readContextAndReserve(gw.prisma, query(consentId, other.client.id));
+    expect(row).toMatchObject({ reserved: false, identityCiphertext: null, wrappedKey: null });
+    // Still unspent for its owner.
+    const mine = await readContextAndReserve(gw.prisma, query(consentId, owner.client.id));
+    expect(mine?.reserved).toBe(true);
+  });
+
+  it('a revoked consent or a withdrawn habilitation spends nothing', async () => {
+    const c = await consentClient(gw, { allowPeriodic: true });
+    const revoked = await approvedConsent(gw, c, { fetchMode: 'periodic' });
+    await gw.app.get(ConsentService).revokeByCitizen(revoked.consentId, revoked.citizenId);
+    expect(
+      await readContextAndReserve(gw.prisma, query(revoked.consentId, c.client.id)),
+    ).toMatchObject({ reserved: false, status: 'revoked', wrappedKey: null });
+
+    const withdrawn = await approvedConsent(gw, c, { fetchMode: 'periodic' });
+    const res = await operatorApi(gw).patch(`${ADMIN}/habilitations/${c.habilitationId}`, {
+      status: 'revoked',
+    });
+    expect(res.status).toBe(200);
+    const row = await readContextAndReserve(gw.prisma, query(withdrawn.consentId, c.client.id));
+    expect(row).toMatchObject({ reserved: false, habStatus: 'revoked', status: 'active' });
+    const stored = await gw.prisma.consent.findUniqueOrThrow({
+      where: { id: withdrawn.consentId },
+    });
+    expect(stored.fetchCount).toBe(0);
+  });
+});
