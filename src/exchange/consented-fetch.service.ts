@@ -24,6 +24,9 @@
  * one statement) is seen by the very next request on every instance, without any message between
  * instances. The registry cache cannot serve a disabled dataset or provider either: their
  * status comes from query 1, and a version change reloads the targets.
+ *
+ * Over 350 lines: the consented fetch's pipeline (read and reserve, call, audit, answer,
+ * and each refusal's audit) reads top to bottom in one file.
  */
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
