@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { moduleBoundaries, prismaRestrictions } from './eslint.boundaries.mjs';
 
 /** An HTML tag (or doctype) in source text: what the rule below looks for. */
 const HTML_TAG =
@@ -80,4 +81,6 @@ export default tseslint.config(
       ],
     },
   },
+  moduleBoundaries,
+  prismaRestrictions,
 );

@@ -29,7 +29,7 @@ import type { PrismaService } from '../src/database/prisma.service.js';
 import { DatasetSchemas } from '../src/exchange/dataset-schemas.service.js';
 import type { DatasetTarget, ProviderTarget } from '../src/exchange/exchange.types.js';
 import { datasetUrl } from '../src/exchange/provider-answers.js';
-import { Es256Signer } from '../src/oauth/es256-signer.js';
+import { Es256Signer } from '../src/signing/es256-signer.js';
 
 function env(name: string): string {
   if (!process.env[name]) throw new Error(`${name} unset`);

@@ -33,6 +33,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Client } from 'pg';
+import { readOutcome } from '../src/audit/index.js';
 import { TEST_CITIZENS } from '../sandbox/citizens.js';
 import { canonicalJson } from '../src/audit/canonical-json.js';
 import { startFranceConnectSandbox } from '../sandbox/franceconnect/server.js';
@@ -159,7 +160,8 @@ interface AuditCheck {
   reasons: string[];
 }
 
-const OK_OUTCOMES = new Set(['ok', 'success']);
+/** Served or done (src/audit/audit-outcome.ts). */
+const isOk = (outcome: string) => readOutcome(outcome) === 'done';
 
 async function checkAudit(
   op: ReturnType<typeof operator>,
@@ -180,7 +182,7 @@ async function checkAudit(
     for (const e of page.items) {
       const key = `${e.kind}:${e.outcome}`;
       outcomes[key] = (outcomes[key] ?? 0) + 1;
-      if (OK_OUTCOMES.has(e.outcome) && e.requestId) {
+      if (isOk(e.outcome) && e.requestId) {
         okByRequest.set(e.requestId, (okByRequest.get(e.requestId) ?? 0) + 1);
       }
     }

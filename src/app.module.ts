@@ -1,26 +1,27 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
-import { ValidationPipe } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
-import { AppConfig } from './config/app-config.js';
-import { AppConfigModule } from './config/config.module.js';
-import { DatabaseModule } from './database/database.module.js';
-import { AuditModule } from './audit/audit.module.js';
-import { HealthModule } from './health/health.module.js';
-import { IdentityModule } from './identity/identity.module.js';
-import { RegistryModule } from './registry/registry.module.js';
-import { ExchangeModule } from './exchange/exchange.module.js';
-import { OAuthModule } from './oauth/oauth.module.js';
-import { CitizenModule } from './citizen/citizen.module.js';
-import { ConsentModule } from './consent/consent.module.js';
-import { EventsModule } from './events/events.module.js';
-import { RateLimitModule } from './ratelimit/rate-limit.module.js';
+import { AppConfig, AppConfigModule, loggerParams } from './config/index.js';
+import { DatabaseModule } from './database/index.js';
+import { AuditModule } from './audit/index.js';
+import { HealthModule } from './health/index.js';
+import { IdentityModule } from './identity/index.js';
+import { RegistryModule } from './registry/index.js';
+import { ExchangeModule } from './exchange/index.js';
+import { OAuthModule } from './oauth/index.js';
+import { SigningModule } from './signing/index.js';
+import { CitizenModule, errorPage } from './citizen/index.js';
+import { ConsentModule } from './consent/index.js';
+import { EventsModule } from './events/index.js';
+import { RateLimitModule } from './ratelimit/index.js';
 import { FranceConnectDataModule } from './france-connect-data/index.js';
-import { type Problem, PROBLEM_HTML_PAGE, ProblemFilter } from './common/problem.filter.js';
-import { errorPage } from './citizen/pages/error.page.js';
-import { loggerParams } from './common/logging.js';
-import { VALIDATION_OPTIONS } from './common/problem.js';
+import {
+  type Problem,
+  PROBLEM_HTML_PAGE,
+  ProblemFilter,
+  VALIDATION_OPTIONS,
+} from './common/index.js';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -41,6 +42,7 @@ export class AppModule {
         IdentityModule,
         RegistryModule,
         ExchangeModule,
+        SigningModule,
         OAuthModule,
         CitizenModule,
         ConsentModule,

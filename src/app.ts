@@ -11,15 +11,17 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
-import type { AppConfig } from './config/app-config.js';
-import { refuseDeepJson, refuseForbiddenCharacters } from './common/input-guard.js';
-import { requestIdMiddleware } from './common/request-id.js';
-import { buildOpenApiDocument } from './common/swagger.js';
-import { DrainService } from './health/drain.service.js';
-import { MetricsService } from './health/metrics.service.js';
-import { refuseMalformedPagePath } from './citizen/http.js';
-import { mountDsfrAssets } from './citizen/layout.js';
-import { tokenEndpointBodyErrors } from './oauth/oauth-error.filter.js';
+import type { AppConfig } from './config/index.js';
+import {
+  refuseDeepJson,
+  refuseForbiddenCharacters,
+  requestIdMiddleware,
+  buildOpenApiDocument,
+} from './common/index.js';
+import { DrainService, MetricsService } from './health/index.js';
+import { refuseMalformedPagePath } from './citizen/index.js';
+import { mountDsfrAssets } from './page-shell/index.js';
+import { tokenEndpointBodyErrors } from './oauth/index.js';
 import { CITIZEN_SESSION_PATHS, CitizenSessionMiddleware } from './identity/index.js';
 
 export interface CreateAppOptions {

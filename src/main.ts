@@ -3,8 +3,8 @@
  * a wrong setting ends the start with one line naming it.
  */
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from './config/app-config.js';
-import { MigrationError } from './database/migrator.js';
+import { ConfigError, loadConfig } from './config/index.js';
+import { MigrationError } from './database/index.js';
 import { createApp } from './app.js';
 import { listenWithGracefulShutdown } from './server.js';
 

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
-import type { AppConfig } from './config/app-config.js';
-import { DrainService } from './health/drain.service.js';
+import type { AppConfig } from './config/index.js';
+import { DrainService } from './health/index.js';
 
 /** Beyond the drain timeout, how long closing the pools, Redis and the bus may take. */
 const CLOSE_MARGIN_MS = 10_000;

@@ -4,6 +4,7 @@
  * still refuses fails only its own caller, not the up to 256 other events of its batch.
  */
 import { AuditService, storableText } from '../src/audit/audit.service.js';
+import { errorOutcome } from '../src/audit/audit-outcome.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 
 describe('audit writer', () => {
@@ -120,7 +121,7 @@ describe('audit writer', () => {
     await audit.record({
       kind: 'exchange.france_connect_fetch_refused',
       actor: 'client:x',
-      outcome: 'citizen_unknown_to_provider',
+      outcome: errorOutcome('citizen_unknown_to_provider'),
       requestId: 'fc-answered',
     });
     await fcIntent('fc-lost');

@@ -21,6 +21,7 @@ import {
 } from '../sandbox/franceconnect/browser.js';
 import { pairwiseSubject } from '../sandbox/franceconnect/server.js';
 import { AuditService } from '../src/audit/audit.service.js';
+import { AuditOutcomes, errorOutcome } from '../src/audit/audit-outcome.js';
 import { startCitizenStack, type CitizenStack } from './support/browser.js';
 import { TEST_FC_CLIENT_ID } from './support/franceconnect.js';
 import { seedClient, seedHabilitation } from './support/operator.js';
@@ -707,7 +708,7 @@ describe('citizen pages: consent decision, preview, /me, /api/v1/me', () => {
       audit.record({
         kind,
         actor: `client:${stack.registry.client.clientId}`,
-        outcome,
+        outcome: outcome === 'ok' ? AuditOutcomes.served : errorOutcome(outcome),
         clientId: stack.registry.client.clientId,
         citizenId: citizen.id,
         consentId,

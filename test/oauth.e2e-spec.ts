@@ -15,7 +15,7 @@ import { jest } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { AccessTokenService } from '../src/oauth/access-token.service.js';
 import { ClientStatusCache } from '../src/oauth/client-status.cache.js';
-import { SigningKeyService } from '../src/oauth/signing-key.service.js';
+import { SigningKeyService } from '../src/signing/signing-key.service.js';
 import {
   basicAuthorization,
   clientAssertion,

@@ -841,7 +841,6 @@ describe('registry: operator API', () => {
       expect(
         await registry.findActiveHabilitation(client!.id, ['cnaf.quotient_familial']),
       ).toBeNull();
-      expect(await registry.getActiveHabilitation(habilitationId)).toBeNull();
 
       for (const body of [{ status: 'active' }, { purpose: 'autre' }, { status: 'revoked' }]) {
         const res = await patch(`/habilitations/${habilitationId}`, body);

@@ -1,10 +1,10 @@
 import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { Prisma } from '../generated/prisma/client.js';
-import { PrismaService } from '../database/prisma.service.js';
-import { AdminApi } from '../registry/admin-api.decorator.js';
-import { AdminAction } from '../registry/admin-audit.interceptor.js';
-import { ApiProblems } from '../common/api-problems.decorator.js';
+import { PrismaService } from '../database/index.js';
+import { AdminApi } from './admin-api.decorator.js';
+import { AdminAction } from './admin-audit.interceptor.js';
+import { ApiProblems } from '../common/index.js';
 import { AuditService } from './audit.service.js';
 import { AuditPageDto, AuditQueryDto, AuditVerificationDto } from './dto/audit-query.dto.js';
 

@@ -1,14 +1,21 @@
+/**
+ * The audit log's writer and reader (hash chain, batching, outage buffer, call-intent sweep).
+ * Over 350 lines: batching, the chain lock and the durable buffer guard one invariant (every
+ * event chained once, in order), kept in one file so that it can be read at once.
+ */
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { PrismaService } from '../database/prisma.service.js';
+import { PrismaService } from '../database/index.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { ChainBreak, chainHash, ChainedFields, GENESIS_HASH, verifyRows } from './audit-chain.js';
 import { eventLeafHash } from './audit-leaf.js';
+import { AuditOutcomes, type AuditOutcome } from './audit-outcome.js';
 
 export interface AuditInput {
   kind: string;
   actor: string;
-  outcome: string;
+  /** See audit-outcome.ts: a closed vocabulary, or a stable error code via errorOutcome(). */
+  outcome: AuditOutcome;
   clientId?: string | null;
   citizenId?: string | null;
   consentId?: string | null;
@@ -539,7 +546,7 @@ function interruptedOutcome(call: {
 }): AuditInput {
   const base = {
     actor: 'system',
-    outcome: 'interrupted',
+    outcome: AuditOutcomes.interrupted,
     clientId: call.clientId,
     citizenId: call.citizenId,
     consentId: call.consentId,

@@ -1,5 +1,22 @@
-/** Stable error codes of the audit transparency log's public endpoints. */
-import { ApiError } from '../common/problem.js';
+/**
+ * Stable error codes of the audit module's endpoints: the operator API's door (the
+ * OperatorGuard, shared by every `/api/v1/admin/*` controller) and the transparency log's public
+ * endpoints. Clients branch on `code`.
+ */
+import { ApiError } from '../common/index.js';
+
+export const AuditErrors = {
+  /** 401: no operator token, a wrong one, or anything else (a client access token included). */
+  operatorTokenRequired: () =>
+    new ApiError(
+      401,
+      'operator_token_required',
+      'Operator token required',
+      'This endpoint needs the operator bearer token.',
+      {},
+      { 'WWW-Authenticate': 'Bearer realm="passerelle-admin"' },
+    ),
+};
 
 export const TransparencyErrors = {
   noCheckpoint: () =>

@@ -15,7 +15,7 @@
  * checkpoints whose signature holds bound it between two checkpoints.
  */
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, JSONWebKeySet } from 'jose';
-import type { PrismaService } from '../database/prisma.service.js';
+import type { PrismaService } from '../database/index.js';
 import { eventLeafHash, toLeafEvent } from './audit-leaf.js';
 import { EMPTY_ROOT, Hash, nodeHash } from './merkle.js';
 import { leafTag, tagKeyId } from './payload-digest.js';

@@ -13,7 +13,8 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { Request } from 'express';
 import { Counter } from 'prom-client';
-import { MetricsService } from '../health/metrics.service.js';
+import { MetricsService } from '../health/index.js';
+import { AuditOutcomes } from './audit-outcome.js';
 import { AuditService } from './audit.service.js';
 
 const SUMMARY_WINDOW_MS = 60_000;
@@ -65,7 +66,7 @@ export class RefusalAuditService implements OnModuleDestroy {
     this.audit.recordQuietly({
       kind: 'authz.refused',
       actor: refusal.actor,
-      outcome: 'refused',
+      outcome: AuditOutcomes.refused,
       clientId: refusal.clientId ?? null,
       citizenId: refusal.citizenId ?? null,
       consentId: refusal.consentId ?? null,
@@ -113,7 +114,7 @@ export class RefusalAuditService implements OnModuleDestroy {
       this.audit.recordQuietly({
         kind: 'auth.refused_summary',
         actor: 'anonymous',
-        outcome: 'refused',
+        outcome: AuditOutcomes.refused,
         details: {
           address: a.slice(0, 64),
           count: window.count,

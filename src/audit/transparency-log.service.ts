@@ -1,3 +1,7 @@
+/**
+ * The audit transparency log (RFC 9162): leaves, tree nodes, signed checkpoints, proofs.
+ * Over 350 lines: appending, checkpointing and proving share the tree's storage invariants.
+ */
 import {
   Inject,
   Injectable,
@@ -5,9 +9,9 @@ import {
   OnApplicationBootstrap,
   OnModuleDestroy,
 } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { PrismaService } from '../database/prisma.service.js';
-import { SigningKeyService } from '../oauth/signing-key.service.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { PrismaService } from '../database/index.js';
+import { SigningKeyService } from '../signing/index.js';
 import { GENESIS_HASH } from './audit-chain.js';
 import { AuditService } from './audit.service.js';
 import { eventLeafHash, LeafEvent, toLeafEvent } from './audit-leaf.js';

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { JSONWebKeySet } from 'jose';
-import type { PrismaService } from '../database/prisma.service.js';
+import type { PrismaService } from '../database/index.js';
 import { CheckpointError, verifyAgainstCheckpoint, verifyStoredLog } from './log-verifier.js';
 
 export interface TreeVerifyOptions {

@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../database/prisma.service.js';
+import {
+  AccessEventsRepository,
+  readOutcome,
+  type AccessEventRow,
+  type AccessKinds,
+} from '../audit/index.js';
+import { CitizenConsentsService } from '../consent/index.js';
+import { RegistryService } from '../registry/index.js';
 import type { AccessEntry, AccessPage } from './access-log.types.js';
 import { PREVIEW_AUDIT_KIND } from './consent-pages.service.js';
 import { ACCESS_OUTCOMES as T } from './texts.js';
@@ -7,21 +14,7 @@ import { ACCESS_OUTCOMES as T } from './texts.js';
 export const ACCESS_PAGE_SIZE = 50;
 export const MAX_ACCESS_PAGE_SIZE = 200;
 /** Audit kinds that are an access to a citizen's data: every exchange event, and previews. */
-const EXCHANGE_KIND_PREFIX = 'exchange.';
-const SUCCESS = new Set(['success', 'ok', 'succeeded', 'transmitted', 'served']);
-const REFUSED = new Set(['refused', 'denied', 'forbidden', 'rejected']);
-
-interface AuditRow {
-  seq: bigint;
-  id: string;
-  occurredAt: Date;
-  kind: string;
-  clientId: string | null;
-  consentId: string | null;
-  datasetId: string | null;
-  outcome: string;
-  details: unknown;
-}
+const ACCESS_KINDS: AccessKinds = { prefix: 'exchange.', exact: [PREVIEW_AUDIT_KIND] };
 
 /**
  * The citizen's access log ("Qui a consulté mes données", as Estonia's Data Tracker): every
@@ -30,12 +23,15 @@ interface AuditRow {
  */
 @Injectable()
 export class AccessLogService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly events: AccessEventsRepository,
+    private readonly registry: RegistryService,
+    private readonly consents: CitizenConsentsService,
+  ) {}
 
   /**
-   * One page of accesses, newest first. `before` is the cursor of the previous page.
-   * Index: audit_event(citizen_id, occurred_at) narrows to this citizen's rows (a few thousand
-   * at most over years); the kind filter and the sort by seq run on those.
+   * One page of accesses, newest first. `before` is the cursor of the previous page
+   * (AccessEventsRepository.page says which index serves it).
    */
   async list(
     citizenId: string,
@@ -43,26 +39,7 @@ export class AccessLogService {
   ): Promise<AccessPage> {
     const limit = Math.min(Math.max(options.limit ?? ACCESS_PAGE_SIZE, 1), MAX_ACCESS_PAGE_SIZE);
     const before = parseCursor(options.before);
-    const rows: AuditRow[] = await this.prisma.auditEvent.findMany({
-      where: {
-        citizenId,
-        OR: [{ kind: { startsWith: EXCHANGE_KIND_PREFIX } }, { kind: PREVIEW_AUDIT_KIND }],
-        ...(before !== null ? { seq: { lt: before } } : {}),
-      },
-      orderBy: { seq: 'desc' },
-      take: limit + 1,
-      select: {
-        seq: true,
-        id: true,
-        occurredAt: true,
-        kind: true,
-        clientId: true,
-        consentId: true,
-        datasetId: true,
-        outcome: true,
-        details: true,
-      },
-    });
+    const rows = await this.events.page(citizenId, ACCESS_KINDS, before, limit);
     const more = rows.length > limit;
     const kept = more ? rows.slice(0, limit) : rows;
     const names = await this.lookups(kept);
@@ -78,19 +55,11 @@ export class AccessLogService {
    */
   async accessOwner(eventId: string): Promise<string | null> {
     if (!isUuid(eventId)) return null;
-    const row = await this.prisma.auditEvent.findFirst({
-      where: {
-        id: eventId,
-        citizenId: { not: null },
-        OR: [{ kind: { startsWith: EXCHANGE_KIND_PREFIX } }, { kind: PREVIEW_AUDIT_KIND }],
-      },
-      select: { citizenId: true },
-    });
-    return row?.citizenId ?? null;
+    return this.events.accessOwner(eventId, ACCESS_KINDS);
   }
 
   /** Names for one page: one primary-key/unique `IN` query per kind of reference. */
-  private async lookups(rows: AuditRow[]): Promise<Lookups> {
+  private async lookups(rows: AccessEventRow[]): Promise<Lookups> {
     const unique = (values: Array<string | null>) => [
       ...new Set(values.filter((v): v is string => typeof v === 'string' && v !== '')),
     ];
@@ -100,37 +69,16 @@ export class AccessLogService {
     const requestIds = unique(rows.map((r) => detail(r.details, 'consentRequestId'))).filter(
       isUuid,
     );
-    const [clients, datasets, consents, requests] = await Promise.all([
-      clientIds.length
-        ? this.prisma.client.findMany({
-            where: { clientId: { in: clientIds } },
-            select: { clientId: true, name: true },
-          })
-        : [],
-      datasetIds.length
-        ? this.prisma.dataset.findMany({
-            where: { id: { in: datasetIds } },
-            select: { id: true, title: true },
-          })
-        : [],
-      consentIds.length
-        ? this.prisma.consent.findMany({
-            where: { id: { in: consentIds } },
-            select: { id: true, purpose: true },
-          })
-        : [],
-      requestIds.length
-        ? this.prisma.consentRequest.findMany({
-            where: { id: { in: requestIds } },
-            select: { id: true, purpose: true },
-          })
-        : [],
+    const [clients, datasets, purposes] = await Promise.all([
+      this.registry.clientNames(clientIds),
+      this.registry.describeDatasets(datasetIds),
+      this.consents.purposesOf(consentIds, requestIds),
     ]);
     return {
-      clients: new Map(clients.map((c) => [c.clientId, c.name])),
-      datasets: new Map(datasets.map((d) => [d.id, d.title])),
-      consentPurposes: new Map(consents.map((c) => [c.id, c.purpose])),
-      requestPurposes: new Map(requests.map((r) => [r.id, r.purpose])),
+      clients,
+      datasets: new Map([...datasets].map(([id, d]) => [id, d.title])),
+      consentPurposes: purposes.consents,
+      requestPurposes: purposes.requests,
     };
   }
 }
@@ -142,7 +90,7 @@ interface Lookups {
   requestPurposes: Map<string, string>;
 }
 
-function toEntry(row: AuditRow, names: Lookups): AccessEntry {
+function toEntry(row: AccessEventRow, names: Lookups): AccessEntry {
   const preview = row.kind === PREVIEW_AUDIT_KIND;
   const code = detail(row.details, 'code');
   const { outcome, text } = describeOutcome(row.kind, row.outcome, code);
@@ -167,7 +115,7 @@ function toEntry(row: AuditRow, names: Lookups): AccessEntry {
     purpose,
     outcome,
     outcomeText: text,
-    code: code ?? (SUCCESS.has(row.outcome) ? null : row.outcome),
+    code: code ?? (readOutcome(row.outcome) === 'done' ? null : row.outcome),
     viaFranceConnect: detail(row.details, 'via') === 'franceconnect',
     scopes: detailList(row.details, 'scopes'),
   };
@@ -175,7 +123,8 @@ function toEntry(row: AuditRow, names: Lookups): AccessEntry {
 
 /**
  * What happened, in plain French: "transmis", "refusé : consentement révoqué", "échec :
- * administration indisponible"… from the audit outcome and, when present, its stable code.
+ * administration indisponible"… from the audit outcome (read by the audit module's
+ * readOutcome, whatever year the row was written) and, when present, its stable code.
  */
 export function describeOutcome(
   kind: string,
@@ -184,13 +133,14 @@ export function describeOutcome(
 ): { outcome: AccessEntry['outcome']; text: string } {
   const known = (code && T.byCode[code]) || T.byCode[outcome];
   if (kind === PREVIEW_AUDIT_KIND) {
-    return SUCCESS.has(outcome)
+    return readOutcome(outcome) === 'done'
       ? { outcome: 'previewed', text: T.previewed }
       : { outcome: 'failed', text: `${T.previewFailed}${known ? ` (${known})` : ''}` };
   }
-  if (SUCCESS.has(outcome)) return { outcome: 'transmitted', text: T.transmitted };
+  const read = readOutcome(outcome);
+  if (read === 'done') return { outcome: 'transmitted', text: T.transmitted };
   if (known) return { outcome: known.startsWith(T.refused) ? 'refused' : 'failed', text: known };
-  if (REFUSED.has(outcome)) return { outcome: 'refused', text: T.refused };
+  if (read === 'refused') return { outcome: 'refused', text: T.refused };
   return { outcome: 'failed', text: T.failed };
 }
 

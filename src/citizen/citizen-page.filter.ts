@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { toProblem } from '../common/problem.filter.js';
+import { toProblem } from '../common/index.js';
 import { citizenOf } from '../identity/index.js';
 import { errorPage } from './pages/error.page.js';
 

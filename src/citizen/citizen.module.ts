@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
-import { ConsentModule } from '../consent/consent.module.js';
-import { ExchangeModule } from '../exchange/exchange.module.js';
+import { ConsentModule } from '../consent/index.js';
+import { ExchangeModule } from '../exchange/index.js';
 import { IdentityModule } from '../identity/index.js';
-import { RegistryModule } from '../registry/registry.module.js';
+import { RegistryModule } from '../registry/index.js';
 import { AccessLogService } from './access-log.service.js';
 import { ConsentPageController } from './consent-page.controller.js';
 import { ConsentPagesService } from './consent-pages.service.js';

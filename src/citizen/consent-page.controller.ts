@@ -11,8 +11,12 @@ import {
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { CitizenSessionGuard, CurrentCitizen, csrfToken } from '../identity/index.js';
-import type { CitizenPrincipal } from '../identity/index.js';
+import {
+  CitizenSessionGuard,
+  CurrentCitizen,
+  csrfToken,
+  type CitizenPrincipal,
+} from '../identity/index.js';
 import { CitizenPageFilter } from './citizen-page.filter.js';
 import { ConsentPagesService } from './consent-pages.service.js';
 import { allowFormActionTo } from './csp.js';

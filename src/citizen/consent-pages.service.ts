@@ -1,13 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditService, type AuditInput } from '../audit/audit.service.js';
-import { ApiError } from '../common/problem.js';
+import { AuditOutcomes, AuditService, type AuditInput, type AuditOutcome } from '../audit/index.js';
+import { ApiError } from '../common/index.js';
 import {
-  CONSENT_SERVICE,
+  ConsentDecisionService,
+  type ConsentDecisionContract,
   type ConsentDecision,
   type ConsentRequestView,
-  type ConsentServiceContract,
-} from '../consent/consent.contract.js';
-import { PrismaService } from '../database/prisma.service.js';
+} from '../consent/index.js';
 import {
   CALL_INTENT_AUDIT_KIND,
   datasetTarget,
@@ -15,7 +14,7 @@ import {
   providerTarget,
 } from '../exchange/index.js';
 import type { CitizenPrincipal } from '../identity/index.js';
-import { RegistryService } from '../registry/registry.service.js';
+import { RegistryService } from '../registry/index.js';
 import { CitizenErrors } from './errors.js';
 import type { PreviewDataset, PreviewOutcome, PreviewPageModel } from './pages/preview.page.js';
 
@@ -44,8 +43,7 @@ const UNAVAILABLE_CODES = new Set([
 @Injectable()
 export class ConsentPagesService {
   constructor(
-    @Inject(CONSENT_SERVICE) private readonly consents: ConsentServiceContract,
-    private readonly prisma: PrismaService,
+    @Inject(ConsentDecisionService) private readonly consents: ConsentDecisionContract,
     private readonly registry: RegistryService,
     private readonly pipeline: FetchPipeline,
     private readonly audit: AuditService,
@@ -66,14 +64,11 @@ export class ConsentPagesService {
       requestIdHeader,
     );
     assertDecidable(request);
-    // Primary key lookup. The contract's view leaves the redirect URI out (the citizen has no
-    // use for it); the page's form-action policy does.
-    const row = await this.prisma.consentRequest.findUnique({
-      where: { id: request.id },
-      select: { redirectUri: true },
-    });
-    if (!row) throw CitizenErrors.requestNotFound();
-    return { request, redirectUri: row.redirectUri };
+    // The contract's view leaves the redirect URI out (the citizen has no use for it); the
+    // page's form-action policy does.
+    const redirectUri = await this.consents.redirectUriOf(request.id);
+    if (redirectUri === null) throw CitizenErrors.requestNotFound();
+    return { request, redirectUri };
   }
 
   /** Records the decision; returns where to send the browser (the client's redirect URI). */
@@ -132,7 +127,7 @@ export class ConsentPagesService {
     // Every event of this dataset's preview: the citizen is the actor, the request its context.
     const event = (
       kind: string,
-      outcome: string,
+      outcome: AuditOutcome,
       extra: { httpStatus: number | null; digest?: string; code?: string },
       providerId = requested.provider.id,
     ): AuditInput => ({
@@ -157,7 +152,10 @@ export class ConsentPagesService {
     const provider = dataset ? await this.registry.getProviderWithSecret(dataset.providerId) : null;
     if (!dataset || !provider) {
       await this.audit.record(
-        event(PREVIEW_AUDIT_KIND, 'error', { httpStatus: 503, code: 'dataset_unavailable' }),
+        event(PREVIEW_AUDIT_KIND, AuditOutcomes.error, {
+          httpStatus: 503,
+          code: 'dataset_unavailable',
+        }),
       );
       return shown({ kind: 'dataset_unavailable' });
     }
@@ -183,15 +181,23 @@ export class ConsentPagesService {
         events: {
           // Traced before the identity leaves, as every provider call (`provider.call`); its
           // outcome is this dataset's `consent.previewed`.
-          intent: () => event(CALL_INTENT_AUDIT_KIND, 'started', { httpStatus: null }, provider.id),
+          intent: () =>
+            event(CALL_INTENT_AUDIT_KIND, AuditOutcomes.started, { httpStatus: null }, provider.id),
           delivered: (facts) =>
-            event(PREVIEW_AUDIT_KIND, 'success', { httpStatus: 200, digest: facts.payloadDigest }),
+            event(PREVIEW_AUDIT_KIND, AuditOutcomes.success, {
+              httpStatus: 200,
+              digest: facts.payloadDigest,
+            }),
           failed: (error) => {
             const code = error?.code ?? 'preview_failed';
-            return event(PREVIEW_AUDIT_KIND, code === CITIZEN_UNKNOWN ? 'refused' : 'error', {
-              httpStatus: error?.getStatus() ?? 500,
-              code,
-            });
+            return event(
+              PREVIEW_AUDIT_KIND,
+              code === CITIZEN_UNKNOWN ? AuditOutcomes.refused : AuditOutcomes.error,
+              {
+                httpStatus: error?.getStatus() ?? 500,
+                code,
+              },
+            );
           },
         },
       }));

@@ -5,7 +5,7 @@
  */
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { RefusalAuditService } from '../audit/refusal-audit.service.js';
+import { RefusalAuditService } from '../audit/index.js';
 import { assertCsrf } from '../identity/index.js';
 
 /**

@@ -6,7 +6,7 @@
  * them into a French page (texts.ts, ERROR_PAGE) with the same code and status; JSON routes
  * answer problem+json.
  */
-import { ApiError } from '../common/problem.js';
+import { ApiError } from '../common/index.js';
 
 export const CitizenErrors = {
   /** Not one of the citizen's accesses (unknown, another citizen's, not an access). */

@@ -1,7 +1,7 @@
 /** HTTP plumbing shared by the citizen controllers. */
 import { ParseUUIDPipe } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { characterProblem } from '../common/input-guard.js';
+import { characterProblem } from '../common/index.js';
 import { CitizenErrors } from './errors.js';
 import { errorPage } from './pages/error.page.js';
 

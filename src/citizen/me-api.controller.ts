@@ -20,10 +20,14 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import type { CitizenConsentView } from '../consent/consent.contract.js';
-import { ApiProblems } from '../common/api-problems.decorator.js';
-import { CitizenSessionGuard, CurrentCitizen, csrfToken } from '../identity/index.js';
-import type { CitizenPrincipal } from '../identity/index.js';
+import type { CitizenConsentView } from '../consent/index.js';
+import { ApiProblems } from '../common/index.js';
+import {
+  CitizenSessionGuard,
+  CurrentCitizen,
+  csrfToken,
+  type CitizenPrincipal,
+} from '../identity/index.js';
 import type { AccessEntry } from './access-log.types.js';
 import { CSRF_HEADER, HeaderCsrfGuard } from './csrf.guard.js';
 import {

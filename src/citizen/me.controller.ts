@@ -12,8 +12,13 @@ import {
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { CitizenSessionGuard, CurrentCitizen, citizenOf, csrfToken } from '../identity/index.js';
-import type { CitizenPrincipal } from '../identity/index.js';
+import {
+  CitizenSessionGuard,
+  CurrentCitizen,
+  citizenOf,
+  csrfToken,
+  type CitizenPrincipal,
+} from '../identity/index.js';
 import { CitizenPageFilter } from './citizen-page.filter.js';
 import { FormCsrfGuard } from './csrf.guard.js';
 import { RevokeFormDto } from './dto/decision.dto.js';

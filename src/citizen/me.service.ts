@@ -1,16 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  RefusalAuditService,
   TransparencyLogError,
   TransparencyLogService,
   type ProofBundle,
-} from '../audit/transparency-log.service.js';
-import { RefusalAuditService } from '../audit/refusal-audit.service.js';
+} from '../audit/index.js';
 import { CitizenErrors } from './errors.js';
 import {
-  CONSENT_SERVICE,
+  CitizenConsentsService,
+  type CitizenConsentsContract,
   type CitizenConsentView,
-  type ConsentServiceContract,
-} from '../consent/consent.contract.js';
+} from '../consent/index.js';
 import { AccessLogService, parseCursor } from './access-log.service.js';
 import type { AccessPage } from './access-log.types.js';
 import type { MePageModel } from './pages/me.page.js';
@@ -19,7 +19,7 @@ import type { MePageModel } from './pages/me.page.js';
 @Injectable()
 export class MeService {
   constructor(
-    @Inject(CONSENT_SERVICE) private readonly consents: ConsentServiceContract,
+    @Inject(CitizenConsentsService) private readonly consents: CitizenConsentsContract,
     private readonly accessLog: AccessLogService,
     private readonly transparencyLog: TransparencyLogService,
     private readonly refusals: RefusalAuditService,

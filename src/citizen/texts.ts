@@ -2,6 +2,8 @@
  * Every word the citizen reads on the citizen module's pages, one section per page. French,
  * plain, second person ("vous"), as the State's editorial charter asks. Values interpolated
  * into these strings are escaped by the page renderers, never here.
+ *
+ * Over 350 lines on purpose: every French text of the citizen's pages in one place (STYLE.md).
  */
 
 export const CONSENT_PAGE = {

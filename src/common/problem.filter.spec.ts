@@ -1,9 +1,16 @@
-import { Body, Controller, Get, Module, Post, ValidationPipe } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Module,
+  Post,
+  ValidationPipe,
+  type INestApplication,
+} from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { IsInt, IsString, Max, MinLength } from 'class-validator';
 import request from 'supertest';
-import type { INestApplication } from '@nestjs/common';
 import { type Problem, PROBLEM_HTML_PAGE, ProblemFilter } from './problem.filter.js';
 import { ApiError, VALIDATION_OPTIONS } from './problem.js';
 import { requestIdMiddleware } from './request-id.js';

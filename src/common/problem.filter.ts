@@ -21,7 +21,7 @@ let outageRefused = 0;
 
 /**
  * Marks an answer whose request line need not be logged on its own (pino-http, see
- * common/logging.ts): the database outage is reported by one throttled warning instead.
+ * config/logging.ts): the database outage is reported by one throttled warning instead.
  */
 export const QUIET_ANSWER = Symbol('quietAnswer');
 

@@ -2,11 +2,14 @@
  * The gateway's configuration, read and validated once at start. Services inject `AppConfig`
  * (never `process.env`). A wrong or missing setting raises `ConfigError` naming the setting;
  * main.ts prints that one line and exits.
+ *
+ * Over 350 lines on purpose: the whole configuration, its defaults and its validation in one
+ * schema, read once at start.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type AllowList, parseAllowList } from '../common/outbound-guard.js';
+import { type AllowList, parseAllowList } from '../common/index.js';
 
 export type Mode = 'demo' | 'production';
 

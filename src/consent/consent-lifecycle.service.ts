@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { AuditService, type AuditInput } from '../audit/audit.service.js';
-import { PrismaService } from '../database/prisma.service.js';
+import { AuditOutcomes, AuditService, type AuditInput } from '../audit/index.js';
+import { PrismaService } from '../database/index.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { ConsentNotifier } from './consent-notifier.service.js';
 
@@ -140,7 +140,7 @@ export class ConsentLifecycleService implements OnModuleInit, OnModuleDestroy {
       await this.recordAudit({
         kind: 'consent.expired',
         actor: 'gateway',
-        outcome: 'success',
+        outcome: AuditOutcomes.success,
         clientId: row.clientId,
         citizenId: row.citizenId,
         consentId: row.id,
@@ -193,7 +193,7 @@ export class ConsentLifecycleService implements OnModuleInit, OnModuleDestroy {
       await this.recordAudit({
         kind: 'consent.request_expired',
         actor: 'gateway',
-        outcome: 'success',
+        outcome: AuditOutcomes.success,
         clientId: row.clientId,
         citizenId: row.citizenId,
         details: { consentRequestId: row.id },

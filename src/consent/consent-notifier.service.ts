@@ -1,11 +1,10 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import axios, { AxiosError } from 'axios';
-import { isOutboundRefusal, outboundRequestOptions } from '../common/outbound-guard.js';
+import { isOutboundRefusal, outboundRequestOptions } from '../common/index.js';
 import { randomUUID } from 'node:crypto';
-import { canonicalJson } from '../audit/canonical-json.js';
-import { AuditService, type AuditInput } from '../audit/audit.service.js';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { SigningKeyService } from '../oauth/signing-key.service.js';
+import { AuditOutcomes, canonicalJson, AuditService, type AuditInput } from '../audit/index.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { SigningKeyService } from '../signing/index.js';
 
 /** What happened to a consent request or consent. */
 export type ConsentNotificationType = 'approved' | 'denied' | 'revoked' | 'expired';
@@ -129,7 +128,7 @@ export class ConsentNotifier implements OnModuleDestroy {
     await this.recordFailure({
       kind: 'notification.failed',
       actor: 'gateway',
-      outcome: 'failure',
+      outcome: AuditOutcomes.failure,
       clientId: target.clientId,
       consentId: target.consentId ?? null,
       // The origin only: a notification URL's path or query may carry the client's own secret.

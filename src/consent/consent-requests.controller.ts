@@ -20,9 +20,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { ApiProblems } from '../common/api-problems.decorator.js';
-import type { AuthenticatedClient } from '../oauth/access-token.service.js';
-import { ClientAuthGuard, CurrentClient } from '../oauth/client-auth.guard.js';
+import { ApiProblems } from '../common/index.js';
+import { type AuthenticatedClient, ClientAuthGuard, CurrentClient } from '../oauth/index.js';
 import { ConsentRequestsService } from './consent-requests.service.js';
 import {
   ConsentRequestCreatedDto,

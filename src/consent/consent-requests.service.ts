@@ -1,14 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../audit/canonical-json.js';
-import { AuditService } from '../audit/audit.service.js';
-import { RefusalAuditService } from '../audit/refusal-audit.service.js';
-import { assertOutboundTarget } from '../common/outbound-guard.js';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { PrismaService } from '../database/prisma.service.js';
+import { AuditOutcomes, canonicalJson, AuditService, RefusalAuditService } from '../audit/index.js';
+import { assertOutboundTarget } from '../common/index.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { PrismaService } from '../database/index.js';
 import { Prisma, type ConsentRequest, type Habilitation } from '../generated/prisma/client.js';
-import type { AuthenticatedClient } from '../oauth/access-token.service.js';
-import { RegistryService } from '../registry/registry.service.js';
+import type { AuthenticatedClient } from '../oauth/index.js';
+import { isHabilitationActive, RegistryService } from '../registry/index.js';
 import type { FetchMode } from './consent.contract.js';
 import { ConsentLifecycleService } from './consent-lifecycle.service.js';
 import { consentStatusAt, isUuid, requestStatusAt } from './consent-status.js';
@@ -132,7 +130,7 @@ export class ConsentRequestsService {
     await this.audit.record({
       kind: 'consent.requested',
       actor: `client:${client.clientId}`,
-      outcome: 'success',
+      outcome: AuditOutcomes.success,
       clientId: client.clientId,
       requestId: requestIdHeader ?? null,
       details: {
@@ -232,7 +230,7 @@ export class ConsentRequestsService {
   /**
    * ONE active habilitation must cover every dataset. Among those that do, the most recent one
    * that also allows the duration and the fetch mode is used; when none allows them, the
-   * refusal names the most recent covering one's limit. Index: habilitation(client_id, status).
+   * refusal names the most recent covering one's limit (registry's habilitation rule).
    */
   private async chooseHabilitation(
     clientUuid: string,
@@ -241,16 +239,8 @@ export class ConsentRequestsService {
     fetchMode: FetchMode,
     now: Date,
   ): Promise<Habilitation> {
-    const habilitations = await this.prisma.habilitation.findMany({
-      where: {
-        clientId: clientUuid,
-        status: 'active',
-        validFrom: { lte: now },
-        OR: [{ validTo: null }, { validTo: { gt: now } }],
-      },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-    });
-    const covering = habilitations.filter((h) => datasets.every((d) => h.datasets.includes(d)));
+    const habilitations = await this.registry.activeHabilitations(clientUuid, now);
+    const covering = habilitations.filter((h) => isHabilitationActive(h, now, datasets));
     if (covering.length === 0) {
       // Name what is missing from the habilitation that comes closest (all of them when none
       // covers any): that is what the operator would have to grant.

@@ -1,8 +1,12 @@
 /**
- * The consent module's surface for the rest of the gateway (citizen pages, exchange).
- * `ConsentService` implements it; other modules depend on these shapes only.
+ * The consent module's surface for the rest of the gateway, one contract per job:
+ * ConsentDecisionContract (the citizen's decision, ConsentDecisionService),
+ * CitizenConsentsContract (the citizen's list and revocation, CitizenConsentsService) and
+ * FetchBudgetContract (what the exchange asks, FetchBudgetService). Other modules depend on
+ * these shapes only.
  */
-import type { IdentityPivot } from '../identity/identity.types.js';
+import type { IdentityPivot } from '../identity/index.js';
+import type { FetchContextQuery, FetchContextRow } from './fetch-budget.repository.js';
 
 export type ConsentDecision = 'approve' | 'deny';
 export type FetchMode = 'once' | 'periodic';
@@ -55,7 +59,8 @@ export interface CitizenConsentView {
   revokedAt: Date | null;
 }
 
-export interface ConsentServiceContract {
+/** The citizen's decision on a consent request. */
+export interface ConsentDecisionContract {
   /** For GET /consent/{id}: binds the request to this citizen on first view (another citizen → `consent_request_other_citizen`). Throws `consent_request_not_found`. */
   viewRequestForCitizen(
     requestId: string,
@@ -70,9 +75,30 @@ export interface ConsentServiceContract {
     decision: ConsentDecision,
     requestIdHeader?: string,
   ): Promise<{ redirectUrl: string; consentId?: string }>;
+  /** The client's redirect URI of a request (the consent page's form-action policy); null if unknown. */
+  redirectUriOf(requestId: string): Promise<string | null>;
+}
+
+/** The citizen's consents: their list at /me, their revocation. */
+export interface CitizenConsentsContract {
   listForCitizen(citizenId: string): Promise<CitizenConsentView[]>;
   /** Revokes (crypto-shreds the identity key); idempotent for an already revoked consent; another citizen's → `consent_not_found` (404, no hint it exists). */
   revokeByCitizen(consentId: string, citizenId: string, requestIdHeader?: string): Promise<void>;
+  /** Purposes by consent id and by consent request id (uuids): the access log says why. */
+  purposesOf(
+    consentIds: string[],
+    requestIds: string[],
+  ): Promise<{ consents: Map<string, string>; requests: Map<string, string> }>;
+}
+
+/** What the exchange asks of a consent: the row, its fetch budget, the sealed identity. */
+export interface FetchBudgetContract {
+  /**
+   * Exchange: the fetch's one statement (fetch-budget.repository.ts): reads the context (the
+   * consent, its habilitation, the dataset and its provider; the sealed identity only for the
+   * caller's own consent) and spends one fetch when every condition holds (`reserved`).
+   */
+  readContextAndReserve(query: FetchContextQuery): Promise<FetchContextRow | null>;
   /**
    * Exchange: atomically takes one fetch of `datasetId` from the consent's budget (a `once`
    * consent serves each dataset once; `periodic` ones at most every `minIntervalSeconds`), in
@@ -99,5 +125,10 @@ export interface ConsentServiceContract {
     previous?: string | null,
   ): Promise<void>;
 }
+
+/** All three jobs: what ConsentService (the facade kept for tests and scripts) offers. */
+export type ConsentServiceContract = ConsentDecisionContract &
+  CitizenConsentsContract &
+  FetchBudgetContract;
 
 export const CONSENT_SERVICE = Symbol('CONSENT_SERVICE');

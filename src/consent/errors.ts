@@ -3,7 +3,7 @@
  * `code`; titles and details are for humans (and the citizen pages show their own French text
  * per code).
  */
-import { ApiError } from '../common/problem.js';
+import { ApiError } from '../common/index.js';
 
 const field = (name: string, message: string) => ({
   errors: [{ field: name, messages: [message] }],

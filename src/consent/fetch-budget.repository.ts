@@ -12,7 +12,7 @@
  * first is seen, whatever the CTE's snapshot showed. Every index used is a primary key.
  */
 import { Prisma } from '../generated/prisma/client.js';
-import type { PrismaService } from '../database/prisma.service.js';
+import type { PrismaService } from '../database/index.js';
 
 /** What the statement returns. Instants as epoch milliseconds: no time-zone interpretation. */
 export interface FetchContextRow {

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { decrypt } from '../common/crypto.js';
+import { decrypt } from '../common/index.js';
 import { openSealedIdentity, sealIdentity } from './identity-sealing.js';
 
 const identity = {

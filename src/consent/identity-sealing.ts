@@ -10,9 +10,9 @@
  * onto another consent's row does not open.
  */
 import { randomBytes } from 'node:crypto';
-import { canonicalJson } from '../audit/canonical-json.js';
-import { decrypt, encrypt } from '../common/crypto.js';
-import { IDENTITY_PIVOT_CLAIMS, type IdentityPivot } from '../identity/identity.types.js';
+import { canonicalJson } from '../audit/index.js';
+import { decrypt, encrypt } from '../common/index.js';
+import { IDENTITY_PIVOT_CLAIMS, type IdentityPivot } from '../identity/index.js';
 
 export interface SealedIdentity {
   identityCiphertext: string;

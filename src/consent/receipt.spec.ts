@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { canonicalJson } from '../audit/canonical-json.js';
+import { canonicalJson } from '../audit/index.js';
 import { canonicalReceiptClaims, citizenPseudonym } from './receipt.js';
 
 describe('receipt', () => {

@@ -8,7 +8,7 @@
  * citizen by a pairwise pseudonym only, never by identity.
  */
 import { createHmac, hkdfSync } from 'node:crypto';
-import { canonicalJson } from '../audit/canonical-json.js';
+import { canonicalJson } from '../audit/index.js';
 import type { FetchMode } from './consent.contract.js';
 
 /** JWS `typ` header of receipts (RFC 8725 §3.11: explicit typing, never mistaken for a token). */

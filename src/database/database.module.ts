@@ -1,11 +1,13 @@
 import { Global, Module } from '@nestjs/common';
+import { DatabaseProbe } from './database-probe.js';
 import { join } from 'node:path';
-import { APP_CONFIG, AppConfig } from '../config/app-config.js';
+import { APP_CONFIG, AppConfig } from '../config/index.js';
 import { PrismaService } from './prisma.service.js';
 
 @Global()
 @Module({
   providers: [
+    DatabaseProbe,
     {
       provide: PrismaService,
       inject: [APP_CONFIG],
@@ -13,6 +15,6 @@ import { PrismaService } from './prisma.service.js';
         PrismaService.open(config, join(process.cwd(), 'prisma', 'migrations')),
     },
   ],
-  exports: [PrismaService],
+  exports: [PrismaService, DatabaseProbe],
 })
 export class DatabaseModule {}

@@ -6,8 +6,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Client, Pool } from 'pg';
 import { Prisma, PrismaClient } from '../generated/prisma/client.js';
-import type { AppConfig } from '../config/app-config.js';
-import { ConfigError } from '../config/app-config.js';
+import { ConfigError, type AppConfig } from '../config/index.js';
 import { migrate, SqlSession } from './migrator.js';
 import { grantRuntimeRole, roleOf, runtimeRoleProblems } from './roles.js';
 

@@ -1,15 +1,15 @@
 import { Global, Module } from '@nestjs/common';
 import { InvalidationBus } from './invalidation-bus.js';
-import { InvalidationWiring } from './invalidation-wiring.js';
 
 /**
  * Events between gateway instances: the InvalidationBus (cache invalidation over Redis pub/sub
- * or PostgreSQL LISTEN/NOTIFY) and its wiring to the caches other modules keep. Global: any
- * module that caches something may `publish` and `subscribe`.
+ * or PostgreSQL LISTEN/NOTIFY). Global: any module that caches something may `publish` and
+ * `subscribe` (oauth's ClientStatusInvalidation, consent's ConsentEventsBridge); this module
+ * imports none of them.
  */
 @Global()
 @Module({
-  providers: [InvalidationBus, InvalidationWiring],
+  providers: [InvalidationBus],
   exports: [InvalidationBus],
 })
 export class EventsModule {}

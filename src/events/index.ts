@@ -5,3 +5,4 @@ export {
   type InvalidationEvent,
   type InvalidationHandler,
 } from './invalidation-bus.js';
+export { connectRedis, REDIS_COMMAND_TIMEOUT_MS } from './redis-connection.js';

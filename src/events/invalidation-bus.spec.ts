@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
-import type { AppConfig } from '../config/app-config.js';
+import type { AppConfig } from '../config/index.js';
 import { InvalidationBus, parseWireMessage, type InvalidationEvent } from './invalidation-bus.js';
 
 type Received = Array<{ event: InvalidationEvent; origin: string }>;

@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { safeEqual } from '../common/crypto.js';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { ClientAuthGuard } from '../oauth/client-auth.guard.js';
+import { safeEqual } from '../common/index.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { ClientAuthGuard } from '../oauth/index.js';
 
 /**
  * For endpoints both requesting services and operators read (provider status): the operator

@@ -1,9 +1,8 @@
 import { Controller, Get, Header, Param, Req, UseGuards } from '@nestjs/common';
 import { ApiOAuth2, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { ApiProblems } from '../common/api-problems.decorator.js';
-import type { AuthenticatedClient } from '../oauth/access-token.service.js';
-import { ClientAuthGuard, CurrentClient } from '../oauth/client-auth.guard.js';
+import { ApiProblems } from '../common/index.js';
+import { type AuthenticatedClient, ClientAuthGuard, CurrentClient } from '../oauth/index.js';
 import { ConsentedFetchService } from './consented-fetch.service.js';
 import { ConsentedFetchResponseDto } from './dto/consented-fetch.dto.js';
 

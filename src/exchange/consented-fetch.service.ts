@@ -33,18 +33,25 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AuditService, type AuditInput } from '../audit/audit.service.js';
-import { ApiError } from '../common/problem.js';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { CONSENT_SERVICE, type ConsentServiceContract } from '../consent/consent.contract.js';
-import { ConsentLifecycleService } from '../consent/consent-lifecycle.service.js';
-import { isUuid } from '../consent/consent-status.js';
-import { openSealedIdentity } from '../consent/identity-sealing.js';
-import { type FetchContextRow, readContextAndReserve } from '../consent/fetch-budget.repository.js';
-import { PrismaService } from '../database/prisma.service.js';
-import type { AuthenticatedClient } from '../oauth/access-token.service.js';
-import { DATASET_ID } from '../registry/dto/dataset.dto.js';
-import { RegistryService } from '../registry/registry.service.js';
+import {
+  AuditOutcomes,
+  AuditService,
+  errorOutcome,
+  type AuditInput,
+  type AuditOutcome,
+} from '../audit/index.js';
+import { ApiError } from '../common/index.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import {
+  FetchBudgetService,
+  type FetchBudgetContract,
+  type FetchContextRow,
+  ConsentLifecycleService,
+  isUuid,
+  openSealedIdentity,
+} from '../consent/index.js';
+import type { AuthenticatedClient } from '../oauth/index.js';
+import { DATASET_ID, isHabilitationActive, RegistryService } from '../registry/index.js';
 import type { ConsentedFetchResponseDto } from './dto/consented-fetch.dto.js';
 import { FetchErrors } from './errors.js';
 import type { IdentityPivot } from './exchange.types.js';
@@ -80,9 +87,8 @@ export class ConsentedFetchService {
   private readonly targets: FetchTargetsCache;
 
   constructor(
-    private readonly prisma: PrismaService,
     private readonly registry: RegistryService,
-    @Inject(CONSENT_SERVICE) private readonly consents: ConsentServiceContract,
+    @Inject(FetchBudgetService) private readonly consents: FetchBudgetContract,
     private readonly lifecycle: ConsentLifecycleService,
     private readonly pipeline: FetchPipeline,
     private readonly audit: AuditService,
@@ -164,9 +170,11 @@ export class ConsentedFetchService {
       release: () => this.release(row.id, datasetId, reservation),
       events: {
         intent: () =>
-          this.event(req, row, CALL_INTENT_AUDIT_KIND, 'started', { details: { provider } }),
+          this.event(req, row, CALL_INTENT_AUDIT_KIND, AuditOutcomes.started, {
+            details: { provider },
+          }),
         delivered: (facts) =>
-          this.event(req, row, FETCH_AUDIT_KIND, 'ok', {
+          this.event(req, row, FETCH_AUDIT_KIND, AuditOutcomes.served, {
             httpStatus: 200,
             payloadDigest: facts.payloadDigest,
             details: {
@@ -176,10 +184,16 @@ export class ConsentedFetchService {
             },
           }),
         failed: (error) =>
-          this.event(req, row, FETCH_FAILED_AUDIT_KIND, error?.code ?? 'internal_error', {
-            httpStatus: error?.getStatus() ?? 500,
-            details: { provider },
-          }),
+          this.event(
+            req,
+            row,
+            FETCH_FAILED_AUDIT_KIND,
+            errorOutcome(error?.code ?? 'internal_error'),
+            {
+              httpStatus: error?.getStatus() ?? 500,
+              details: { provider },
+            },
+          ),
       },
     });
     return {
@@ -210,13 +224,14 @@ export class ConsentedFetchService {
     if (row.status === 'revoked') return FetchErrors.consentRevoked();
     if (row.status === 'expired' || row.expiresAtMs <= at) return FetchErrors.consentExpired();
     if (!row.datasets.includes(datasetId)) return FetchErrors.datasetNotInConsent(datasetId);
-    // Same rule as registry's isHabilitationActive, plus the dataset still granted.
-    if (
-      row.habStatus !== 'active' ||
-      row.habValidFromMs > at ||
-      (row.habValidToMs !== null && row.habValidToMs <= at) ||
-      !row.habDatasets.includes(datasetId)
-    ) {
+    // The registry's habilitation rule, on the habilitation the statement read.
+    const habilitation = {
+      status: row.habStatus,
+      validFrom: row.habValidFromMs,
+      validTo: row.habValidToMs,
+      datasets: row.habDatasets,
+    };
+    if (!isHabilitationActive(habilitation, now, [datasetId])) {
       return FetchErrors.habilitationInactive();
     }
     if (row.datasetStatus !== 'active' || row.providerStatus !== 'active') {
@@ -243,7 +258,7 @@ export class ConsentedFetchService {
     for (let attempt = 1; ; attempt++) {
       // The clock is read now; the reservation is stored as this instant, to release exactly it.
       const at = new Date();
-      const row = await readContextAndReserve(this.prisma, {
+      const row = await this.consents.readContextAndReserve({
         consentId,
         datasetId,
         clientUuid: client.id,
@@ -335,13 +350,13 @@ export class ConsentedFetchService {
         );
     }
     const event = row
-      ? this.event(req, row, FETCH_REFUSED_AUDIT_KIND, error.code, {
+      ? this.event(req, row, FETCH_REFUSED_AUDIT_KIND, errorOutcome(error.code), {
           httpStatus: error.getStatus(),
         })
       : {
           kind: FETCH_REFUSED_AUDIT_KIND,
           actor: `client:${req.client.clientId}`,
-          outcome: error.code,
+          outcome: errorOutcome(error.code),
           clientId: req.client.clientId,
           datasetId: req.datasetId,
           httpStatus: error.getStatus(),
@@ -361,7 +376,7 @@ export class ConsentedFetchService {
     req: FetchRequest,
     row: FetchContextRow,
     kind: string,
-    outcome: string,
+    outcome: AuditOutcome,
     extra: Pick<AuditInput, 'httpStatus' | 'payloadDigest'> & {
       details?: Record<string, unknown>;
     },
@@ -379,7 +394,7 @@ export class ConsentedFetchService {
       requestId: req.requestId,
       payloadDigest: extra.payloadDigest ?? null,
       details: {
-        ...(outcome === 'ok' ? {} : { code: outcome }),
+        ...(outcome === AuditOutcomes.served ? {} : { code: outcome }),
         purpose: row.purpose,
         ...(req.correlationId ? { correlationId: req.correlationId } : {}),
         ...extra.details,

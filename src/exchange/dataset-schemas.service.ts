@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { canonicalJson } from '../audit/canonical-json.js';
-import { compileResponseSchema } from '../registry/json-schema.js';
+import { canonicalJson } from '../audit/index.js';
+import { compileResponseSchema } from '../registry/index.js';
 import type { DatasetTarget } from './exchange.types.js';
 
 /**

@@ -3,7 +3,7 @@
  * on `code`; titles and details are for humans. No detail ever carries anything the provider
  * said, except the sanitized "citizen unknown" message of a 404, which is meant for the citizen.
  */
-import { ApiError } from '../common/problem.js';
+import { ApiError } from '../common/index.js';
 
 export const ExchangeErrors = {
   citizenUnknown: (providerMessage: string) =>

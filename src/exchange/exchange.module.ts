@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { ConsentModule } from '../consent/consent.module.js';
-import { HealthModule } from '../health/health.module.js';
-import { RegistryModule } from '../registry/registry.module.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { ConsentModule } from '../consent/index.js';
+import { HealthModule } from '../health/index.js';
+import { RegistryModule } from '../registry/index.js';
 import { ClientOrOperatorGuard } from './client-or-operator.guard.js';
 import { ConsentedFetchController } from './consented-fetch.controller.js';
 import { ConsentedFetchService } from './consented-fetch.service.js';

@@ -4,7 +4,7 @@
  * (and tested) on its own.
  */
 
-import { IDENTITY_PIVOT_CLAIMS } from '../identity/identity.types.js';
+import { IDENTITY_PIVOT_CLAIMS } from '../identity/index.js';
 
 /** FranceConnect identity-pivot claims a dataset may ask for (one list, in identity). */
 export type IdentityClaim = (typeof IDENTITY_PIVOT_CLAIMS)[number];

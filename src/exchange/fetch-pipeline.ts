@@ -21,12 +21,16 @@
  *   written) calls `release` before the error is thrown, so a budget taken is given back.
  */
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AuditService, type AuditInput, type RecordedEvent } from '../audit/audit.service.js';
-import { keyedPayloadDigest } from '../audit/payload-digest.js';
-import { isDatabaseUnavailable } from '../common/database-unavailable.js';
-import { ApiError } from '../common/problem.js';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { DrainService } from '../health/drain.service.js';
+import {
+  AuditOutcomes,
+  AuditService,
+  keyedPayloadDigest,
+  type AuditInput,
+  type RecordedEvent,
+} from '../audit/index.js';
+import { ApiError, isDatabaseUnavailable } from '../common/index.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { DrainService } from '../health/index.js';
 import { FetchErrors } from './errors.js';
 import type { DatasetTarget, IdentityPivot, ProviderTarget } from './exchange.types.js';
 import { ProviderAssertions, type ProviderAssertionClaims } from './provider-assertions.service.js';
@@ -111,7 +115,7 @@ export class FetchPipeline {
       await this.audit.record({
         ...events.intent(),
         kind: CALL_INTENT_AUDIT_KIND,
-        outcome: 'started',
+        outcome: AuditOutcomes.started,
       });
     } catch (err) {
       await release();

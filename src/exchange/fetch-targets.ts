@@ -5,7 +5,7 @@
  * version, so the next fetch reloads; a disabled dataset or provider is refused from that
  * statement's row before this cache is asked.
  */
-import type { RegistryService } from '../registry/registry.service.js';
+import type { RegistryService } from '../registry/index.js';
 import type { DatasetTarget, ProviderTarget } from './exchange.types.js';
 import { datasetTarget, providerTarget } from './registry-targets.js';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { SigningKeyService } from '../oauth/signing-key.service.js';
+import { SigningKeyService } from '../signing/index.js';
 
 /** `typ` of the assertion: never taken for an access token or a consent receipt. */
 export const PROVIDER_ASSERTION_TYP = 'passerelle-assertion+jwt';

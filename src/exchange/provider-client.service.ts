@@ -18,8 +18,7 @@
  * provider-tokens.ts's, the judging of the answer provider-answers.ts's.
  */
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import type { AllowList } from '../common/outbound-guard.js';
-import { ApiError } from '../common/problem.js';
+import { type AllowList, ApiError } from '../common/index.js';
 import { ProviderBreakers, ProviderFailure } from './circuit-breakers.js';
 import { ConcurrencyLimiter, LimiterRejected } from './concurrency-limiter.js';
 import { DatasetSchemas } from './dataset-schemas.service.js';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../database/prisma.service.js';
+import { RegistryService } from '../registry/index.js';
 import type { ProvidersStatusDto } from './dto/provider-status.dto.js';
 import { ProviderHealth } from './provider-health.service.js';
 
@@ -7,15 +7,12 @@ import { ProviderHealth } from './provider-health.service.js';
 @Injectable()
 export class ProviderStatusService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly registry: RegistryService,
     private readonly health: ProviderHealth,
   ) {}
 
   async report(): Promise<ProvidersStatusDto> {
-    // A handful of rows (one per administration); not on the fetch path.
-    const registered = await this.prisma.provider.findMany({
-      select: { id: true, name: true, status: true },
-    });
+    const registered = await this.registry.listProviderStatuses();
     const byId = new Map(registered.map((p) => [p.id, p]));
     return {
       generatedAt: new Date().toISOString(),

@@ -9,11 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Logger } from '@nestjs/common';
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
-import {
-  type AllowList,
-  isOutboundRefusal,
-  outboundRequestOptions,
-} from '../common/outbound-guard.js';
+import { type AllowList, isOutboundRefusal, outboundRequestOptions } from '../common/index.js';
 import { ProviderFailure } from './circuit-breakers.js';
 import { ExchangeErrors } from './errors.js';
 import type { ProviderTarget } from './exchange.types.js';

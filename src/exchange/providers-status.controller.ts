@@ -1,6 +1,6 @@
 import { Controller, Get, Header, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOAuth2, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems } from '../common/api-problems.decorator.js';
+import { ApiProblems } from '../common/index.js';
 import { ClientOrOperatorGuard } from './client-or-operator.guard.js';
 import { ProvidersStatusDto } from './dto/provider-status.dto.js';
 import { ProviderStatusService } from './provider-status.service.js';

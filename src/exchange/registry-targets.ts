@@ -4,7 +4,7 @@
  * `registry.getProviderWithSecret(dataset.providerId)`, maps them here, then
  * `ProviderClient.fetchDataset`.
  */
-import type { ActiveDataset, ProviderWithSecret } from '../registry/registry.types.js';
+import type { ActiveDataset, ProviderWithSecret } from '../registry/index.js';
 import type { DatasetTarget, ProviderTarget } from './exchange.types.js';
 
 export function providerTarget(p: ProviderWithSecret): ProviderTarget {

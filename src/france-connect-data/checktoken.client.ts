@@ -17,7 +17,7 @@ import {
   jwtVerify,
   type JWTPayload,
 } from 'jose';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import {
   ALLOWED_ALGORITHMS,
   CLOCK_TOLERANCE_SECONDS,

@@ -3,7 +3,7 @@
  * 401 and 403 follow RFC 6750 §3.1 (`invalid_token`, `insufficient_scope`) with a Bearer
  * challenge; the details never repeat what FranceConnect answered.
  */
-import { ApiError } from '../common/problem.js';
+import { ApiError } from '../common/index.js';
 
 const REALM = 'passerelle-franceconnect';
 

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Headers, Param, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { ApiProblems } from '../common/api-problems.decorator.js';
+import { ApiProblems } from '../common/index.js';
 import { ChecktokenClient } from './checktoken.client.js';
 import { FranceConnectDataResponseDto } from './dto/france-connect-data.dto.js';
 import { FranceConnectDataService } from './france-connect-data.service.js';

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ExchangeModule } from '../exchange/exchange.module.js';
+import { ExchangeModule } from '../exchange/index.js';
 import { IdentityModule } from '../identity/index.js';
-import { RegistryModule } from '../registry/registry.module.js';
+import { RegistryModule } from '../registry/index.js';
 import { ChecktokenClient } from './checktoken.client.js';
 import { FranceConnectDataController } from './france-connect-data.controller.js';
 import { FranceConnectDataService } from './france-connect-data.service.js';

@@ -17,8 +17,14 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Injectable, Logger } from '@nestjs/common';
-import { AuditService, type AuditInput } from '../audit/audit.service.js';
-import { ApiError } from '../common/problem.js';
+import {
+  AuditOutcomes,
+  AuditService,
+  errorOutcome,
+  type AuditInput,
+  type AuditOutcome,
+} from '../audit/index.js';
+import { ApiError } from '../common/index.js';
 import {
   CALL_INTENT_AUDIT_KIND,
   datasetTarget,
@@ -27,8 +33,7 @@ import {
   providerTarget,
 } from '../exchange/index.js';
 import { IdentityService } from '../identity/index.js';
-import { DATASET_ID } from '../registry/dto/dataset.dto.js';
-import { RegistryService } from '../registry/registry.service.js';
+import { DATASET_ID, RegistryService } from '../registry/index.js';
 import { ChecktokenClient, type Introspection } from './checktoken.client.js';
 import type { FranceConnectDataResponseDto } from './dto/france-connect-data.dto.js';
 import { FranceConnectDataErrors as E } from './errors.js';
@@ -146,9 +151,10 @@ export class FranceConnectDataService {
       label: 'FranceConnect fetch',
       auditUnavailable: E.auditUnavailable,
       events: {
-        intent: () => this.event(attempt, CALL_INTENT_AUDIT_KIND, 'started', null, { details }),
+        intent: () =>
+          this.event(attempt, CALL_INTENT_AUDIT_KIND, AuditOutcomes.started, null, { details }),
         delivered: (facts) =>
-          this.event(attempt, FC_FETCH_AUDIT_KIND, 'ok', 200, {
+          this.event(attempt, FC_FETCH_AUDIT_KIND, AuditOutcomes.served, 200, {
             payloadDigest: facts.payloadDigest,
             details: {
               ...details,
@@ -206,13 +212,13 @@ export class FranceConnectDataService {
     const status = error?.getStatus() ?? 500;
     const code = error?.code ?? 'internal_error';
     const kind = status < 500 ? FC_FETCH_REFUSED_AUDIT_KIND : FC_FETCH_FAILED_AUDIT_KIND;
-    return this.event(attempt, kind, code, status, { details });
+    return this.event(attempt, kind, errorOutcome(code), status, { details });
   }
 
   private event(
     attempt: Attempt,
     kind: string,
-    outcome: string,
+    outcome: AuditOutcome,
     httpStatus: number | null,
     extra: { payloadDigest?: string; details?: Record<string, unknown> },
   ): AuditInput {
@@ -235,7 +241,7 @@ export class FranceConnectDataService {
       requestId: attempt.requestId,
       payloadDigest: extra.payloadDigest ?? null,
       details: {
-        ...(outcome === 'ok' ? {} : { code: outcome }),
+        ...(outcome === AuditOutcomes.served ? {} : { code: outcome }),
         via: 'franceconnect',
         ...(attempt.purpose ? { purpose: attempt.purpose } : {}),
         ...(ti ? { franceConnectClientId: ti.clientId, scopes: ti.scopes } : {}),

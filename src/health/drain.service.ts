@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { ApiError, PROBLEM_CONTENT_TYPE } from '../common/problem.js';
-import { toProblem } from '../common/problem.filter.js';
+import { ApiError, PROBLEM_CONTENT_TYPE, toProblem } from '../common/index.js';
 
 /** After the drain timeout, how long the requests told to give up get to answer by themselves. */
 const GIVE_UP_GRACE_MS = 2000;

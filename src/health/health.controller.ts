@@ -8,7 +8,7 @@ import {
 } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import type { Response } from 'express';
-import { PrismaService } from '../database/prisma.service.js';
+import { DatabaseProbe } from '../database/index.js';
 import { InvalidationBus } from '../events/index.js';
 import { DrainService } from './drain.service.js';
 import { MetricsService } from './metrics.service.js';
@@ -18,7 +18,7 @@ import { MetricsService } from './metrics.service.js';
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
-    private readonly prisma: PrismaService,
+    private readonly database: DatabaseProbe,
     private readonly metrics: MetricsService,
     private readonly drain: DrainService,
     private readonly bus: InvalidationBus,
@@ -53,12 +53,10 @@ export class HealthController {
       {};
     // A stopping instance says so at once: the load balancer sends its traffic elsewhere.
     checks.instance = this.drain.isDraining ? { status: 'down', draining: true } : { status: 'up' };
-    try {
-      await this.prisma.$queryRawUnsafe('SELECT 1');
-      checks.database = { status: 'up', embedded: this.prisma.embedded };
-    } catch {
-      checks.database = { status: 'down' };
-    }
+    const database = await this.database.check();
+    checks.database = database.up
+      ? { status: 'up', embedded: database.embedded }
+      : { status: 'down' };
     const redis = this.bus.redisState();
     if (redis) {
       checks.redis =

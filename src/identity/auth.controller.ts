@@ -1,7 +1,7 @@
 import { Controller, Get, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { RefusalAuditService } from '../audit/refusal-audit.service.js';
+import { RefusalAuditService } from '../audit/index.js';
 import { CitizenSessionGuard, CurrentCitizen } from './citizen-session.guard.js';
 import { FranceConnectCallbackGuard, FranceConnectLoginGuard } from './franceconnect.guard.js';
 import type { FranceConnectLogin } from './franceconnect.strategy.js';

@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import { ApiError } from '../common/problem.js';
+import { ApiError } from '../common/index.js';
 import {
   CitizenSessionGuard,
   citizenOf,

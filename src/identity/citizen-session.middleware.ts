@@ -1,11 +1,9 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { toProblem } from '../common/problem.filter.js';
-import { PROBLEM_CONTENT_TYPE } from '../common/problem.js';
-import { PrismaService } from '../database/prisma.service.js';
-import { connectRedis } from '../events/redis-connection.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { toProblem, PROBLEM_CONTENT_TYPE } from '../common/index.js';
+import { connectRedis } from '../events/index.js';
 import { IdentityErrors } from './errors.js';
 import {
   type ClosableStore,
@@ -14,6 +12,7 @@ import {
   RedisSessionStore,
   SessionCipher,
 } from './session-store.js';
+import { SessionRepository } from './session.repository.js';
 
 export const SESSION_COOKIE_NAME = 'passerelle.sid';
 /** Idle timeout: every answer pushes the expiry 30 minutes ahead (rolling session). */
@@ -34,7 +33,7 @@ export class CitizenSessionMiddleware implements OnModuleDestroy {
   readonly store: ClosableStore;
   readonly handle: RequestHandler;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig, prisma: PrismaService) {
+  constructor(@Inject(APP_CONFIG) config: AppConfig, sessions: SessionRepository) {
     const cipher = new SessionCipher(config.masterKey);
     if (config.redisUrl) {
       // Fail fast while Redis is down, and carry on with PostgreSQL (FallbackSessionStore).
@@ -46,10 +45,10 @@ export class CitizenSessionMiddleware implements OnModuleDestroy {
           SESSION_IDLE_TIMEOUT_MS,
           `${config.redisKeyPrefix}session:`,
         ),
-        new PrismaSessionStore(prisma, cipher, SESSION_IDLE_TIMEOUT_MS),
+        new PrismaSessionStore(sessions, cipher, SESSION_IDLE_TIMEOUT_MS),
       );
     } else {
-      this.store = new PrismaSessionStore(prisma, cipher, SESSION_IDLE_TIMEOUT_MS);
+      this.store = new PrismaSessionStore(sessions, cipher, SESSION_IDLE_TIMEOUT_MS);
     }
     const middleware = session({
       name: SESSION_COOKIE_NAME,

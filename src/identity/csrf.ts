@@ -9,7 +9,7 @@
  *   assertCsrf(req, body.csrf); // throws 403 csrf_token_invalid
  */
 import type { Request } from 'express';
-import { randomToken, safeEqual } from '../common/crypto.js';
+import { randomToken, safeEqual } from '../common/index.js';
 import { IdentityErrors } from './errors.js';
 
 /** The session's CSRF token, created on first use. Needs the citizen session middleware. */

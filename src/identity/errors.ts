@@ -2,7 +2,7 @@
  * Stable error codes of the identity module. Login failures end on a French HTML page (the
  * citizen is in a browser) carrying the code; JSON routes get problem+json through ApiError.
  */
-import { ApiError } from '../common/problem.js';
+import { ApiError } from '../common/index.js';
 
 export type LoginErrorCode =
   | 'login_return_to_invalid'

@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as jose from 'jose';
-import { ConfigError, loadConfig, type AppConfig } from '../config/app-config.js';
+import { ConfigError, loadConfig, type AppConfig } from '../config/index.js';
 import { LoginError } from './errors.js';
 import { acrSatisfies, FranceConnectClient, identityFrom } from './franceconnect.client.js';
 

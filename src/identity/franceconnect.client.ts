@@ -19,8 +19,8 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { safeEqual } from '../common/crypto.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { safeEqual } from '../common/index.js';
 import { LoginError } from './errors.js';
 import { IDENTITY_PIVOT_CLAIMS, type IdentityPivot } from './identity.types.js';
 

@@ -17,8 +17,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { createHash, randomBytes } from 'node:crypto';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { safeEqual } from '../common/crypto.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { safeEqual } from '../common/index.js';
 import { LoginError } from './errors.js';
 import {
   FranceConnectClient,

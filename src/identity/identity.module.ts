@@ -4,6 +4,8 @@ import { CitizenSessionGuard } from './citizen-session.guard.js';
 import { CitizenSessionMiddleware } from './citizen-session.middleware.js';
 import { FranceConnectClient } from './franceconnect.client.js';
 import { FranceConnectStrategy } from './franceconnect.strategy.js';
+import { CitizenRepository } from './citizen.repository.js';
+import { SessionRepository } from './session.repository.js';
 import { IdentityService } from './identity.service.js';
 import { LoginErrorFilter } from './login-error.filter.js';
 
@@ -15,6 +17,8 @@ import { LoginErrorFilter } from './login-error.filter.js';
 @Module({
   controllers: [AuthController, WhoamiController],
   providers: [
+    CitizenRepository,
+    SessionRepository,
     FranceConnectClient,
     FranceConnectStrategy,
     IdentityService,

@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { randomToken, safeEqual } from '../common/crypto.js';
-import { AuditService } from '../audit/audit.service.js';
-import { PrismaService } from '../database/prisma.service.js';
+import { randomToken, safeEqual } from '../common/index.js';
+import { AuditOutcomes, AuditService } from '../audit/index.js';
+import { CitizenRepository } from './citizen.repository.js';
 import { SESSION_COOKIE_NAME } from './citizen-session.middleware.js';
 import { LoginError } from './errors.js';
 import { FranceConnectClient } from './franceconnect.client.js';
@@ -38,7 +38,7 @@ export class IdentityService {
   private readonly logger = new Logger(IdentityService.name);
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly citizens: CitizenRepository,
     private readonly audit: AuditService,
     private readonly fc: FranceConnectClient,
   ) {}
@@ -50,13 +50,7 @@ export class IdentityService {
    * the same `sub` when they belong to one entity). One INSERT … ON CONFLICT statement.
    */
   async citizenIdForSub(sub: string): Promise<string> {
-    const citizen = await this.prisma.citizen.upsert({
-      where: { sub },
-      create: { sub },
-      update: {},
-      select: { id: true },
-    });
-    return citizen.id;
+    return this.citizens.upsertBySub(sub);
   }
 
   /**
@@ -67,18 +61,13 @@ export class IdentityService {
   async completeLogin(req: Request, login: FranceConnectLogin): Promise<string> {
     const now = new Date();
     // One statement: INSERT … ON CONFLICT (sub) DO UPDATE, safe under concurrent first logins.
-    const citizen = await this.prisma.citizen.upsert({
-      where: { sub: login.sub },
-      create: { sub: login.sub, lastLoginAt: now },
-      update: { lastLoginAt: now },
-      select: { id: true },
-    });
+    const citizen = { id: await this.citizens.upsertBySub(login.sub, now) };
     // Audited before the session exists: no session without its audit record.
     await this.audit.record({
       kind: 'login.succeeded',
       actor: `citizen:${citizen.id}`,
       citizenId: citizen.id,
-      outcome: 'success',
+      outcome: AuditOutcomes.success,
       httpStatus: 303,
       requestId: req.id,
       details: { acr: login.acr },
@@ -102,10 +91,10 @@ export class IdentityService {
         actor: 'anonymous',
         outcome:
           error.code === 'login_rate_limited'
-            ? 'rate_limited'
+            ? AuditOutcomes.rateLimited
             : error.status >= 500
-              ? 'error'
-              : 'refused',
+              ? AuditOutcomes.error
+              : AuditOutcomes.refused,
         httpStatus: error.status,
         requestId: req.id,
         details: { reason: error.code, detail: error.reason.slice(0, 200) },
@@ -128,7 +117,7 @@ export class IdentityService {
         kind: 'logout',
         actor: `citizen:${citizenId}`,
         citizenId,
-        outcome: 'success',
+        outcome: AuditOutcomes.success,
         requestId: req.id,
       });
     }

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { ApiError } from '../common/problem.js';
+import { ApiError } from '../common/index.js';
 import { LoginError } from './errors.js';
 import { IdentityService } from './identity.service.js';
 import { loginErrorPage } from './pages.js';

@@ -2,8 +2,8 @@
  * The identity module's HTML pages (French, DSFR shell, no JavaScript). User-facing text of
  * login errors lives in errors.ts (LOGIN_ERROR_TEXT); the rest is here.
  */
-import { html } from '../common/html.js';
-import { franceConnectButton, renderPage } from '../citizen/layout.js';
+import { html } from '../common/index.js';
+import { franceConnectButton, renderPage } from '../page-shell/index.js';
 import { LOGIN_ERROR_TEXT, type LoginErrorCode } from './errors.js';
 import type { CitizenPrincipal } from './identity.types.js';
 

@@ -12,8 +12,8 @@ import { Logger } from '@nestjs/common';
 import session, { type SessionData } from 'express-session';
 import { hkdfSync } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { decryptString, encrypt } from '../common/crypto.js';
-import type { PrismaService } from '../database/prisma.service.js';
+import { decryptString, encrypt } from '../common/index.js';
+import type { SessionRepository } from './session.repository.js';
 
 type Callback<T = unknown> = (err?: unknown, value?: T | null) => void;
 
@@ -68,7 +68,7 @@ export class PrismaSessionStore extends session.Store implements ClosableStore {
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly sessions: SessionRepository,
     private readonly cipher: SessionCipher,
     private readonly idleTimeoutMs: number,
     sweepEveryMs = 10 * 60 * 1000,
@@ -82,7 +82,7 @@ export class PrismaSessionStore extends session.Store implements ClosableStore {
     settle(
       (async () => {
         // Primary key lookup; the expiry test keeps an unswept row from coming back to life.
-        const row = await this.prisma.session.findUnique({ where: { sid } });
+        const row = await this.sessions.find(sid);
         if (!row || row.expiresAt.getTime() <= Date.now()) return null;
         return this.cipher.open(sid, (row.data as { sealed?: unknown } | null)?.sealed);
       })(),
@@ -91,40 +91,23 @@ export class PrismaSessionStore extends session.Store implements ClosableStore {
   }
 
   override set(sid: string, sess: SessionData, cb?: Callback): void {
-    const data = { sealed: this.cipher.seal(sid, sess) };
-    const expiresAt = expiryOf(sess, this.idleTimeoutMs);
-    settle(
-      this.prisma.session.upsert({
-        where: { sid },
-        create: { sid, data, expiresAt },
-        update: { data, expiresAt },
-      }),
-      cb,
-    );
+    const sealed = this.cipher.seal(sid, sess);
+    settle(this.sessions.save(sid, sealed, expiryOf(sess, this.idleTimeoutMs)), cb);
   }
 
   /** Rolling idle timeout: only the expiry moves (no re-encryption, one indexed UPDATE). */
   override touch(sid: string, sess: SessionData, cb?: Callback): void {
-    settle(
-      this.prisma.session.updateMany({
-        where: { sid },
-        data: { expiresAt: expiryOf(sess, this.idleTimeoutMs) },
-      }),
-      cb,
-    );
+    settle(this.sessions.touch(sid, expiryOf(sess, this.idleTimeoutMs)), cb);
   }
 
   override destroy(sid: string, cb?: Callback): void {
-    settle(this.prisma.session.deleteMany({ where: { sid } }), cb);
+    settle(this.sessions.delete(sid), cb);
   }
 
   /** Deletes expired rows (uses the expires_at index). */
   async sweep(): Promise<number> {
     try {
-      const { count } = await this.prisma.session.deleteMany({
-        where: { expiresAt: { lte: new Date() } },
-      });
-      return count;
+      return await this.sessions.deleteExpired(new Date());
     } catch (err) {
       this.logger.warn({ err }, 'expired sessions could not be swept');
       return 0;

@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { JWTPayload } from 'jose';
-import { APP_CONFIG } from '../config/app-config.js';
-import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { ClientSnapshot, ClientStatusCache } from './client-status.cache.js';
 import { invalidToken } from './errors.js';
-import { SigningKeyService } from './signing-key.service.js';
+import { SigningKeyService } from '../signing/index.js';
 
 /** RFC 9068 §2.1: access tokens are typed, so no other JWT we sign passes for one. */
 export const ACCESS_TOKEN_TYP = 'at+jwt';

@@ -1,6 +1,6 @@
 import { CanActivate, createParamDecorator, ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { RefusalAuditService } from '../audit/refusal-audit.service.js';
+import { RefusalAuditService } from '../audit/index.js';
 import { AccessTokenService, AuthenticatedClient, bearerToken } from './access-token.service.js';
 import { invalidToken } from './errors.js';
 

@@ -1,6 +1,6 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiOAuth2, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems } from '../common/api-problems.decorator.js';
+import { ApiProblems } from '../common/index.js';
 import type { AuthenticatedClient } from './access-token.service.js';
 import { ClientAuthGuard, CurrentClient } from './client-auth.guard.js';
 import { ClientMeDto } from './dto/client-me.dto.js';

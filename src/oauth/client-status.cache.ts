@@ -1,16 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../database/prisma.service.js';
+import { RegistryService, type ClientStatusRow } from '../registry/index.js';
 
-/** What the bearer guard needs to know about a client, read from the `client` table. */
-export interface ClientSnapshot {
-  /** Internal uuid (foreign keys of consent requests and consents). */
-  id: string;
-  /** Public OAuth client_id. */
-  clientId: string;
-  name: string;
-  siret: string;
-  status: 'active' | 'suspended';
-}
+/** What the bearer guard needs to know about a client (the registry's ClientStatusRow). */
+export type ClientSnapshot = ClientStatusRow;
 
 /** How long a lookup is trusted on an instance that did not see the change itself. */
 export const CLIENT_STATUS_TTL_MS = 5_000;
@@ -38,7 +30,7 @@ export class ClientStatusCache {
   /** Bumped by invalidate: a read that started before it must not repopulate the cache. */
   private readonly generations = new Map<string, number>();
 
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly registry: RegistryService) {}
 
   /** The client, or null if unknown. Callers check `status` themselves. */
   async get(clientId: string): Promise<ClientSnapshot | null> {
@@ -75,12 +67,8 @@ export class ClientStatusCache {
     }
   }
 
-  /** Unique index on client_id: one indexed row read. */
-  private async read(clientId: string): Promise<ClientSnapshot | null> {
-    const row = await this.prisma.client.findUnique({
-      where: { clientId },
-      select: { id: true, clientId: true, name: true, siret: true, status: true },
-    });
-    return row ? { ...row, status: row.status as ClientSnapshot['status'] } : null;
+  /** Unique index on client_id: one indexed row read (the registry owns the table). */
+  private read(clientId: string): Promise<ClientSnapshot | null> {
+    return this.registry.getClientStatus(clientId);
   }
 }

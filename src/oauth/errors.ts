@@ -6,7 +6,7 @@
  * else. Its codes are therefore exactly RFC 6749's. Everything else in the module (the bearer
  * guard) answers problem+json with the codes below.
  */
-import { ApiError } from '../common/problem.js';
+import { ApiError } from '../common/index.js';
 
 /** RFC 6749 §5.2 error codes, used verbatim on the token endpoint. */
 export const OAuthErrorCode = {

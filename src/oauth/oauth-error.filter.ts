@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { toProblem } from '../common/problem.filter.js';
+import { toProblem } from '../common/index.js';
 import { OAuthErrorCode } from './errors.js';
 
 const OAUTH_CODES = new Set<string>(Object.values(OAuthErrorCode));

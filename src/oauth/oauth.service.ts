@@ -1,29 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG } from '../config/app-config.js';
-import type { AppConfig } from '../config/app-config.js';
-import { PrismaService } from '../database/prisma.service.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { RegistryService } from '../registry/index.js';
 import { ASSERTION_ALGORITHMS } from './client-authentication.service.js';
 import { AuthorizationServerMetadataDto, JwksDto } from './dto/metadata.dto.js';
 import { GRANT_CLIENT_CREDENTIALS } from './dto/token.dto.js';
-import { SigningKeyService } from './signing-key.service.js';
+import { SigningKeyService } from '../signing/index.js';
 
 /** What the gateway publishes about itself as an OAuth 2.0 authorization server. */
 @Injectable()
 export class OAuthService {
   constructor(
     private readonly keys: SigningKeyService,
-    private readonly prisma: PrismaService,
+    private readonly registry: RegistryService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async metadata(): Promise<AuthorizationServerMetadataDto> {
     const base = this.config.publicUrl;
     // Scopes are dataset ids: the ones a client may currently be granted.
-    const datasets = await this.prisma.dataset.findMany({
-      where: { status: 'active' },
-      select: { id: true },
-      orderBy: { id: 'asc' },
-    });
+    const scopes = await this.registry.activeDatasetIds();
     return {
       issuer: base,
       token_endpoint: `${base}/oauth/token`,
@@ -36,7 +31,7 @@ export class OAuthService {
         'private_key_jwt',
       ],
       token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGORITHMS,
-      scopes_supported: datasets.map((d) => d.id),
+      scopes_supported: scopes,
       service_documentation: `${base}/docs`,
     };
   }

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import { AuditService } from '../audit/audit.service.js';
-import { PrismaService } from '../database/prisma.service.js';
+import { AuditOutcomes, AuditService } from '../audit/index.js';
+import { RegistryService } from '../registry/index.js';
 import { AccessTokenService } from './access-token.service.js';
 import { ClientAuthenticationService } from './client-authentication.service.js';
 import { GRANT_CLIENT_CREDENTIALS, TokenRequestDto, TokenResponseDto } from './dto/token.dto.js';
@@ -25,7 +25,7 @@ export class TokenService {
   constructor(
     private readonly authentication: ClientAuthenticationService,
     private readonly accessTokens: AccessTokenService,
-    private readonly prisma: PrismaService,
+    private readonly registry: RegistryService,
     private readonly audit: AuditService,
   ) {}
 
@@ -58,7 +58,7 @@ export class TokenService {
       kind: 'oauth.token_issued',
       actor: `client:${client.clientId}`,
       clientId: client.clientId,
-      outcome: 'success',
+      outcome: AuditOutcomes.success,
       requestId: ctx.requestId,
       details: { authMethod: client.authMethod, scope: token.scope },
     });
@@ -96,19 +96,9 @@ export class TokenService {
     return form;
   }
 
-  /** Dataset ids of the client's habilitations that are active and valid now. */
+  /** Dataset ids of the client's habilitations that are active now (registry's habilitation rule). */
   private async grantableScopes(clientUuid: string): Promise<string[]> {
-    const now = new Date();
-    // Index habilitation(client_id, status).
-    const habilitations = await this.prisma.habilitation.findMany({
-      where: {
-        clientId: clientUuid,
-        status: 'active',
-        validFrom: { lte: now },
-        OR: [{ validTo: null }, { validTo: { gt: now } }],
-      },
-      select: { datasets: true },
-    });
+    const habilitations = await this.registry.activeHabilitations(clientUuid);
     return [...new Set(habilitations.flatMap((h) => h.datasets))].sort();
   }
 }

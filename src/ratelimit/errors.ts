@@ -1,5 +1,5 @@
 /** Stable error codes of the rate limits. */
-import { ApiError } from '../common/problem.js';
+import { ApiError } from '../common/index.js';
 
 export const RateLimitErrors = {
   rateLimited: (retryAfterSeconds: number) =>

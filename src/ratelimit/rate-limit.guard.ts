@@ -3,8 +3,8 @@ import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import { decodeJwt } from 'jose';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { AccessTokenService, bearerToken } from '../oauth/access-token.service.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { AccessTokenService, bearerToken } from '../oauth/index.js';
 import { RateLimitErrors } from './errors.js';
 import { RATE_LIMIT_STORAGE, type RateLimitStorage } from './rate-limit.storage.js';
 

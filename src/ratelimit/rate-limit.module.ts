@@ -1,7 +1,7 @@
 import { Inject, Logger, Module, OnModuleDestroy } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { connectRedis } from '../events/redis-connection.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { connectRedis } from '../events/index.js';
 import { RateLimitGuard } from './rate-limit.guard.js';
 import {
   MemoryRateLimitStorage,

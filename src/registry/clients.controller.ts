@@ -1,8 +1,7 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
-import { ApiProblems } from '../common/api-problems.decorator.js';
-import { AdminApi } from './admin-api.decorator.js';
-import { AdminAction } from './admin-audit.interceptor.js';
+import { ApiProblems } from '../common/index.js';
+import { AdminApi, AdminAction } from '../audit/index.js';
 import { ClientsService } from './clients.service.js';
 import {
   ClientDto,

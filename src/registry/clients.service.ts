@@ -1,11 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { hashSecret, randomToken } from '../common/crypto.js';
-import { assertOutboundTarget } from '../common/outbound-guard.js';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { PrismaService } from '../database/prisma.service.js';
-import { ClientStatusCache } from '../oauth/client-status.cache.js';
-import { InvalidationBus } from '../events/invalidation-bus.js';
+import { hashSecret, randomToken, assertOutboundTarget } from '../common/index.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { PrismaService } from '../database/index.js';
+import { InvalidationBus } from '../events/index.js';
 import { Prisma, type Client } from '../generated/prisma/client.js';
 import {
   ClientDto,
@@ -29,7 +27,6 @@ const newClientSecret = () => randomToken(32);
 export class ClientsService {
   constructor(
     private readonly prisma: PrismaService,
-    private readonly clientStatus: ClientStatusCache,
     private readonly invalidation: InvalidationBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -163,13 +160,12 @@ export class ClientsService {
   }
 
   /**
-   * The OAuth bearer guard caches client status: drop this instance's entry so that a
-   * suspended client's unexpired tokens stop working on the very next request. The bus tells
-   * the other instances (their ClientStatusCache is wired to it), and resolves once the message
-   * is on its way to them.
+   * The OAuth bearer guard caches client status: the bus delivers the event to this instance's
+   * subscribers at once (oauth's ClientStatusInvalidation drops the entry, so a suspended
+   * client's unexpired tokens stop working on the very next request), then tells the other
+   * instances, and resolves once the message is on its way to them.
    */
   private async clientChanged(clientId: string): Promise<void> {
-    this.clientStatus.invalidate(clientId);
     await this.invalidation.publish({ kind: 'client', clientId });
   }
 }

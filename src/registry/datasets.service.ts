@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../database/prisma.service.js';
+import { ModuleRef } from '@nestjs/core';
+import { PrismaService } from '../database/index.js';
 import type { Dataset, Prisma } from '../generated/prisma/client.js';
 import {
   CreateDatasetDto,
@@ -8,6 +9,7 @@ import {
   DatasetPageDto,
   UpdateDatasetDto,
 } from './dto/dataset.dto.js';
+import { DATASET_REFERENCES, type DatasetReferences } from './dataset-references.js';
 import { RegistryErrors } from './errors.js';
 import { pageArgs, toPage } from './pagination.js';
 import { isForeignKeyViolation, isRecordNotFound, isUniqueViolation } from './prisma-errors.js';
@@ -15,7 +17,10 @@ import { unknownFieldPath } from './validators.js';
 
 @Injectable()
 export class DatasetsService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly moduleRef: ModuleRef,
+  ) {}
 
   async create(dto: CreateDatasetDto): Promise<DatasetDto> {
     const provider = await this.prisma.provider.findUnique({
@@ -105,15 +110,17 @@ export class DatasetsService {
   /**
    * Only a dataset nothing refers to: habilitations, consent requests and consents name
    * datasets by id (arrays, no foreign key), and a citizen must still see what they agreed
-   * to. Otherwise disable it (PATCH status).
+   * to. Otherwise disable it (PATCH status). The consent module counts its own tables
+   * (DatasetReferences); without it, nothing is deleted (fail closed).
    */
   async remove(id: string): Promise<void> {
     await this.find(id);
-    const where = { datasets: { has: id } };
-    const [habilitations, requests, consents] = await Promise.all([
-      this.prisma.habilitation.count({ where }),
-      this.prisma.consentRequest.count({ where }),
-      this.prisma.consent.count({ where }),
+    const references = this.moduleRef.get<DatasetReferences>(DATASET_REFERENCES, {
+      strict: false,
+    });
+    const [habilitations, { requests, consents }] = await Promise.all([
+      this.prisma.habilitation.count({ where: { datasets: { has: id } } }),
+      references.countReferences(id),
     ]);
     const users = [
       habilitations && `${habilitations} habilitation(s)`,

@@ -2,19 +2,9 @@
  * Stable error codes of the operator API (`/api/v1/admin/*`). Clients of this API branch on
  * `code`; titles and details are for humans and may change.
  */
-import { ApiError } from '../common/problem.js';
+import { ApiError } from '../common/index.js';
 
 export const RegistryErrors = {
-  /** 401: no operator token, a wrong one, or anything else (a client access token included). */
-  operatorTokenRequired: () =>
-    new ApiError(
-      401,
-      'operator_token_required',
-      'Operator token required',
-      'This endpoint needs the operator bearer token.',
-      {},
-      { 'WWW-Authenticate': 'Bearer realm="passerelle-admin"' },
-    ),
   /** 400 naming one field, same shape as the validation pipe's answers. */
   invalidField: (field: string, message: string) =>
     new ApiError(400, 'validation_failed', 'Invalid request', 'Some fields are invalid.', {

@@ -6,9 +6,8 @@ import {
   ApiOperation,
   ApiParam,
 } from '@nestjs/swagger';
-import { ApiProblems } from '../common/api-problems.decorator.js';
-import { AdminApi } from './admin-api.decorator.js';
-import { AdminAction } from './admin-audit.interceptor.js';
+import { ApiProblems } from '../common/index.js';
+import { AdminApi, AdminAction } from '../audit/index.js';
 import {
   CreateProviderDto,
   ProviderDto,

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { encrypt } from '../common/crypto.js';
-import { assertOutboundTarget } from '../common/outbound-guard.js';
-import { PrismaService } from '../database/prisma.service.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { encrypt, assertOutboundTarget } from '../common/index.js';
+import { PrismaService } from '../database/index.js';
 import type { Prisma, Provider } from '../generated/prisma/client.js';
 import {
   CreateProviderDto,

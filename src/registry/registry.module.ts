@@ -1,23 +1,18 @@
 import { Module } from '@nestjs/common';
-import { AdminAuditInterceptor } from './admin-audit.interceptor.js';
 import { ClientsController } from './clients.controller.js';
 import { ClientsService } from './clients.service.js';
 import { DatasetsController } from './datasets.controller.js';
 import { DatasetsService } from './datasets.service.js';
 import { HabilitationsController } from './habilitations.controller.js';
 import { HabilitationsService } from './habilitations.service.js';
-import { KeysController } from './keys.controller.js';
-import { OperatorGuard } from './operator.guard.js';
 import { ProvidersController } from './providers.controller.js';
 import { ProvidersService } from './providers.service.js';
 import { RegistryService } from './registry.service.js';
 
 /**
  * Providers, datasets, clients and habilitations: the operator API that writes them
- * (`/api/v1/admin/*`, plus signing-key rotation) and `RegistryService`, the read side other
- * modules use on the hot path. ClientStatusCache and SigningKeyService come from the global
- * OAuthModule.
- * `OperatorGuard` and `AdminAuditInterceptor` are exported for other modules' admin endpoints.
+ * (`/api/v1/admin/*`) and `RegistryService`, the read side other
+ * modules use on the hot path.
  */
 @Module({
   controllers: [
@@ -25,7 +20,6 @@ import { RegistryService } from './registry.service.js';
     DatasetsController,
     ClientsController,
     HabilitationsController,
-    KeysController,
   ],
   providers: [
     RegistryService,
@@ -33,9 +27,7 @@ import { RegistryService } from './registry.service.js';
     DatasetsService,
     ClientsService,
     HabilitationsService,
-    OperatorGuard,
-    AdminAuditInterceptor,
   ],
-  exports: [RegistryService, OperatorGuard, AdminAuditInterceptor],
+  exports: [RegistryService],
 })
 export class RegistryModule {}

@@ -1,11 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { decryptString } from '../common/crypto.js';
-import { PrismaService } from '../database/prisma.service.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { decryptString } from '../common/index.js';
+import { PrismaService } from '../database/index.js';
 import type { Client, Habilitation, Provider } from '../generated/prisma/client.js';
+import { activeHabilitationWhere } from './habilitation-rule.js';
 import { providerSecretContext } from './providers.service.js';
 import type {
   ActiveDataset,
+  ClientStatusRow,
+  DatasetDescription,
   ProviderAuth,
   ProviderAuthConfig,
   ProviderSummary,
@@ -79,10 +82,71 @@ export class RegistryService {
     return { ...toProviderSummary(row), auth: this.openAuth(row), updatedAt: row.updatedAt };
   }
 
+  /** Service names by public client_id (the access log names who read). Index: client(client_id). */
+  async clientNames(clientIds: string[]): Promise<Map<string, string>> {
+    if (clientIds.length === 0) return new Map();
+    const rows = await this.prisma.client.findMany({
+      where: { clientId: { in: clientIds } },
+      select: { clientId: true, name: true },
+    });
+    return new Map(rows.map((c) => [c.clientId, c.name]));
+  }
+
+  /** Every registered provider's id, name and status (a handful of rows; not on the fetch path). */
+  async listProviderStatuses(): Promise<Array<{ id: string; name: string; status: string }>> {
+    return this.prisma.provider.findMany({ select: { id: true, name: true, status: true } });
+  }
+
+  /** Ids of the active datasets, sorted: the scopes a client may currently be granted. */
+  async activeDatasetIds(): Promise<string[]> {
+    const rows = await this.prisma.dataset.findMany({
+      where: { status: 'active' },
+      select: { id: true },
+      orderBy: { id: 'asc' },
+    });
+    return rows.map((d) => d.id);
+  }
+
   /**
-   * The habilitation that lets this client (Client.id uuid) ask for ALL of `datasets` at `at`:
-   * active, `validFrom <= at < validTo` (no end when validTo is null). The most recently
-   * granted wins when several do. Null when none does.
+   * What the bearer guard needs of a client, by its public client_id, whatever its status.
+   * Index: client(client_id) unique, one row.
+   */
+  async getClientStatus(clientId: string): Promise<ClientStatusRow | null> {
+    const row = await this.prisma.client.findUnique({
+      where: { clientId },
+      select: { id: true, clientId: true, name: true, siret: true, status: true },
+    });
+    return row ? { ...row, status: row.status as ClientStatusRow['status'] } : null;
+  }
+
+  /**
+   * Datasets with their provider's name, disabled ones included (a request made before still
+   * names them): what the consent page and the citizen's list show. Index: dataset primary key.
+   */
+  async describeDatasets(ids: string[]): Promise<Map<string, DatasetDescription>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.prisma.dataset.findMany({
+      where: { id: { in: ids } },
+      include: { provider: { select: { name: true } } },
+    });
+    return new Map(
+      rows.map((d) => [
+        d.id,
+        {
+          title: d.title,
+          description: d.description,
+          providerId: d.providerId,
+          providerName: d.provider.name,
+          fields: (d.fields ?? {}) as Record<string, string>,
+        },
+      ]),
+    );
+  }
+
+  /**
+   * The habilitation that lets this client (Client.id uuid) ask for ALL of `datasets` at `at`
+   * (the habilitation rule, habilitation-rule.ts). The most recently granted wins when several
+   * do. Null when none does, or when no dataset is named.
    * Index: habilitation(client_id, status); the few rows of one client are then filtered on
    * validity and `datasets @> $datasets`.
    */
@@ -93,26 +157,21 @@ export class RegistryService {
   ): Promise<Habilitation | null> {
     if (datasets.length === 0) return null;
     return this.prisma.habilitation.findFirst({
-      where: {
-        clientId: clientUuid,
-        status: 'active',
-        datasets: { hasEvery: datasets },
-        validFrom: { lte: at },
-        OR: [{ validTo: null }, { validTo: { gt: at } }],
-      },
+      where: activeHabilitationWhere(clientUuid, at, datasets),
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     });
   }
 
   /**
-   * A given habilitation if it is still active and valid at `at` (a consent's habilitation,
-   * re-checked at every fetch). Null otherwise.
-   * Index: habilitation primary key.
+   * Every habilitation of this client active at `at` (the habilitation rule), most recently
+   * granted first: a consent request chooses among them, the token endpoint grants their
+   * datasets as scopes. Index: habilitation(client_id, status).
    */
-  async getActiveHabilitation(id: string, at: Date = new Date()): Promise<Habilitation | null> {
-    const row = await this.prisma.habilitation.findUnique({ where: { id } });
-    if (!row || !isHabilitationActive(row, at)) return null;
-    return row;
+  async activeHabilitations(clientUuid: string, at: Date = new Date()): Promise<Habilitation[]> {
+    return this.prisma.habilitation.findMany({
+      where: activeHabilitationWhere(clientUuid, at),
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    });
   }
 
   /**
@@ -164,14 +223,6 @@ export class RegistryService {
         };
     }
   }
-}
-
-export function isHabilitationActive(h: Habilitation, at: Date = new Date()): boolean {
-  return (
-    h.status === 'active' &&
-    h.validFrom.getTime() <= at.getTime() &&
-    (h.validTo === null || h.validTo.getTime() > at.getTime())
-  );
 }
 
 function toProviderSummary(p: Provider): ProviderSummary {

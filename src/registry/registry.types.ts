@@ -53,3 +53,24 @@ export interface ActiveDataset {
   /** The FranceConnect data scope granting it on the API FranceConnectée, if any. */
   franceConnectScope?: string | null;
 }
+
+/** A client as the bearer guard sees it (RegistryService.getClientStatus). */
+export interface ClientStatusRow {
+  /** Internal uuid (foreign keys of consent requests and consents). */
+  id: string;
+  /** Public OAuth client_id. */
+  clientId: string;
+  name: string;
+  siret: string;
+  status: 'active' | 'suspended';
+}
+
+/** A dataset as a consent page names it (registry.describeDatasets). */
+export interface DatasetDescription {
+  title: string;
+  description: string;
+  providerId: string;
+  providerName: string;
+  /** dotted path -> French description */
+  fields: Record<string, string>;
+}

@@ -6,7 +6,7 @@
 import { createPublicKey } from 'node:crypto';
 import { ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
 import { responseSchemaProblem } from './json-schema.js';
-import { IDENTITY_PIVOT_CLAIMS } from '../identity/identity.types.js';
+import { IDENTITY_PIVOT_CLAIMS } from '../identity/index.js';
 
 type Rule = (value: unknown, property: string) => string | null;
 

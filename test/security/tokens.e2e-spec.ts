@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { generateKeyPair, SignJWT } from 'jose';
-import { SigningKeyService } from '../../src/oauth/signing-key.service.js';
+import { SigningKeyService } from '../../src/signing/signing-key.service.js';
 import {
   basicAuthorization,
   clientAssertion,

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsString, MaxLength } from 'class-validator';
-import type { ConsentDecision } from '../../consent/consent.contract.js';
+import type { ConsentDecision } from '../../consent/index.js';
 
 /** The consent page's form (application/x-www-form-urlencoded). */
 export class DecisionFormDto {

@@ -1,4 +1,4 @@
-import type { LeafEvent } from '../../audit/audit-leaf.js';
+import type { LeafEvent } from '../../audit/index.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';

@@ -1,4 +1,4 @@
-import type { ConsentRequestView } from '../../consent/consent.contract.js';
+import type { ConsentRequestView } from '../../consent/index.js';
 import { consentPage } from './consent.page.js';
 
 function requestView(overrides: Partial<ConsentRequestView> = {}): ConsentRequestView {

@@ -7,11 +7,11 @@
  * phone screen), the details follow, and long field lists are collapsed (`<details>`, no
  * JavaScript needed).
  */
-import { html, joinHtml, type Html } from '../../common/html.js';
-import type { ConsentRequestView } from '../../consent/consent.contract.js';
+import { html, joinHtml, type Html } from '../../common/index.js';
+import type { ConsentRequestView } from '../../consent/index.js';
 import { parseFieldDescription, topFields } from '../fields.js';
 import { frenchDate, frenchDateTime } from '../format.js';
-import { renderPage } from '../layout.js';
+import { renderPage } from '../../page-shell/index.js';
 import { CONSENT_PAGE as T } from '../texts.js';
 import { csrfField, safeHttpUrl, seg, timeTag } from './html.js';
 

@@ -1,6 +1,6 @@
 /** The citizen module's error page: what happened in French, the stable code, the reference. */
-import { html } from '../../common/html.js';
-import { renderPage } from '../layout.js';
+import { html } from '../../common/index.js';
+import { renderPage } from '../../page-shell/index.js';
 import { ERROR_PAGE as T } from '../texts.js';
 
 export interface ErrorPageModel {

@@ -3,9 +3,9 @@
  * hostile value, and each comes out escaped (as text, or percent-encoded in a URL), never as
  * markup. A new field rendered raw makes its `<i data-f="…">` appear and this test fail.
  */
-import type { ConsentRequestView, CitizenConsentView } from '../../consent/consent.contract.js';
+import type { ConsentRequestView, CitizenConsentView } from '../../consent/index.js';
 import type { AccessEntry } from '../access-log.types.js';
-import { html } from '../../common/html.js';
+import { html } from '../../common/index.js';
 import { consentPage } from './consent.page.js';
 import { errorPage } from './error.page.js';
 import { accessProofColumn, mePage } from './me.page.js';

@@ -1,5 +1,5 @@
 /** Small HTML helpers shared by the citizen pages. */
-import { html, type Html } from '../../common/html.js';
+import { html, type Html } from '../../common/index.js';
 
 /**
  * An http(s) URL fit for an `href`, or null: a registry value such as a legal basis link must

@@ -1,6 +1,6 @@
 /** The footer's mandatory pages (legal notice, personal data, cookies, accessibility). */
-import { html, joinHtml } from '../../common/html.js';
-import { renderPage } from '../layout.js';
+import { html, joinHtml } from '../../common/index.js';
+import { renderPage } from '../../page-shell/index.js';
 import { INFO_PAGES } from '../texts.js';
 
 export type InfoPageId = keyof typeof INFO_PAGES;

@@ -1,7 +1,7 @@
-import type { CitizenConsentView } from '../../consent/consent.contract.js';
+import type { CitizenConsentView } from '../../consent/index.js';
 import type { AccessEntry } from '../access-log.types.js';
 import { mePage } from './me.page.js';
-import { html as markup } from '../../common/html.js';
+import { html as markup } from '../../common/index.js';
 
 function consent(overrides: Partial<CitizenConsentView> = {}): CitizenConsentView {
   return {

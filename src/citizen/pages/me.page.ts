@@ -2,12 +2,12 @@
  * The citizen's home: their consents (status, dates, datasets, a revoke button per active one)
  * and, below, who accessed their data (Estonia's Data Tracker, in plain French).
  */
-import { html, joinHtml, type Html } from '../../common/html.js';
-import type { CitizenConsentView } from '../../consent/consent.contract.js';
+import { html, joinHtml, type Html } from '../../common/index.js';
+import type { CitizenConsentView } from '../../consent/index.js';
 import type { AccessEntry } from '../access-log.types.js';
 import { frenchDate, frenchDateTime } from '../format.js';
 import { accessProofPath } from '../http.js';
-import { renderPage } from '../layout.js';
+import { renderPage } from '../../page-shell/index.js';
 import { ME_PAGE as T } from '../texts.js';
 import { csrfField, seg, timeTag } from './html.js';
 

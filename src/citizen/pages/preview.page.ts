@@ -3,7 +3,7 @@
  * shown as definition lists labelled with the registry's field descriptions. A dataset that
  * could not be fetched shows its own French message; the others still show.
  */
-import { html, joinHtml, type Html } from '../../common/html.js';
+import { html, joinHtml, type Html } from '../../common/index.js';
 import {
   type FieldFormat,
   formatScalar,
@@ -11,7 +11,7 @@ import {
   parseFieldDescription,
   topFields,
 } from '../fields.js';
-import { renderPage } from '../layout.js';
+import { renderPage } from '../../page-shell/index.js';
 import { PREVIEW_PAGE as T } from '../texts.js';
 import { seg } from './html.js';
 

@@ -3,8 +3,8 @@
  * button ("S’identifier avec FranceConnect" and "Qu’est-ce que FranceConnect ?"), as
  * FranceConnect's integration rules ask of every service, instead of a silent redirect.
  */
-import { html, joinHtml } from '../../common/html.js';
-import { franceConnectButton, renderPage } from '../layout.js';
+import { html, joinHtml } from '../../common/index.js';
+import { franceConnectButton, renderPage } from '../../page-shell/index.js';
 import { WELCOME_PAGE as T } from '../texts.js';
 
 export function welcomePage(loginHref: string): string {

@@ -15,8 +15,7 @@ import {
   MinLength,
   ValidateBy,
 } from 'class-validator';
-import { DATASET_ID } from '../../registry/dto/dataset.dto.js';
-import { urlProblem } from '../../registry/validators.js';
+import { DATASET_ID, urlProblem } from '../../registry/index.js';
 import type { FetchMode } from '../consent.contract.js';
 
 export const FETCH_MODES = ['once', 'periodic'] as const;

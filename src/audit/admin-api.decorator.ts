@@ -1,6 +1,6 @@
 import { applyDecorators, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { ApiProblems } from '../common/api-problems.decorator.js';
+import { ApiProblems } from '../common/index.js';
 import { AdminAuditInterceptor } from './admin-audit.interceptor.js';
 import { OperatorGuard } from './operator.guard.js';
 

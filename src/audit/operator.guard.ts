@@ -1,9 +1,9 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { RefusalAuditService } from '../audit/refusal-audit.service.js';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { safeEqual } from '../common/crypto.js';
-import { RegistryErrors } from './errors.js';
+import { RefusalAuditService } from './refusal-audit.service.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { safeEqual } from '../common/index.js';
+import { AuditErrors } from './errors.js';
 
 /** Who the audit log names for calls made with the bootstrap operator token. */
 export const BOOTSTRAP_OPERATOR = 'operator:bootstrap';
@@ -31,7 +31,7 @@ export class OperatorGuard implements CanActivate {
         req,
         match ? 'operator_token_invalid' : 'operator_token_missing',
       );
-      throw RegistryErrors.operatorTokenRequired();
+      throw AuditErrors.operatorTokenRequired();
     }
     req.operator = BOOTSTRAP_OPERATOR;
     return true;

@@ -1,4 +1,4 @@
-import { html } from '../common/html.js';
+import { html } from '../common/index.js';
 import { franceConnectButton, renderPage } from './layout.js';
 
 describe('citizen page layout', () => {

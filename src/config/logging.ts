@@ -1,8 +1,8 @@
 import type { Params } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { IncomingMessage } from 'node:http';
-import type { AppConfig } from '../config/app-config.js';
-import { QUIET_ANSWER } from './problem.filter.js';
+import type { AppConfig } from './app-config.js';
+import { QUIET_ANSWER } from '../common/index.js';
 
 /**
  * What must never reach a log line: credentials, cookies, tokens and the identity pivot.

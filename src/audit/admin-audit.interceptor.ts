@@ -10,8 +10,9 @@ import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { from, lastValueFrom, type Observable } from 'rxjs';
-import { AuditService } from '../audit/audit.service.js';
-import { ApiError } from '../common/problem.js';
+import { AuditOutcomes, type AuditOutcome } from './audit-outcome.js';
+import { AuditService } from './audit.service.js';
+import { ApiError } from '../common/index.js';
 import { BOOTSTRAP_OPERATOR } from './operator.guard.js';
 
 const ADMIN_ACTION = 'passerelle:admin-action';
@@ -50,7 +51,7 @@ export class AdminAuditInterceptor implements NestInterceptor {
     // Clients are addressed by their public client_id, everything else by its id.
     const paramKey = meta.resource === 'client' ? 'clientId' : 'id';
 
-    const write = (outcome: string, httpStatus: number, details: Record<string, unknown>) => {
+    const write = (outcome: AuditOutcome, httpStatus: number, details: Record<string, unknown>) => {
       const ids = { ...details };
       const clientId = typeof ids.clientId === 'string' ? ids.clientId : undefined;
       return this.audit.record({
@@ -85,10 +86,10 @@ export class AdminAuditInterceptor implements NestInterceptor {
           const fields =
             err instanceof ApiError ? err.extras.errors?.map((e) => e.field) : undefined;
           if (fields?.length) failure.fields = fields;
-          await write(status >= 500 ? 'error' : 'refused', status, failure);
+          await write(status >= 500 ? AuditOutcomes.error : AuditOutcomes.refused, status, failure);
           throw err;
         }
-        await write('success', successStatus, idsOf(result, paramKey, paramId));
+        await write(AuditOutcomes.success, successStatus, idsOf(result, paramKey, paramId));
         return result;
       })(),
     );

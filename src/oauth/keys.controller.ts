@@ -1,8 +1,7 @@
 import { Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty } from '@nestjs/swagger';
-import { SigningKeyService } from '../oauth/signing-key.service.js';
-import { AdminApi } from './admin-api.decorator.js';
-import { AdminAction } from './admin-audit.interceptor.js';
+import { SigningKeyService } from '../signing/index.js';
+import { AdminApi, AdminAction } from '../audit/index.js';
 
 export class KeyRotationDto {
   @ApiProperty({ description: 'kid of the new active signing key' })

@@ -12,10 +12,9 @@ import {
   jwtVerify,
   JWTVerifyResult,
 } from 'jose';
-import { APP_CONFIG } from '../config/app-config.js';
-import type { AppConfig } from '../config/app-config.js';
-import { decryptString, encrypt } from '../common/crypto.js';
-import { PrismaService } from '../database/prisma.service.js';
+import { APP_CONFIG, type AppConfig } from '../config/index.js';
+import { decryptString, encrypt } from '../common/index.js';
+import { PrismaService } from '../database/index.js';
 import { Es256Signer } from './es256-signer.js';
 
 /** The one algorithm the gateway signs with (and accepts for its own tokens). */

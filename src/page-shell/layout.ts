@@ -9,11 +9,11 @@
  */
 import type { INestApplication } from '@nestjs/common';
 import express from 'express';
-import { html, joinHtml, type Html } from '../common/html.js';
+import { html, joinHtml, type Html } from '../common/index.js';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { PAGE_CSS } from './pages/styles.js';
+import { PAGE_CSS } from './styles.js';
 
 const PAGE_CSS_VERSION = createHash('sha256').update(PAGE_CSS).digest('hex').slice(0, 12);
 

@@ -1,0 +1,96 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../database/index.js';
+import { Prisma } from '../generated/prisma/client.js';
+import {
+  readContextAndReserve,
+  type FetchContextQuery,
+  type FetchContextRow,
+} from './fetch-budget.repository.js';
+import { utc } from './consent-lifecycle.service.js';
+
+/**
+ * The consent table's queries on the fetch path (the exchange's budget and context). Other
+ * modules reach them through FetchBudgetService, never through the table.
+ */
+@Injectable()
+export class ConsentRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /**
+   * One UPDATE, primary-key row: the whole budget rule is in its WHERE clause, so the check and
+   * the spending are atomic. Two instances reserving the same `once` dataset at the same moment
+   * serialize on the row lock; PostgreSQL re-evaluates the loser's WHERE against the winner's
+   * committed row (READ COMMITTED), sees the dataset in last_fetches, and updates nothing.
+   * Raw SQL because Prisma cannot express "this jsonb key is absent or older than X" nor merge
+   * one key into a jsonb column. Only portable jsonb operators (`->`, `->>`, `||`): the same
+   * statement runs on PostgreSQL and PGlite. `now` is compared as UTC (see utc()).
+   */
+  async reserveFetch(
+    consentId: string,
+    datasetId: string,
+    minIntervalSeconds: number,
+    now: Date = new Date(),
+  ): Promise<boolean> {
+    const interval = Math.max(0, Math.floor(minIntervalSeconds));
+    const at = now.toISOString();
+    // hotQuery: outside Prisma's query pipeline (see PrismaService.hotQuery), as every fetch runs it.
+    const { rowCount: count } = await this.prisma.hotQuery(Prisma.sql`
+      UPDATE consent
+      SET fetch_count = fetch_count + 1,
+          last_fetches = last_fetches || jsonb_build_object(${datasetId}::text, ${at}::text)
+      WHERE id = ${consentId}::uuid
+        AND status = 'active'
+        AND expires_at > ${utc(now)}
+        AND valid_from <= ${utc(now)}
+        AND ${datasetId}::text = ANY(datasets)
+        AND (
+          (last_fetches -> ${datasetId}::text) IS NULL
+          OR (
+            fetch_mode = 'periodic'
+            -- No minimum interval: concurrent fetches all pass, whatever order their clock
+            -- readings commit in (else the later reading, committed first, refuses the other).
+            AND (${interval}::int = 0
+              OR (last_fetches ->> ${datasetId}::text)::timestamptz
+                 <= ${at}::timestamptz - (${interval}::int * interval '1 second'))
+          )
+        )`);
+    return count === 1;
+  }
+
+  /**
+   * Gives a reservation back after a failed provider call: the dataset leaves last_fetches and
+   * the count goes down, so a `once` consent can be retried (and a `periodic` one need not wait).
+   */
+  async releaseFetch(
+    consentId: string,
+    datasetId: string,
+    reservedAt: Date,
+    previous: string | null = null,
+  ): Promise<void> {
+    // Conditional on the reservation's own instant (reserveFetch stored it as this ISO text):
+    // two releases of one reservation, or a release after a newer reservation, change nothing.
+    await this.prisma.$executeRaw`
+      UPDATE consent
+      SET fetch_count = GREATEST(fetch_count - 1, 0),
+          last_fetches = CASE WHEN ${previous}::text IS NULL
+            THEN last_fetches - ${datasetId}::text
+            ELSE last_fetches || jsonb_build_object(${datasetId}::text, ${previous}::text) END
+      WHERE id = ${consentId}::uuid
+        AND (last_fetches ->> ${datasetId}::text) = ${reservedAt.toISOString()}::text`;
+  }
+
+  /** The fetch's one statement: context read and budget spent (fetch-budget.repository.ts). */
+  readContextAndReserve(query: FetchContextQuery): Promise<FetchContextRow | null> {
+    return readContextAndReserve(this.prisma, query);
+  }
+
+  /** How many consent requests and consents name this dataset (registry's DatasetReferences). */
+  async countDatasetReferences(datasetId: string): Promise<{ requests: number; consents: number }> {
+    const where = { datasets: { has: datasetId } };
+    const [requests, consents] = await Promise.all([
+      this.prisma.consentRequest.count({ where }),
+      this.prisma.consent.count({ where }),
+    ]);
+    return { requests, consents };
+  }
+}

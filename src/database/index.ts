@@ -1,0 +1,5 @@
+/** The database module: PrismaService (for repositories only: the lint refuses it elsewhere), the migrator. */
+export { DatabaseModule } from './database.module.js';
+export { DatabaseProbe } from './database-probe.js';
+export { MigrationError } from './migrator.js';
+export { PrismaService } from './prisma.service.js';

@@ -1,0 +1,2 @@
+/** The rate-limit module's public surface. */
+export { RateLimitModule } from './rate-limit.module.js';
