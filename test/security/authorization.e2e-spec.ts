@@ -92,6 +92,23 @@ describe('security: authorization', () => {
       orderBy: { seq: 'asc' },
     });
 
+  // Authorization refusals are audited without holding the answer back (recordQuietly): a test
+  // reading them right after the answer waits, boundedly, until the expected rows have landed.
+  const refusalsAtLeast = async (
+    reason: string,
+    n: number,
+    keep: (e: Awaited<ReturnType<typeof refusals>>[number]) => boolean = () => true,
+  ) => {
+    const read = async () => (await refusals(reason)).filter(keep);
+    const until = Date.now() + 5000;
+    let rows = await read();
+    while (rows.length < n && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 25));
+      rows = await read();
+    }
+    return rows;
+  };
+
   const bearerGet = (token: string, path: string) =>
     fetch(`${gw.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
 
@@ -113,13 +130,21 @@ describe('security: authorization', () => {
         const [a, b] = [await theirs.json(), await none.json()];
         expect({ ...a, requestId: '' }).toEqual({ ...b, requestId: '' });
       }
-      const read = await refusals('consent_of_another_client');
+      const read = await refusalsAtLeast(
+        'consent_of_another_client',
+        1,
+        (e) => e.consentId === consentId,
+      );
       expect(read.at(-1)).toMatchObject({
         actor: `client:${other.clientId}`,
         consentId,
         httpStatus: 404,
       });
-      const req = await refusals('consent_request_of_another_client');
+      const req = await refusalsAtLeast(
+        'consent_request_of_another_client',
+        1,
+        (e) => (e.details as { resourceId?: string }).resourceId === requestId,
+      );
       expect(req.at(-1)?.actor).toBe(`client:${other.clientId}`);
       // The fetch path records its own refusal, naming the consent tried.
       const fetchRefused = () =>
@@ -190,7 +215,9 @@ describe('security: authorization', () => {
       expect((await stack.clientGet(`/api/v1/consent-requests/${created.id}`)).body.status).toBe(
         'pending',
       );
-      const events = (await refusals('consent_request_of_another_citizen')).filter(
+      const events = await refusalsAtLeast(
+        'consent_request_of_another_citizen',
+        3,
         (e) => (e.details as { resourceId?: string }).resourceId === created.id,
       );
       // Opening, deciding, previewing: one event each, all naming karim (not angela).
@@ -219,7 +246,11 @@ describe('security: authorization', () => {
       expect(errorCode(theirs)).toBe(errorCode(unknown));
       const row = await gw.prisma.consent.findUniqueOrThrow({ where: { id: consentId } });
       expect(row.status).toBe('active');
-      const events = await refusals('consent_of_another_citizen');
+      const events = await refusalsAtLeast(
+        'consent_of_another_citizen',
+        1,
+        (e) => e.consentId === consentId,
+      );
       expect(events.at(-1)).toMatchObject({ consentId, httpStatus: 404 });
       expect(events.at(-1)?.actor).not.toBe(`citizen:${row.citizenId}`);
     });
@@ -267,7 +298,7 @@ describe('security: authorization', () => {
       });
       expect(forged.status).toBe(403);
       expect(errorCode(forged)).toBe('csrf_token_invalid');
-      const after = await refusals('csrf_token_invalid');
+      const after = await refusalsAtLeast('csrf_token_invalid', before + 1);
       expect(after.length).toBe(before + 1);
       expect(after.at(-1)?.actor).toMatch(/^citizen:/);
       // No session at all: an anonymous POST is not an authenticated refusal.
