@@ -124,7 +124,6 @@ const NOT_YET_IN_REPOSITORIES = [
   'src/signing/signing-key.service.ts',
   'src/registry/clients.service.ts',
   'src/registry/datasets.service.ts',
-  'src/registry/habilitations.service.ts',
   'src/registry/prisma-errors.ts',
   'src/registry/providers.service.ts',
   'src/registry/registry.service.ts',

@@ -4,6 +4,7 @@ import { ClientsService } from './clients.service.js';
 import { DatasetsController } from './datasets.controller.js';
 import { DatasetsService } from './datasets.service.js';
 import { HabilitationsController } from './habilitations.controller.js';
+import { HabilitationsRepository } from './habilitations.repository.js';
 import { HabilitationsService } from './habilitations.service.js';
 import { ProvidersController } from './providers.controller.js';
 import { ProvidersService } from './providers.service.js';
@@ -27,6 +28,7 @@ import { RegistryService } from './registry.service.js';
     DatasetsService,
     ClientsService,
     HabilitationsService,
+    HabilitationsRepository,
   ],
   exports: [RegistryService],
 })
