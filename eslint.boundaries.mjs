@@ -125,7 +125,6 @@ const NOT_YET_IN_REPOSITORIES = [
   'src/registry/datasets.service.ts',
   'src/registry/prisma-errors.ts',
   'src/registry/providers.service.ts',
-  'src/registry/registry.service.ts',
 ];
 
 /**

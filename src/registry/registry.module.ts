@@ -8,6 +8,7 @@ import { HabilitationsRepository } from './habilitations.repository.js';
 import { HabilitationsService } from './habilitations.service.js';
 import { ProvidersController } from './providers.controller.js';
 import { ProvidersService } from './providers.service.js';
+import { RegistryRepository } from './registry.repository.js';
 import { RegistryService } from './registry.service.js';
 
 /**
@@ -29,6 +30,7 @@ import { RegistryService } from './registry.service.js';
     ClientsService,
     HabilitationsService,
     HabilitationsRepository,
+    RegistryRepository,
   ],
   exports: [RegistryService],
 })
