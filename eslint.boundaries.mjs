@@ -121,10 +121,6 @@ const NOT_YET_IN_REPOSITORIES = [
   'src/consent/consent-requests.service.ts',
   'src/consent/citizen-consents.service.ts',
   'src/consent/consent-decision.service.ts',
-  'src/registry/clients.service.ts',
-  'src/registry/datasets.service.ts',
-  'src/registry/prisma-errors.ts',
-  'src/registry/providers.service.ts',
 ];
 
 /**
