@@ -8,6 +8,7 @@ export { isHabilitationActive, type HabilitationValidity } from './habilitation-
 export {
   type ActiveDataset,
   type ClientStatusRow,
+  type ClientSummaryRow,
   type DatasetDescription,
   type ProviderWithSecret,
 } from './registry.types.js';

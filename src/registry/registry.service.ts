@@ -8,6 +8,7 @@ import { providerSecretContext } from './providers.service.js';
 import type {
   ActiveDataset,
   ClientStatusRow,
+  ClientSummaryRow,
   DatasetDescription,
   ProviderAuth,
   ProviderAuthConfig,
@@ -90,6 +91,29 @@ export class RegistryService {
       select: { clientId: true, name: true },
     });
     return new Map(rows.map((c) => [c.clientId, c.name]));
+  }
+
+  /**
+   * Clients by primary key, in one query: what the consent module shows or audits of the
+   * client behind its rows (public client_id, name, SIRET). Index: client primary key.
+   */
+  async clientsByUuid(uuids: string[]): Promise<Map<string, ClientSummaryRow>> {
+    if (uuids.length === 0) return new Map();
+    const rows = await this.prisma.client.findMany({
+      where: { id: { in: [...new Set(uuids)] } },
+      select: { id: true, clientId: true, name: true, siret: true },
+    });
+    return new Map(rows.map(({ id, ...c }) => [id, c]));
+  }
+
+  /** Habilitations' purposes by primary key, in one query. Index: habilitation primary key. */
+  async habilitationPurposes(ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.prisma.habilitation.findMany({
+      where: { id: { in: [...new Set(ids)] } },
+      select: { id: true, purpose: true },
+    });
+    return new Map(rows.map((h) => [h.id, h.purpose]));
   }
 
   /** Every registered provider's id, name and status (a handful of rows; not on the fetch path). */
