@@ -4,6 +4,7 @@ import { CONSENT_SERVICE } from './consent.contract.js';
 import { ConsentLifecycleService } from './consent-lifecycle.service.js';
 import { ConsentExpiryRepository } from './consent-expiry.repository.js';
 import { CitizenConsentsRepository } from './citizen-consents.repository.js';
+import { ConsentDecisionRepository } from './consent-decision.repository.js';
 import { ConsentNotifier } from './consent-notifier.service.js';
 import { ConsentRequestsController } from './consent-requests.controller.js';
 import { ConsentRequestsService } from './consent-requests.service.js';
@@ -28,6 +29,7 @@ import { ConsentRepository } from './consent.repository.js';
     ConsentRepository,
     ConsentExpiryRepository,
     CitizenConsentsRepository,
+    ConsentDecisionRepository,
     ConsentDecisionService,
     CitizenConsentsService,
     FetchBudgetService,

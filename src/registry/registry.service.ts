@@ -106,6 +106,11 @@ export class RegistryService {
     return new Map(rows.map(({ id, ...c }) => [id, c]));
   }
 
+  /** Index: habilitation primary key. Whatever its status (the caller applies the rule). */
+  async getHabilitationById(id: string): Promise<Habilitation | null> {
+    return this.prisma.habilitation.findUnique({ where: { id } });
+  }
+
   /** Habilitations' purposes by primary key, in one query. Index: habilitation primary key. */
   async habilitationPurposes(ids: string[]): Promise<Map<string, string>> {
     if (ids.length === 0) return new Map();
