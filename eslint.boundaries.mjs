@@ -114,7 +114,6 @@ export const moduleBoundaries = {
 const NOT_YET_IN_REPOSITORIES = [
   'src/audit/audit.service.ts',
   'src/audit/transparency-log.service.ts',
-  'src/consent/consent-requests.service.ts',
   'src/signing/signing-key.service.ts',
   'src/registry/clients.service.ts',
   'src/registry/datasets.service.ts',

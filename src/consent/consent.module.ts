@@ -5,6 +5,7 @@ import { ConsentLifecycleService } from './consent-lifecycle.service.js';
 import { ConsentExpiryRepository } from './consent-expiry.repository.js';
 import { CitizenConsentsRepository } from './citizen-consents.repository.js';
 import { ConsentDecisionRepository } from './consent-decision.repository.js';
+import { ConsentRequestsRepository } from './consent-requests.repository.js';
 import { ConsentNotifier } from './consent-notifier.service.js';
 import { ConsentRequestsController } from './consent-requests.controller.js';
 import { ConsentRequestsService } from './consent-requests.service.js';
@@ -30,6 +31,7 @@ import { ConsentRepository } from './consent.repository.js';
     ConsentExpiryRepository,
     CitizenConsentsRepository,
     ConsentDecisionRepository,
+    ConsentRequestsRepository,
     ConsentDecisionService,
     CitizenConsentsService,
     FetchBudgetService,
