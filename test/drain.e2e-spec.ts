@@ -244,10 +244,16 @@ interface Sent {
     );
     expect(inFlight.length).toBeGreaterThan(0);
     expect(inFlight.map((s) => s.status ?? s.networkError)).toEqual(inFlight.map(() => 200));
-    // A's answers written after the signal closed their kept-alive connection.
-    const late = answered.filter((s) => s.instance === 'A' && s.answeredAt! > sigtermAt + 50);
-    expect(late.length).toBeGreaterThan(0);
-    expect(late.map((s) => s.connection)).toEqual(late.map(() => 'close'));
+    // A's answers written once it handled the signal closed their kept-alive connection. When
+    // the process handled it is not observable from here (a loaded machine delays it), so the
+    // check is the order: among A's answers after the signal was sent, there is one that says
+    // `close`, and every one received later than that (with 200 ms for answers written just
+    // before it on other connections and read after it) says `close` too.
+    const late = answered.filter((s) => s.instance === 'A' && s.answeredAt! > sigtermAt);
+    const closes = late.filter((s) => s.connection === 'close').map((s) => s.answeredAt!);
+    expect(closes.length).toBeGreaterThan(0);
+    const after = late.filter((s) => s.answeredAt! > Math.min(...closes) + 200);
+    expect(after.map((s) => s.connection)).toEqual(after.map(() => 'close'));
     // B kept serving after A stopped.
     expect(
       answered.filter((s) => s.instance === 'B' && s.sentAt > sigtermAt && s.status === 200).length,
