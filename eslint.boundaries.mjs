@@ -112,15 +112,8 @@ export const moduleBoundaries = {
  * only shrinks; a new file cannot join it without saying so here.
  */
 const NOT_YET_IN_REPOSITORIES = [
-  'src/audit/audit.controller.ts',
   'src/audit/audit.service.ts',
-  'src/audit/log-verifier.ts',
   'src/audit/transparency-log.service.ts',
-  'src/audit/verify-cli.ts',
-  'src/consent/consent-lifecycle.service.ts',
-  'src/consent/consent-requests.service.ts',
-  'src/consent/citizen-consents.service.ts',
-  'src/consent/consent-decision.service.ts',
 ];
 
 /**

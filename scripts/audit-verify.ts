@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config/app-config.js';
 import { PrismaService } from '../src/database/prisma.service.js';
 import { AuditService } from '../src/audit/audit.service.js';
+import { AuditLogRepository } from '../src/audit/audit-log.repository.js';
 import { parseTreeVerifyArgs, verifyTree } from '../src/audit/verify-cli.js';
 
 async function main(): Promise<number> {
@@ -41,8 +42,11 @@ async function main(): Promise<number> {
         `audit chain BROKEN at seq=${b.seq} id=${b.id} (${b.reason}) after ${result.checked - 1} good events\n`,
       );
     }
-    const tree = await verifyTree(prisma, treeOptions, config.masterKey, (line) =>
-      process.stdout.write(`${line}\n`),
+    const tree = await verifyTree(
+      new AuditLogRepository(prisma),
+      treeOptions,
+      config.masterKey,
+      (line) => process.stdout.write(`${line}\n`),
     );
     return result.ok ? tree : 2;
   } finally {

@@ -1,10 +1,9 @@
 import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
-import { Prisma } from '../generated/prisma/client.js';
-import { PrismaService } from '../database/index.js';
 import { AdminApi } from './admin-api.decorator.js';
 import { AdminAction } from './admin-audit.interceptor.js';
 import { ApiProblems } from '../common/index.js';
+import { AuditLogRepository } from './audit-log.repository.js';
 import { AuditService } from './audit.service.js';
 import { AuditPageDto, AuditQueryDto, AuditVerificationDto } from './dto/audit-query.dto.js';
 
@@ -13,7 +12,7 @@ import { AuditPageDto, AuditQueryDto, AuditVerificationDto } from './dto/audit-q
 export class AuditController {
   constructor(
     private readonly audit: AuditService,
-    private readonly prisma: PrismaService,
+    private readonly log: AuditLogRepository,
   ) {}
 
   @Get()
@@ -27,22 +26,20 @@ export class AuditController {
   @ApiProblems(400)
   async list(@Query() q: AuditQueryDto): Promise<AuditPageDto> {
     const limit = q.limit ?? 100;
-    const where: Prisma.AuditEventWhereInput = {
-      kind: q.kind?.endsWith('.') ? { startsWith: q.kind } : q.kind,
-      clientId: q.clientId,
-      citizenId: q.citizenId,
-      consentId: q.consentId,
-      datasetId: q.datasetId,
-      outcome: q.outcome,
-      occurredAt: q.from || q.to ? { gte: q.from, lt: q.to } : undefined,
-      seq: q.before ? { lt: BigInt(q.before) } : undefined,
-    };
-    // Keyset on the primary key (seq), newest first: no OFFSET scan however long the log.
-    const rows = await this.prisma.auditEvent.findMany({
-      where,
-      orderBy: { seq: 'desc' },
-      take: limit + 1,
-    });
+    const rows = await this.log.page(
+      {
+        kind: q.kind,
+        clientId: q.clientId,
+        citizenId: q.citizenId,
+        consentId: q.consentId,
+        datasetId: q.datasetId,
+        outcome: q.outcome,
+        from: q.from,
+        to: q.to,
+        before: q.before ? BigInt(q.before) : undefined,
+      },
+      limit + 1,
+    );
     const page = rows.slice(0, limit);
     return {
       items: page.map((r) => ({

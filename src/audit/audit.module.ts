@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { AuditController } from './audit.controller.js';
 import { AccessEventsRepository } from './access-events.repository.js';
+import { AuditLogRepository } from './audit-log.repository.js';
 import { AuditService } from './audit.service.js';
 import { HealthModule } from '../health/index.js';
 import { RefusalAuditService } from './refusal-audit.service.js';
@@ -20,6 +21,7 @@ import { TransparencyLogService } from './transparency-log.service.js';
   controllers: [AuditController, TransparencyController],
   providers: [
     AccessEventsRepository,
+    AuditLogRepository,
     AuditService,
     RefusalAuditService,
     TransparencyLogService,

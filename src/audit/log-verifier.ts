@@ -15,7 +15,7 @@
  * checkpoints whose signature holds bound it between two checkpoints.
  */
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, JSONWebKeySet } from 'jose';
-import type { PrismaService } from '../database/index.js';
+import type { AuditLogRepository } from './audit-log.repository.js';
 import { eventLeafHash, toLeafEvent } from './audit-leaf.js';
 import { EMPTY_ROOT, Hash, nodeHash } from './merkle.js';
 import { leafTag, tagKeyId } from './payload-digest.js';
@@ -65,9 +65,8 @@ export async function openCheckpoint(jws: string, jwks: JSONWebKeySet): Promise<
 }
 
 /** Every public key the gateway ever signed with (retired ones included), from the database. */
-export async function storedJwks(prisma: PrismaService): Promise<JSONWebKeySet> {
-  const rows = await prisma.signingKey.findMany({ select: { publicJwk: true } });
-  return { keys: rows.map((r) => r.publicJwk as never) };
+export async function storedJwks(repo: AuditLogRepository): Promise<JSONWebKeySet> {
+  return { keys: (await repo.publicJwks()) as never };
 }
 
 /** Root of the leaves seen so far, kept as the O(log n) perfect subtrees of RFC 9162's split. */
@@ -118,7 +117,7 @@ interface Walk {
 
 /** Streams audit_event in sequence order, recomputing leaves and the roots at `sizes`. */
 async function walk(
-  prisma: PrismaService,
+  repo: AuditLogRepository,
   sizes: number[],
   masterKey: Buffer | undefined,
   signed: SignedCheckpoint[],
@@ -133,15 +132,9 @@ async function walk(
   let after = -1n;
   if (want.has(0)) roots.set(0, EMPTY_ROOT.toString('hex'));
   for (;;) {
-    const page = await prisma.auditEvent.findMany({
-      where: { seq: { gt: after } },
-      orderBy: { seq: 'asc' },
-      take: 5000,
-    });
+    const page = await repo.eventsAfter(after, 5000);
     if (page.length === 0) break;
-    const stored = await prisma.auditTreeLeaf.findMany({
-      where: { idx: { gte: BigInt(range.size), lt: BigInt(range.size + page.length) } },
-    });
+    const stored = await repo.leaves(range.size, range.size + page.length);
     const byIdx = new Map(stored.map((l) => [Number(l.idx), l]));
     for (const row of page) {
       const index = range.size;
@@ -179,10 +172,9 @@ async function walk(
     roots,
     firstBadLeaf,
     seqAt: async (index) => {
-      const leaf = await prisma.auditTreeLeaf.findUnique({ where: { idx: BigInt(index) } });
+      const leaf = await repo.leaf(index);
       if (leaf) return leaf.seq.toString();
-      const last = await prisma.auditEvent.findFirst({ orderBy: { seq: 'desc' } });
-      return ((last?.seq ?? 0n) + 1n).toString();
+      return (((await repo.lastSeq()) ?? 0n) + 1n).toString();
     },
   };
 }
@@ -198,7 +190,7 @@ function leafReason(kind: 'record' | 'tag'): string {
  * else the first leaf after the largest smaller stored checkpoint that still matches.
  */
 async function locate(
-  prisma: PrismaService,
+  repo: AuditLogRepository,
   w: Walk,
   trusted: Array<{ treeSize: number; rootHash: string }>,
   size: number,
@@ -211,20 +203,15 @@ async function locate(
     if (c.treeSize < size && c.treeSize > good && w.roots.get(c.treeSize) === c.rootHash)
       good = c.treeSize;
   }
-  const row = await prisma.auditEvent.findMany({
-    orderBy: { seq: 'asc' },
-    skip: good,
-    take: 1,
-    select: { seq: true },
-  });
-  return { seq: row[0]?.seq.toString() ?? (await w.seqAt(good)), exact: false };
+  const seq = await repo.seqAtPosition(good);
+  return { seq: seq?.toString() ?? (await w.seqAt(good)), exact: false };
 }
 
 async function storedCheckpoints(
-  prisma: PrismaService,
+  repo: AuditLogRepository,
   jwks: JSONWebKeySet,
 ): Promise<{ valid: SignedCheckpoint[]; bad?: { size: number; reason: string } }> {
-  const rows = await prisma.auditCheckpoint.findMany({ orderBy: { treeSize: 'asc' } });
+  const rows = await repo.checkpoints();
   const valid: SignedCheckpoint[] = [];
   for (const row of rows) {
     try {
@@ -242,13 +229,13 @@ async function storedCheckpoints(
 
 /** `npm run audit:verify` without a checkpoint: the tree and every stored checkpoint. */
 export async function verifyStoredLog(
-  prisma: PrismaService,
+  repo: AuditLogRepository,
   options: { jwks?: JSONWebKeySet; masterKey?: Buffer } = {},
 ): Promise<LogReport> {
-  const jwks = options.jwks ?? (await storedJwks(prisma));
-  const { valid, bad } = await storedCheckpoints(prisma, jwks);
+  const jwks = options.jwks ?? (await storedJwks(repo));
+  const { valid, bad } = await storedCheckpoints(repo, jwks);
   const w = await walk(
-    prisma,
+    repo,
     valid.map((c) => c.treeSize),
     options.masterKey,
     valid,
@@ -273,7 +260,7 @@ export async function verifyStoredLog(
       };
     }
     if (w.roots.get(c.treeSize) !== c.rootHash) {
-      const at = await locate(prisma, w, valid, c.treeSize);
+      const at = await locate(repo, w, valid, c.treeSize);
       return {
         ok: false,
         ...base,
@@ -299,15 +286,15 @@ export async function verifyStoredLog(
 
 /** `npm run audit:verify -- --checkpoint <file|URL>`. */
 export async function verifyAgainstCheckpoint(
-  prisma: PrismaService,
+  repo: AuditLogRepository,
   jws: string,
   options: { jwks?: JSONWebKeySet; masterKey?: Buffer } = {},
 ): Promise<LogReport & { checkpoint: SignedCheckpoint }> {
-  const jwks = options.jwks ?? (await storedJwks(prisma));
+  const jwks = options.jwks ?? (await storedJwks(repo));
   const checkpoint = await openCheckpoint(jws, jwks);
-  const { valid } = await storedCheckpoints(prisma, jwks);
+  const { valid } = await storedCheckpoints(repo, jwks);
   const w = await walk(
-    prisma,
+    repo,
     [checkpoint.treeSize, ...valid.map((c) => c.treeSize)],
     options.masterKey,
     [checkpoint, ...valid],
@@ -332,7 +319,7 @@ export async function verifyAgainstCheckpoint(
     };
   }
   if (w.roots.get(checkpoint.treeSize) !== checkpoint.rootHash) {
-    const at = await locate(prisma, w, valid, checkpoint.treeSize);
+    const at = await locate(repo, w, valid, checkpoint.treeSize);
     return {
       ok: false,
       ...base,

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { JSONWebKeySet } from 'jose';
-import type { PrismaService } from '../database/index.js';
+import type { AuditLogRepository } from './audit-log.repository.js';
 import { CheckpointError, verifyAgainstCheckpoint, verifyStoredLog } from './log-verifier.js';
 
 export interface TreeVerifyOptions {
@@ -51,7 +51,7 @@ export function extractCheckpointJws(text: string): string {
 }
 
 export async function verifyTree(
-  prisma: PrismaService,
+  repo: AuditLogRepository,
   options: TreeVerifyOptions,
   masterKey: Buffer | undefined,
   out: (line: string) => void,
@@ -61,7 +61,7 @@ export async function verifyTree(
     : undefined;
   if (options.checkpoint) {
     const jws = extractCheckpointJws(await readSource(options.checkpoint));
-    const r = await verifyAgainstCheckpoint(prisma, jws, { jwks, masterKey });
+    const r = await verifyAgainstCheckpoint(repo, jws, { jwks, masterKey });
     if (r.ok) {
       out(
         `audit log consistent with the checkpoint of ${r.checkpoint.treeSize} events (signed by ${r.checkpoint.kid}); ${r.events} events in the table`,
@@ -71,7 +71,7 @@ export async function verifyTree(
     out(`audit log TAMPERED at seq=${r.problem!.seq}: ${r.problem!.reason}`);
     return 2;
   }
-  const r = await verifyStoredLog(prisma, { jwks, masterKey });
+  const r = await verifyStoredLog(repo, { jwks, masterKey });
   if (r.ok) {
     out(
       `audit tree verifies: ${r.events} events, ${r.checkpoints} signed checkpoints consistent with the table`,

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditOutcomes, AuditService, RefusalAuditService } from '../audit/index.js';
-import { PrismaService } from '../database/index.js';
 import { RegistryService } from '../registry/index.js';
+import { CitizenConsentsRepository } from './citizen-consents.repository.js';
 import type { CitizenConsentView, CitizenConsentsContract, FetchMode } from './consent.contract.js';
 import { ConsentLifecycleService } from './consent-lifecycle.service.js';
 import { ConsentNotifier } from './consent-notifier.service.js';
@@ -19,7 +19,7 @@ export class CitizenConsentsService implements CitizenConsentsContract {
   private readonly logger = new Logger(CitizenConsentsService.name);
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly consents: CitizenConsentsRepository,
     private readonly registry: RegistryService,
     private readonly audit: AuditService,
     private readonly refusals: RefusalAuditService,
@@ -31,27 +31,26 @@ export class CitizenConsentsService implements CitizenConsentsContract {
   async listForCitizen(citizenId: string): Promise<CitizenConsentView[]> {
     if (!isUuid(citizenId)) return [];
     const now = new Date();
-    const rows = await this.prisma.consent.findMany({
-      where: { citizenId },
-      include: {
-        client: { select: { name: true, siret: true } },
-        habilitation: { select: { purpose: true } },
-      },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-    });
-    const datasets = await this.registry.describeDatasets([
-      ...new Set(rows.flatMap((r) => r.datasets)),
+    const rows = await this.consents.listForCitizen(citizenId);
+    // The registry names the clients and habilitations: one batched read each.
+    const [datasets, clients, habilitations] = await Promise.all([
+      this.registry.describeDatasets([...new Set(rows.flatMap((r) => r.datasets))]),
+      this.registry.clientsByUuid(rows.map((r) => r.clientId)),
+      this.registry.habilitationPurposes(rows.map((r) => r.habilitationId)),
     ]);
     return rows.map((r) => ({
       id: r.id,
-      client: { name: r.client.name, siret: r.client.siret },
+      client: {
+        name: clients.get(r.clientId)?.name ?? '',
+        siret: clients.get(r.clientId)?.siret ?? '',
+      },
       datasets: r.datasets.map((id) => ({
         id,
         title: datasets.get(id)?.title ?? id,
         providerName: datasets.get(id)?.providerName ?? '',
       })),
       purpose: r.purpose,
-      habilitationPurpose: r.habilitation.purpose,
+      habilitationPurpose: habilitations.get(r.habilitationId) ?? '',
       legalBasis: r.legalBasis,
       fetchMode: r.fetchMode as FetchMode,
       fetchCount: r.fetchCount,
@@ -64,28 +63,11 @@ export class CitizenConsentsService implements CitizenConsentsContract {
   }
 
   /** Primary-key `IN` reads, one per table. */
-  async purposesOf(
+  purposesOf(
     consentIds: string[],
     requestIds: string[],
   ): Promise<{ consents: Map<string, string>; requests: Map<string, string> }> {
-    const [consents, requests] = await Promise.all([
-      consentIds.length
-        ? this.prisma.consent.findMany({
-            where: { id: { in: consentIds } },
-            select: { id: true, purpose: true },
-          })
-        : [],
-      requestIds.length
-        ? this.prisma.consentRequest.findMany({
-            where: { id: { in: requestIds } },
-            select: { id: true, purpose: true },
-          })
-        : [],
-    ]);
-    return {
-      consents: new Map(consents.map((c) => [c.id, c.purpose])),
-      requests: new Map(requests.map((r) => [r.id, r.purpose])),
-    };
+    return this.consents.purposesOf(consentIds, requestIds);
   }
 
   async revokeByCitizen(
@@ -97,38 +79,28 @@ export class CitizenConsentsService implements CitizenConsentsContract {
     const now = new Date();
     // Status and key go together: from this statement on, no fetch can reserve the consent and
     // the identity can no longer be decrypted, on any instance.
-    const { count } = await this.prisma.consent.updateMany({
-      where: { id: consentId, citizenId, status: 'active', expiresAt: { gt: now } },
-      data: { status: 'revoked', revokedAt: now, wrappedKey: null },
-    });
-    const row = await this.prisma.consent.findFirst({
-      where: { id: consentId, citizenId },
-      include: {
-        client: { select: { clientId: true } },
-        request: { select: { notificationUrl: true } },
-      },
-    });
+    const revoked = await this.consents.revoke(consentId, citizenId, now);
+    const row = await this.consents.findForCitizen(consentId, citizenId);
     // Another citizen's consent: the same answer as an unknown id, but audited.
     if (!row) {
-      const exists = await this.prisma.consent.findUnique({
-        where: { id: consentId },
-        select: { id: true },
-      });
-      if (exists)
+      if (await this.consents.exists(consentId))
         otherCitizen(this.refusals, citizenId, 'consent', consentId, requestIdHeader, 404);
       throw ConsentErrors.consentNotFound();
     }
-    if (count !== 1) {
+    if (!revoked) {
       // Already revoked or expired: nothing left to revoke (idempotent).
       if (consentStatusAt(row, now) === 'expired' && row.status === 'active')
         await this.lifecycle.expireConsent(row.id, now);
       return;
     }
+    // A client row cannot vanish under its consents (foreign key, on delete restrict).
+    const clients = await this.registry.clientsByUuid([row.clientId]);
+    const clientId = clients.get(row.clientId)?.clientId ?? row.clientId;
     await recordCommitted(this.audit, this.logger, {
       kind: 'consent.revoked',
       actor: `citizen:${citizenId}`,
       outcome: AuditOutcomes.success,
-      clientId: row.client.clientId,
+      clientId,
       citizenId,
       consentId: row.id,
       requestId: requestIdHeader ?? null,
@@ -138,7 +110,7 @@ export class CitizenConsentsService implements CitizenConsentsContract {
       this.notifier.notify(
         {
           url: row.request.notificationUrl,
-          clientId: row.client.clientId,
+          clientId,
           consentRequestId: row.requestId,
           consentId: row.id,
         },

@@ -2,11 +2,11 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuditOutcomes, AuditService, RefusalAuditService } from '../audit/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
-import { PrismaService } from '../database/index.js';
 import type { ConsentRequest, Habilitation } from '../generated/prisma/client.js';
 import type { IdentityPivot } from '../identity/index.js';
 import { SigningKeyService } from '../signing/index.js';
 import { isHabilitationActive, RegistryService } from '../registry/index.js';
+import { ConsentDecisionRepository } from './consent-decision.repository.js';
 import type {
   ConsentDecision,
   ConsentDecisionContract,
@@ -40,7 +40,7 @@ export class ConsentDecisionService implements ConsentDecisionContract {
   private readonly logger = new Logger(ConsentDecisionService.name);
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly requests: ConsentDecisionRepository,
     private readonly registry: RegistryService,
     private readonly keys: SigningKeyService,
     private readonly audit: AuditService,
@@ -57,12 +57,8 @@ export class ConsentDecisionService implements ConsentDecisionContract {
   ): Promise<ConsentRequestView> {
     if (!isUuid(requestId) || !isUuid(citizenId)) throw ConsentErrors.requestNotFound();
     const now = new Date();
-    // The first logged-in citizen to open a decidable request owns it: a consent link forwarded
-    // or intercepted afterwards is of no use to anyone else.
-    await this.prisma.consentRequest.updateMany({
-      where: { id: requestId, citizenId: null, status: 'pending', expiresAt: { gt: now } },
-      data: { citizenId },
-    });
+    // The first logged-in citizen to open a decidable request owns it (see bindCitizen).
+    await this.requests.bindCitizen(requestId, citizenId, now);
     const row = await this.findRequest(requestId);
     if (!row) throw ConsentErrors.requestNotFound();
     if (row.citizenId !== null && row.citizenId !== citizenId) {
@@ -137,20 +133,7 @@ export class ConsentDecisionService implements ConsentDecisionContract {
     const consent =
       decision === 'approve' ? await this.prepareConsent(row, citizenId, identity, now) : null;
 
-    const won = await this.prisma.$transaction(async (tx) => {
-      const { count } = await tx.consentRequest.updateMany({
-        where: {
-          id: row.id,
-          status: 'pending',
-          expiresAt: { gt: now },
-          OR: [{ citizenId: null }, { citizenId }],
-        },
-        data: { status: decided, citizenId, decidedAt: now },
-      });
-      if (count !== 1) return false;
-      if (consent) await tx.consent.create({ data: consent });
-      return true;
-    });
+    const won = await this.requests.decide(row.id, citizenId, decided, consent, now);
     if (!won) {
       const fresh = await this.findRequest(row.id);
       const refusal = fresh
@@ -196,21 +179,22 @@ export class ConsentDecisionService implements ConsentDecisionContract {
   /** Primary key lookup. */
   async redirectUriOf(requestId: string): Promise<string | null> {
     if (!isUuid(requestId)) return null;
-    const row = await this.prisma.consentRequest.findUnique({
-      where: { id: requestId },
-      select: { redirectUri: true },
-    });
-    return row?.redirectUri ?? null;
+    return this.requests.redirectUriOf(requestId);
   }
 
-  private findRequest(id: string): Promise<RequestWithParties | null> {
-    return this.prisma.consentRequest.findUnique({
-      where: { id },
-      include: {
-        client: { select: { clientId: true, name: true, siret: true, status: true } },
-        habilitation: true,
-      },
-    });
+  /** The request with its client and habilitation, which the registry gives (by primary key). */
+  private async findRequest(id: string): Promise<RequestWithParties | null> {
+    const row = await this.requests.findRequest(id);
+    if (!row) return null;
+    const [client, habilitation] = await Promise.all([
+      this.registry.getClientById(row.clientId),
+      this.registry.getHabilitationById(row.habilitationId),
+    ]);
+    // Foreign keys (on delete restrict) keep both; a missing one would be a broken database.
+    if (!client || !habilitation)
+      throw new Error(`consent request ${id}: client or habilitation missing`);
+    const { clientId, name, siret, status } = client;
+    return { ...row, client: { clientId, name, siret, status }, habilitation };
   }
 
   /** Why this citizen may not decide this request now, or null if they may. */

@@ -1,38 +1,12 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { AuditOutcomes, AuditService, type AuditInput } from '../audit/index.js';
-import { PrismaService } from '../database/index.js';
-import { Prisma } from '../generated/prisma/client.js';
+import { RegistryService } from '../registry/index.js';
+import { ConsentExpiryRepository, EXPIRY_BATCH as BATCH } from './consent-expiry.repository.js';
 import { ConsentNotifier } from './consent-notifier.service.js';
 
 /** How often the job runs; expiry is judged at read time anyway, the job only records it. */
 export const LIFECYCLE_INTERVAL_MS = 60_000;
-/** Rows per statement: a long backlog (an instance down for a day) is worked off in slices. */
-const BATCH = 500;
 const MAX_BATCHES_PER_TICK = 20;
-
-/**
- * A JS instant as the `timestamp(3)` value Prisma writes for it (UTC wall time, no zone), so
- * that comparisons in raw SQL do not depend on the session's TimeZone setting.
- */
-export function utc(at: Date): Prisma.Sql {
-  return Prisma.sql`(${at.toISOString()}::timestamptz AT TIME ZONE 'UTC')`;
-}
-
-interface ExpiredConsentRow {
-  id: string;
-  requestId: string;
-  citizenId: string;
-  clientUuid: string;
-  clientId: string;
-  notificationUrl: string | null;
-}
-
-interface ExpiredRequestRow {
-  id: string;
-  citizenId: string | null;
-  clientId: string;
-  notificationUrl: string | null;
-}
 
 export interface TickResult {
   requests: number;
@@ -56,7 +30,8 @@ export class ConsentLifecycleService implements OnModuleInit, OnModuleDestroy {
   private running: Promise<TickResult> | null = null;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly expiry: ConsentExpiryRepository,
+    private readonly registry: RegistryService,
     private readonly audit: AuditService,
     private readonly notifier: ConsentNotifier,
   ) {}
@@ -112,36 +87,19 @@ export class ConsentLifecycleService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Index consent(status, expires_at) finds the due rows; SKIP LOCKED lets two instances work
-   * side by side (and skips a row a fetch is reserving right now: the next pass takes it). The
-   * key is destroyed in the same statement as the status changes.
+   * Expires due consents (ConsentExpiryRepository.expireConsents: one statement, key destroyed
+   * with the status change), then audits and notifies each.
    */
   private async expireConsents(now: Date, onlyId?: string): Promise<number> {
-    const rows = await this.prisma.$queryRaw<ExpiredConsentRow[]>`
-      WITH due AS (
-        SELECT id FROM consent
-        WHERE status = 'active' AND expires_at <= ${utc(now)}
-          ${onlyId ? Prisma.sql`AND id = ${onlyId}::uuid` : Prisma.empty}
-        ORDER BY expires_at
-        LIMIT ${Prisma.raw(String(BATCH))}
-        FOR UPDATE SKIP LOCKED
-      ), expired AS (
-        UPDATE consent c SET status = 'expired', wrapped_key = NULL
-        FROM due WHERE c.id = due.id AND c.status = 'active'
-        RETURNING c.id, c.request_id, c.citizen_id, c.client_id
-      )
-      SELECT e.id::text AS "id", e.request_id::text AS "requestId", e.citizen_id::text AS "citizenId",
-             e.client_id::text AS "clientUuid", cl.client_id AS "clientId",
-             r.notification_url AS "notificationUrl"
-      FROM expired e
-      JOIN client cl ON cl.id = e.client_id
-      JOIN consent_request r ON r.id = e.request_id`;
+    const rows = await this.expiry.expireConsents(now, onlyId);
+    const clientIds = await this.clientIds(rows);
     for (const row of rows) {
+      const clientId = clientIds.get(row.clientUuid) ?? row.clientUuid;
       await this.recordAudit({
         kind: 'consent.expired',
         actor: 'gateway',
         outcome: AuditOutcomes.success,
-        clientId: row.clientId,
+        clientId,
         citizenId: row.citizenId,
         consentId: row.id,
         details: { consentRequestId: row.requestId, identityKeyDestroyed: true },
@@ -150,7 +108,7 @@ export class ConsentLifecycleService implements OnModuleInit, OnModuleDestroy {
         this.notifier.notify(
           {
             url: row.notificationUrl,
-            clientId: row.clientId,
+            clientId,
             consentRequestId: row.requestId,
             consentId: row.id,
           },
@@ -162,6 +120,15 @@ export class ConsentLifecycleService implements OnModuleInit, OnModuleDestroy {
     return rows.length;
   }
 
+  /**
+   * The expired rows' public client ids, in one registry lookup. A client row cannot vanish
+   * under its consents (foreign key); the fallback to the primary key is defensive only.
+   */
+  private async clientIds(rows: Array<{ clientUuid: string }>): Promise<Map<string, string>> {
+    const clients = await this.registry.clientsByUuid(rows.map((r) => r.clientUuid));
+    return new Map([...clients].map(([uuid, c]) => [uuid, c.clientId]));
+  }
+
   /** The transition is already committed: a failed audit write is logged, not retried. */
   private async recordAudit(input: AuditInput): Promise<void> {
     await this.audit
@@ -171,36 +138,23 @@ export class ConsentLifecycleService implements OnModuleInit, OnModuleDestroy {
       );
   }
 
-  /** Index consent_request(status, expires_at). */
+  /** Expires due pending requests (ConsentExpiryRepository.expireRequests), audits, notifies. */
   private async expireRequests(now: Date, onlyId?: string): Promise<number> {
-    const rows = await this.prisma.$queryRaw<ExpiredRequestRow[]>`
-      WITH due AS (
-        SELECT id FROM consent_request
-        WHERE status = 'pending' AND expires_at <= ${utc(now)}
-          ${onlyId ? Prisma.sql`AND id = ${onlyId}::uuid` : Prisma.empty}
-        ORDER BY expires_at
-        LIMIT ${Prisma.raw(String(BATCH))}
-        FOR UPDATE SKIP LOCKED
-      ), expired AS (
-        UPDATE consent_request r SET status = 'expired'
-        FROM due WHERE r.id = due.id AND r.status = 'pending'
-        RETURNING r.id, r.client_id, r.citizen_id, r.notification_url
-      )
-      SELECT e.id::text AS "id", e.citizen_id::text AS "citizenId", cl.client_id AS "clientId",
-             e.notification_url AS "notificationUrl"
-      FROM expired e JOIN client cl ON cl.id = e.client_id`;
+    const rows = await this.expiry.expireRequests(now, onlyId);
+    const clientIds = await this.clientIds(rows);
     for (const row of rows) {
+      const clientId = clientIds.get(row.clientUuid) ?? row.clientUuid;
       await this.recordAudit({
         kind: 'consent.request_expired',
         actor: 'gateway',
         outcome: AuditOutcomes.success,
-        clientId: row.clientId,
+        clientId,
         citizenId: row.citizenId,
         details: { consentRequestId: row.id },
       });
       if (row.notificationUrl) {
         this.notifier.notify(
-          { url: row.notificationUrl, clientId: row.clientId, consentRequestId: row.id },
+          { url: row.notificationUrl, clientId, consentRequestId: row.id },
           'expired',
           now,
         );

@@ -3,11 +3,11 @@ import { createHash } from 'node:crypto';
 import { AuditOutcomes, canonicalJson, AuditService, RefusalAuditService } from '../audit/index.js';
 import { assertOutboundTarget } from '../common/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
-import { PrismaService } from '../database/index.js';
-import { Prisma, type ConsentRequest, type Habilitation } from '../generated/prisma/client.js';
+import type { ConsentRequest, Habilitation } from '../generated/prisma/client.js';
 import type { AuthenticatedClient } from '../oauth/index.js';
 import { isHabilitationActive, RegistryService } from '../registry/index.js';
 import type { FetchMode } from './consent.contract.js';
+import { ConsentRequestsRepository } from './consent-requests.repository.js';
 import { ConsentLifecycleService } from './consent-lifecycle.service.js';
 import { consentStatusAt, isUuid, requestStatusAt } from './consent-status.js';
 import type {
@@ -39,7 +39,7 @@ export class ConsentRequestsService {
   private readonly logger = new Logger(ConsentRequestsService.name);
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly requests: ConsentRequestsRepository,
     private readonly registry: RegistryService,
     private readonly audit: AuditService,
     private readonly refusals: RefusalAuditService,
@@ -67,7 +67,7 @@ export class ConsentRequestsService {
     // Defaults applied first: omitting fetchMode and sending "once" are the same request.
     const bodyDigest = createHash('sha256').update(canonicalJson(body)).digest('base64url');
     if (idempotencyKey !== undefined) {
-      const earlier = await this.findByIdempotencyKey(client.id, idempotencyKey);
+      const earlier = await this.requests.findByIdempotencyKey(client.id, idempotencyKey);
       if (earlier) return this.replay(earlier, bodyDigest);
     }
 
@@ -98,33 +98,30 @@ export class ConsentRequestsService {
     const outside = body.datasets.filter((d) => !client.scopes.includes(d));
     if (outside.length > 0) throw ConsentErrors.insufficientScope(outside);
 
-    let row: ConsentRequest;
-    try {
-      row = await this.prisma.consentRequest.create({
-        data: {
-          clientId: client.id,
-          habilitationId: habilitation.id,
-          datasets: body.datasets,
-          purpose: body.purpose,
-          durationDays: body.durationDays,
-          fetchMode: body.fetchMode,
-          redirectUri: body.redirectUri,
-          state: body.state,
-          notificationUrl: body.notificationUrl,
-          idempotencyKey: idempotencyKey ?? null,
-          bodyDigest,
-          createdAt: now,
-          expiresAt: new Date(now.getTime() + this.config.consentRequestTtlMinutes * 60_000),
-        },
-      });
-    } catch (err) {
+    const row = await this.requests.insert({
+      clientId: client.id,
+      habilitationId: habilitation.id,
+      datasets: body.datasets,
+      purpose: body.purpose,
+      durationDays: body.durationDays,
+      fetchMode: body.fetchMode,
+      redirectUri: body.redirectUri,
+      state: body.state,
+      notificationUrl: body.notificationUrl,
+      idempotencyKey: idempotencyKey ?? null,
+      bodyDigest,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.config.consentRequestTtlMinutes * 60_000),
+    });
+    if (!row) {
       // Two calls with the same key raced past the lookup above: the unique index
       // (client_id, idempotency_key) let one insert through; the other answers with its row.
-      if (idempotencyKey !== undefined && isUniqueViolation(err)) {
-        const winner = await this.findByIdempotencyKey(client.id, idempotencyKey);
-        if (winner) return this.replay(winner, bodyDigest);
-      }
-      throw err;
+      const winner =
+        idempotencyKey !== undefined
+          ? await this.requests.findByIdempotencyKey(client.id, idempotencyKey)
+          : null;
+      if (winner) return this.replay(winner, bodyDigest);
+      throw new Error('consent request refused by a unique index, and no earlier request found');
     }
 
     await this.audit.record({
@@ -151,10 +148,7 @@ export class ConsentRequestsService {
     requestId?: string,
   ): Promise<ConsentRequestStatusDto> {
     if (!isUuid(id)) throw ConsentErrors.requestNotFound();
-    const row = await this.prisma.consentRequest.findUnique({
-      where: { id },
-      include: { consent: { select: { id: true } } },
-    });
+    const row = await this.requests.findRequestWithConsent(id);
     if (!row) throw ConsentErrors.requestNotFound();
     if (row.clientId !== client.id) {
       // Answered exactly like a missing one (no enumeration), but audited: a known client tried.
@@ -187,7 +181,7 @@ export class ConsentRequestsService {
     requestId?: string,
   ): Promise<ConsentDto> {
     if (!isUuid(id)) throw ConsentErrors.consentNotFound();
-    const row = await this.prisma.consent.findUnique({ where: { id } });
+    const row = await this.requests.findConsent(id);
     if (!row) throw ConsentErrors.consentNotFound();
     if (row.clientId !== client.id) {
       this.refusals.authenticated({
@@ -261,13 +255,6 @@ export class ConsentRequestsService {
     throw ConsentErrors.periodicNotAllowed();
   }
 
-  /** Index: consent_request(client_id, idempotency_key) unique. */
-  private findByIdempotencyKey(clientUuid: string, key: string): Promise<ConsentRequest | null> {
-    return this.prisma.consentRequest.findUnique({
-      where: { clientId_idempotencyKey: { clientId: clientUuid, idempotencyKey: key } },
-    });
-  }
-
   /** Same key: the same request again if the body is the same, else 422 (never a second request). */
   private replay(earlier: ConsentRequest, bodyDigest: string): CreatedRequest {
     if (earlier.bodyDigest !== bodyDigest) throw ConsentErrors.idempotencyKeyReused();
@@ -290,8 +277,4 @@ export class ConsentRequestsService {
         this.logger.error({ err, requestId }, 'request expiry could not be recorded'),
       );
   }
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
 }

@@ -2,6 +2,10 @@ import { Module } from '@nestjs/common';
 import { DATASET_REFERENCES, RegistryModule, type DatasetReferences } from '../registry/index.js';
 import { CONSENT_SERVICE } from './consent.contract.js';
 import { ConsentLifecycleService } from './consent-lifecycle.service.js';
+import { ConsentExpiryRepository } from './consent-expiry.repository.js';
+import { CitizenConsentsRepository } from './citizen-consents.repository.js';
+import { ConsentDecisionRepository } from './consent-decision.repository.js';
+import { ConsentRequestsRepository } from './consent-requests.repository.js';
 import { ConsentNotifier } from './consent-notifier.service.js';
 import { ConsentRequestsController } from './consent-requests.controller.js';
 import { ConsentRequestsService } from './consent-requests.service.js';
@@ -24,6 +28,10 @@ import { ConsentRepository } from './consent.repository.js';
   controllers: [ConsentRequestsController],
   providers: [
     ConsentRepository,
+    ConsentExpiryRepository,
+    CitizenConsentsRepository,
+    ConsentDecisionRepository,
+    ConsentRequestsRepository,
     ConsentDecisionService,
     CitizenConsentsService,
     FetchBudgetService,

@@ -6,7 +6,7 @@ import {
   type FetchContextQuery,
   type FetchContextRow,
 } from './fetch-budget.repository.js';
-import { utc } from './consent-lifecycle.service.js';
+import { utc } from './consent-expiry.repository.js';
 
 /**
  * The consent table's queries on the fetch path (the exchange's budget and context). Other

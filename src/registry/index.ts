@@ -9,6 +9,7 @@ export { activeHabilitationSql } from './habilitations.repository.js';
 export {
   type ActiveDataset,
   type ClientStatusRow,
+  type ClientSummaryRow,
   type DatasetDescription,
   type ProviderWithSecret,
 } from './registry.types.js';

@@ -52,6 +52,29 @@ export class RegistryRepository {
     });
   }
 
+  /** Index: client primary key. */
+  clientSummaries(
+    uuids: string[],
+  ): Promise<Array<Pick<Client, 'id' | 'clientId' | 'name' | 'siret'>>> {
+    return this.prisma.client.findMany({
+      where: { id: { in: uuids } },
+      select: { id: true, clientId: true, name: true, siret: true },
+    });
+  }
+
+  /** Index: habilitation primary key. Whatever its status. */
+  habilitationById(id: string): Promise<Habilitation | null> {
+    return this.prisma.habilitation.findUnique({ where: { id } });
+  }
+
+  /** Index: habilitation primary key. */
+  habilitationPurposes(ids: string[]): Promise<Array<{ id: string; purpose: string }>> {
+    return this.prisma.habilitation.findMany({
+      where: { id: { in: ids } },
+      select: { id: true, purpose: true },
+    });
+  }
+
   providerStatuses(): Promise<Array<{ id: string; name: string; status: string }>> {
     return this.prisma.provider.findMany({ select: { id: true, name: true, status: true } });
   }

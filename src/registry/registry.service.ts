@@ -7,6 +7,7 @@ import { RegistryRepository } from './registry.repository.js';
 import type {
   ActiveDataset,
   ClientStatusRow,
+  ClientSummaryRow,
   DatasetDescription,
   ProviderAuth,
   ProviderAuthConfig,
@@ -79,6 +80,28 @@ export class RegistryService {
     if (clientIds.length === 0) return new Map();
     const rows = await this.registry.clientNames(clientIds);
     return new Map(rows.map((c) => [c.clientId, c.name]));
+  }
+
+  /**
+   * Clients by primary key, in one query: what the consent module shows or audits of the
+   * client behind its rows (public client_id, name, SIRET). Index: client primary key.
+   */
+  async clientsByUuid(uuids: string[]): Promise<Map<string, ClientSummaryRow>> {
+    if (uuids.length === 0) return new Map();
+    const rows = await this.registry.clientSummaries([...new Set(uuids)]);
+    return new Map(rows.map(({ id, ...c }) => [id, c]));
+  }
+
+  /** Index: habilitation primary key. Whatever its status (the caller applies the rule). */
+  async getHabilitationById(id: string): Promise<Habilitation | null> {
+    return this.registry.habilitationById(id);
+  }
+
+  /** Habilitations' purposes by primary key, in one query. Index: habilitation primary key. */
+  async habilitationPurposes(ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.registry.habilitationPurposes([...new Set(ids)]);
+    return new Map(rows.map((h) => [h.id, h.purpose]));
   }
 
   /** Every registered provider's id, name and status (a handful of rows; not on the fetch path). */

@@ -65,6 +65,14 @@ export interface ClientStatusRow {
   status: 'active' | 'suspended';
 }
 
+/** A client as the consent module names it (RegistryService.clientsByUuid). */
+export interface ClientSummaryRow {
+  /** Public OAuth client_id. */
+  clientId: string;
+  name: string;
+  siret: string;
+}
+
 /** A dataset as a consent page names it (registry.describeDatasets). */
 export interface DatasetDescription {
   title: string;
