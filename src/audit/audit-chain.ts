@@ -1,26 +1,11 @@
 import { createHash } from 'node:crypto';
+import type { StoredLeafRow } from './audit-leaf.js';
 import { canonicalJson } from './canonical-json.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
 /** The fields covered by the chain: everything but the database's own sequence number. */
-export interface ChainedFields {
-  id: string;
-  occurredAt: Date;
-  kind: string;
-  actor: string;
-  clientId: string | null;
-  citizenId: string | null;
-  consentId: string | null;
-  datasetId: string | null;
-  outcome: string;
-  httpStatus: number | null;
-  durationMs: number | null;
-  requestId: string | null;
-  payloadDigest: string | null;
-  details: unknown;
-  prevHash: string;
-}
+export type ChainedFields = Omit<StoredLeafRow, 'hash'>;
 
 /** hash = sha256(canonical row ‖ previous hash): editing, removing or moving a row breaks it. */
 export function chainHash(row: ChainedFields): string {

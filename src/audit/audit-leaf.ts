@@ -55,25 +55,11 @@ export function eventLeafHash(e: LeafEvent): Buffer {
   return leafHash(Buffer.from(leafEntry(e), 'utf8'));
 }
 
+/** A stored row: the same fields, its date as a Date. */
+export type StoredLeafRow = Omit<LeafEvent, 'occurredAt'> & { occurredAt: Date };
+
 /** A stored row (Date, bigint seq) as a LeafEvent. */
-export function toLeafEvent(row: {
-  id: string;
-  occurredAt: Date;
-  kind: string;
-  actor: string;
-  clientId: string | null;
-  citizenId: string | null;
-  consentId: string | null;
-  datasetId: string | null;
-  outcome: string;
-  httpStatus: number | null;
-  durationMs: number | null;
-  requestId: string | null;
-  payloadDigest: string | null;
-  details: unknown;
-  prevHash: string;
-  hash: string;
-}): LeafEvent {
+export function toLeafEvent(row: StoredLeafRow): LeafEvent {
   return {
     id: row.id,
     occurredAt: row.occurredAt.toISOString(),
