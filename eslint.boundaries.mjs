@@ -112,8 +112,6 @@ export const moduleBoundaries = {
  * only shrinks; a new file cannot join it without saying so here.
  */
 const NOT_YET_IN_REPOSITORIES = [
-  'src/audit/audit.service.ts',
-  'src/audit/transparency-log.service.ts',
   'src/signing/signing-key.service.ts',
   'src/registry/clients.service.ts',
   'src/registry/datasets.service.ts',
