@@ -13,6 +13,7 @@
  */
 import { Prisma } from '../generated/prisma/client.js';
 import type { PrismaService } from '../database/index.js';
+import { activeHabilitationSql } from '../registry/index.js';
 
 /** What the statement returns. Instants as epoch milliseconds: no time-zone interpretation. */
 export interface FetchContextRow {
@@ -114,6 +115,8 @@ export function fetchContextStatement(query: FetchContextQuery): Prisma.Sql {
              c.expires_at, c.last_fetches, c.identity_ciphertext, c.wrapped_key,
              h.status AS hab_status, h.datasets AS hab_datasets, h.valid_from AS hab_valid_from,
              h.valid_to AS hab_valid_to, h.min_fetch_interval_seconds,
+             -- The habilitation rule, written once in registry (activeHabilitationSql).
+             ${activeHabilitationSql('h', at, [datasetId])} AS hab_usable,
              d.status AS dataset_status, d.provider_id, d.updated_at AS dataset_updated_at,
              p.status AS provider_status, p.updated_at AS provider_updated_at
       FROM consent c
@@ -144,10 +147,7 @@ export function fetchContextStatement(query: FetchContextQuery): Prisma.Sql {
                  <= ${atIso}::timestamptz - ctx.min_fetch_interval_seconds * interval '1 second')
           )
         )
-        AND ctx.hab_status = 'active'
-        AND ctx.hab_valid_from <= ${atIso}::timestamptz
-        AND (ctx.hab_valid_to IS NULL OR ctx.hab_valid_to > ${atIso}::timestamptz)
-        AND ${datasetId}::text = ANY(ctx.hab_datasets)
+        AND ctx.hab_usable
         AND ctx.dataset_status = 'active'
         AND ctx.provider_status = 'active'
       RETURNING c.id

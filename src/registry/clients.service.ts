@@ -2,9 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hashSecret, randomToken, assertOutboundTarget } from '../common/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
-import { PrismaService } from '../database/index.js';
 import { InvalidationBus } from '../events/index.js';
-import { Prisma, type Client } from '../generated/prisma/client.js';
+import type { Client, Prisma } from '../generated/prisma/client.js';
 import {
   ClientDto,
   ClientListQueryDto,
@@ -16,7 +15,8 @@ import {
 } from './dto/client.dto.js';
 import { RegistryErrors } from './errors.js';
 import { pageArgs, toPage } from './pagination.js';
-import { isRecordNotFound, isUniqueViolation } from './prisma-errors.js';
+import { ClientsRepository, type ClientChanges } from './clients.repository.js';
+import { isWriteConflict } from './write-conflicts.repository.js';
 
 const SECRET_METHODS = new Set(['client_secret_basic', 'client_secret_post']);
 
@@ -26,7 +26,7 @@ const newClientSecret = () => randomToken(32);
 @Injectable()
 export class ClientsService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly clients: ClientsRepository,
     private readonly invalidation: InvalidationBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -46,35 +46,29 @@ export class ClientsService {
     const clientSecret = usesSecret ? newClientSecret() : undefined;
     const clientId = dto.clientId ?? randomUUID();
     try {
-      const row = await this.prisma.client.create({
-        data: {
-          clientId,
-          name: dto.name,
-          siret: dto.siret,
-          contactEmail: dto.contactEmail,
-          redirectUris: dto.redirectUris,
-          authMethod: dto.authMethod,
-          secretHash: clientSecret ? await hashSecret(clientSecret) : null,
-          jwks: (dto.jwks as Prisma.InputJsonObject | undefined) ?? undefined,
-          jwksUri: dto.jwksUri ?? null,
-          status: dto.status,
-          franceConnectClientId: dto.franceConnectClientId ?? null,
-        },
+      const row = await this.clients.create({
+        clientId,
+        name: dto.name,
+        siret: dto.siret,
+        contactEmail: dto.contactEmail,
+        redirectUris: dto.redirectUris,
+        authMethod: dto.authMethod,
+        secretHash: clientSecret ? await hashSecret(clientSecret) : null,
+        jwks: (dto.jwks as Prisma.InputJsonObject | undefined) ?? undefined,
+        jwksUri: dto.jwksUri ?? null,
+        status: dto.status,
+        franceConnectClientId: dto.franceConnectClientId ?? null,
       });
       return { ...toClientDto(row), ...(clientSecret ? { clientSecret } : {}) };
     } catch (err) {
-      if (isUniqueViolation(err)) throw RegistryErrors.exists('client', clientId);
+      if (isWriteConflict(err, 'duplicate')) throw RegistryErrors.exists('client', clientId);
       throw err;
     }
   }
 
   async list(query: ClientListQueryDto): Promise<ClientPageDto> {
     const page = pageArgs(query);
-    const rows = await this.prisma.client.findMany({
-      where: { AND: [page.where, query.status ? { status: query.status } : {}] },
-      orderBy: page.orderBy,
-      take: page.take,
-    });
+    const rows = await this.clients.list(page, query.status);
     return toPage(rows, page.limit, toClientDto);
   }
 
@@ -85,7 +79,7 @@ export class ClientsService {
   async update(clientId: string, dto: UpdateClientDto): Promise<ClientDto> {
     assertOutboundTarget('jwksUri', dto.jwksUri, this.config.outboundAllowList);
     const current = await this.find(clientId);
-    const keys: Prisma.ClientUpdateInput = {};
+    let keys: ClientChanges['keys'];
     if (dto.jwks !== undefined || dto.jwksUri !== undefined) {
       if (current.authMethod !== 'private_key_jwt') {
         throw RegistryErrors.authMethodMismatch(
@@ -95,26 +89,25 @@ export class ClientsService {
       }
       requireOneKeySource(dto.jwks, dto.jwksUri);
       // One source of keys at a time: setting one clears the other.
-      keys.jwks = (dto.jwks as Prisma.InputJsonObject | undefined) ?? Prisma.DbNull;
-      keys.jwksUri = dto.jwksUri ?? null;
+      keys = {
+        jwks: (dto.jwks as Prisma.InputJsonObject | undefined) ?? null,
+        jwksUri: dto.jwksUri ?? null,
+      };
     }
     await this.checkFranceConnectClientId(dto.franceConnectClientId, current.id);
     let row: Client;
     try {
-      row = await this.prisma.client.update({
-        where: { clientId },
-        data: {
-          name: dto.name,
-          siret: dto.siret,
-          contactEmail: dto.contactEmail,
-          redirectUris: dto.redirectUris,
-          status: dto.status,
-          franceConnectClientId: dto.franceConnectClientId,
-          ...keys,
-        },
+      row = await this.clients.update(clientId, {
+        name: dto.name,
+        siret: dto.siret,
+        contactEmail: dto.contactEmail,
+        redirectUris: dto.redirectUris,
+        status: dto.status,
+        franceConnectClientId: dto.franceConnectClientId,
+        keys,
       });
     } catch (err) {
-      if (isRecordNotFound(err)) throw RegistryErrors.notFound('client', clientId);
+      if (isWriteConflict(err, 'missing')) throw RegistryErrors.notFound('client', clientId);
       throw err;
     }
     // Suspension (and any change of keys or redirect URIs) must bite on the very next request.
@@ -127,10 +120,7 @@ export class ClientsService {
     const current = await this.find(clientId);
     if (!SECRET_METHODS.has(current.authMethod)) throw RegistryErrors.noSecretForMethod(clientId);
     const clientSecret = newClientSecret();
-    await this.prisma.client.update({
-      where: { clientId },
-      data: { secretHash: await hashSecret(clientSecret) },
-    });
+    await this.clients.update(clientId, { secretHash: await hashSecret(clientSecret) });
     await this.clientChanged(clientId);
     return { clientId, clientSecret };
   }
@@ -141,11 +131,8 @@ export class ClientsService {
     selfId: string | null,
   ): Promise<void> {
     if (!fcClientId) return;
-    const other = await this.prisma.client.findUnique({
-      where: { franceConnectClientId: fcClientId },
-      select: { id: true },
-    });
-    if (other && other.id !== selfId) {
+    const other = await this.clients.idByFranceConnectClientId(fcClientId);
+    if (other && other !== selfId) {
       throw RegistryErrors.invalidField(
         'franceConnectClientId',
         'franceConnectClientId is already registered for another client',
@@ -154,7 +141,7 @@ export class ClientsService {
   }
 
   private async find(clientId: string): Promise<Client> {
-    const row = await this.prisma.client.findUnique({ where: { clientId } });
+    const row = await this.clients.find(clientId);
     if (!row) throw RegistryErrors.notFound('client', clientId);
     return row;
   }

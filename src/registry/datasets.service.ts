@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { PrismaService } from '../database/index.js';
 import type { Dataset, Prisma } from '../generated/prisma/client.js';
 import {
   CreateDatasetDto,
@@ -12,45 +11,40 @@ import {
 import { DATASET_REFERENCES, type DatasetReferences } from './dataset-references.js';
 import { RegistryErrors } from './errors.js';
 import { pageArgs, toPage } from './pagination.js';
-import { isForeignKeyViolation, isRecordNotFound, isUniqueViolation } from './prisma-errors.js';
+import { DatasetsRepository } from './datasets.repository.js';
+import { isWriteConflict } from './write-conflicts.repository.js';
 import { unknownFieldPath } from './validators.js';
 
 @Injectable()
 export class DatasetsService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly datasets: DatasetsRepository,
     private readonly moduleRef: ModuleRef,
   ) {}
 
   async create(dto: CreateDatasetDto): Promise<DatasetDto> {
-    const provider = await this.prisma.provider.findUnique({
-      where: { id: dto.providerId },
-      select: { id: true },
-    });
-    if (!provider)
+    if (!(await this.datasets.providerExists(dto.providerId)))
       throw RegistryErrors.invalidField('providerId', 'providerId names no registered provider');
     const fields = dto.fields ?? {};
     checkFieldsAgainstSchema(fields, dto.responseSchema);
     await this.checkFranceConnectScope(dto.franceConnectScope, dto.id);
     try {
-      const row = await this.prisma.dataset.create({
-        data: {
-          id: dto.id,
-          providerId: dto.providerId,
-          path: dto.path,
-          identityParams: dto.identityParams,
-          responseSchema: dto.responseSchema as Prisma.InputJsonObject,
-          title: dto.title,
-          description: dto.description ?? '',
-          fields,
-          status: dto.status,
-          franceConnectScope: dto.franceConnectScope ?? null,
-        },
+      const row = await this.datasets.create({
+        id: dto.id,
+        providerId: dto.providerId,
+        path: dto.path,
+        identityParams: dto.identityParams,
+        responseSchema: dto.responseSchema as Prisma.InputJsonObject,
+        title: dto.title,
+        description: dto.description ?? '',
+        fields,
+        status: dto.status,
+        franceConnectScope: dto.franceConnectScope ?? null,
       });
       return toDatasetDto(row);
     } catch (err) {
-      if (isUniqueViolation(err)) throw RegistryErrors.exists('dataset', dto.id);
-      if (isForeignKeyViolation(err)) {
+      if (isWriteConflict(err, 'duplicate')) throw RegistryErrors.exists('dataset', dto.id);
+      if (isWriteConflict(err, 'referenced')) {
         throw RegistryErrors.invalidField('providerId', 'providerId names no registered provider');
       }
       throw err;
@@ -59,16 +53,9 @@ export class DatasetsService {
 
   async list(query: DatasetListQueryDto): Promise<DatasetPageDto> {
     const page = pageArgs(query);
-    const rows = await this.prisma.dataset.findMany({
-      where: {
-        AND: [
-          page.where,
-          query.status ? { status: query.status } : {},
-          query.providerId ? { providerId: query.providerId } : {},
-        ],
-      },
-      orderBy: page.orderBy,
-      take: page.take,
+    const rows = await this.datasets.list(page, {
+      status: query.status,
+      providerId: query.providerId,
     });
     return toPage(rows, page.limit, toDatasetDto);
   }
@@ -87,22 +74,19 @@ export class DatasetsService {
       );
     }
     try {
-      const row = await this.prisma.dataset.update({
-        where: { id },
-        data: {
-          path: dto.path,
-          identityParams: dto.identityParams,
-          responseSchema: dto.responseSchema as Prisma.InputJsonObject | undefined,
-          title: dto.title,
-          description: dto.description,
-          fields: dto.fields,
-          status: dto.status,
-          franceConnectScope: dto.franceConnectScope,
-        },
+      const row = await this.datasets.update(id, {
+        path: dto.path,
+        identityParams: dto.identityParams,
+        responseSchema: dto.responseSchema as Prisma.InputJsonObject | undefined,
+        title: dto.title,
+        description: dto.description,
+        fields: dto.fields,
+        status: dto.status,
+        franceConnectScope: dto.franceConnectScope,
       });
       return toDatasetDto(row);
     } catch (err) {
-      if (isRecordNotFound(err)) throw RegistryErrors.notFound('dataset', id);
+      if (isWriteConflict(err, 'missing')) throw RegistryErrors.notFound('dataset', id);
       throw err;
     }
   }
@@ -119,7 +103,7 @@ export class DatasetsService {
       strict: false,
     });
     const [habilitations, { requests, consents }] = await Promise.all([
-      this.prisma.habilitation.count({ where: { datasets: { has: id } } }),
+      this.datasets.countHabilitations(id),
       references.countReferences(id),
     ]);
     const users = [
@@ -129,9 +113,9 @@ export class DatasetsService {
     ].filter(Boolean);
     if (users.length > 0) throw RegistryErrors.inUse('dataset', id, users.join(', '));
     try {
-      await this.prisma.dataset.delete({ where: { id } });
+      await this.datasets.delete(id);
     } catch (err) {
-      if (isRecordNotFound(err)) throw RegistryErrors.notFound('dataset', id);
+      if (isWriteConflict(err, 'missing')) throw RegistryErrors.notFound('dataset', id);
       throw err;
     }
   }
@@ -139,20 +123,17 @@ export class DatasetsService {
   /** One dataset per FranceConnect scope (the unique index is the last word). */
   private async checkFranceConnectScope(scope: string | null | undefined, selfId: string) {
     if (!scope) return;
-    const other = await this.prisma.dataset.findUnique({
-      where: { franceConnectScope: scope },
-      select: { id: true },
-    });
-    if (other && other.id !== selfId) {
+    const other = await this.datasets.idByFranceConnectScope(scope);
+    if (other && other !== selfId) {
       throw RegistryErrors.invalidField(
         'franceConnectScope',
-        `franceConnectScope is already the scope of dataset ${other.id}`,
+        `franceConnectScope is already the scope of dataset ${other}`,
       );
     }
   }
 
   private async find(id: string): Promise<Dataset> {
-    const row = await this.prisma.dataset.findUnique({ where: { id } });
+    const row = await this.datasets.find(id);
     if (!row) throw RegistryErrors.notFound('dataset', id);
     return row;
   }

@@ -5,11 +5,14 @@
  *   status = 'active'  AND  valid_from <= at  AND  (valid_to IS NULL OR at < valid_to)
  *   AND the dataset is among its datasets.
  *
- * Two forms of the same rule: `activeHabilitationWhere` is the query fragment the registry's
+ * Three forms of the same rule: `activeHabilitationWhere` is the Prisma filter the registry's
  * repository filters with (index habilitation(client_id, status) narrows to one client's few
- * rows), `isHabilitationActive` is the predicate for rows already read (the exchange's one-query
- * fetch context, a consent's decision). habilitation-rule.spec.ts tests the predicate;
- * test/registry.e2e-spec.ts tests the fragment against PostgreSQL.
+ * rows), `activeHabilitationSql` (habilitations.repository.ts, as it builds SQL) the raw SQL
+ * fragment for statements written by hand (the fetch's one statement,
+ * src/consent/fetch-budget.repository.ts), and `isHabilitationActive` the
+ * predicate for rows already read (the exchange's one-query fetch context, a consent's
+ * decision). habilitation-rule.spec.ts tests the predicate; test/habilitation-rule.e2e-spec.ts
+ * checks that the three agree, case by case, against PostgreSQL.
  */
 import type { Prisma } from '../generated/prisma/client.js';
 

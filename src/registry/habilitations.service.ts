@@ -1,6 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../database/index.js';
-import type { Habilitation } from '../generated/prisma/client.js';
 import {
   CreateHabilitationDto,
   HabilitationDto,
@@ -9,10 +7,8 @@ import {
   UpdateHabilitationDto,
 } from './dto/habilitation.dto.js';
 import { RegistryErrors } from './errors.js';
+import { HabilitationsRepository, type HabilitationRow } from './habilitations.repository.js';
 import { pageArgs, toPage } from './pagination.js';
-
-type HabilitationRow = Habilitation & { client: { clientId: string } };
-const WITH_CLIENT = { client: { select: { clientId: true } } } as const;
 
 /**
  * Habilitations follow DataPass: granted (active), possibly amended, then revoked for good.
@@ -21,50 +17,36 @@ const WITH_CLIENT = { client: { select: { clientId: true } } } as const;
  */
 @Injectable()
 export class HabilitationsService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly habilitations: HabilitationsRepository) {}
 
   async create(dto: CreateHabilitationDto): Promise<HabilitationDto> {
-    const client = await this.prisma.client.findUnique({
-      where: { clientId: dto.clientId },
-      select: { id: true },
-    });
-    if (!client)
+    const clientUuid = await this.habilitations.clientUuid(dto.clientId);
+    if (!clientUuid)
       throw RegistryErrors.invalidField('clientId', 'clientId names no registered client');
     await this.requireDatasets(dto.datasets);
     const validFrom = dto.validFrom ? new Date(dto.validFrom) : new Date();
     const validTo = dto.validTo ? new Date(dto.validTo) : null;
     checkValidity(validFrom, validTo);
-    const row = await this.prisma.habilitation.create({
-      data: {
-        clientId: client.id,
-        datasets: dto.datasets,
-        purpose: dto.purpose,
-        legalBasis: dto.legalBasis,
-        legalBasisUrl: dto.legalBasisUrl ?? null,
-        maxDurationDays: dto.maxDurationDays,
-        allowPeriodic: dto.allowPeriodic,
-        minFetchIntervalSeconds: dto.minFetchIntervalSeconds,
-        validFrom,
-        validTo,
-      },
-      include: WITH_CLIENT,
+    const row = await this.habilitations.create({
+      clientId: clientUuid,
+      datasets: dto.datasets,
+      purpose: dto.purpose,
+      legalBasis: dto.legalBasis,
+      legalBasisUrl: dto.legalBasisUrl ?? null,
+      maxDurationDays: dto.maxDurationDays,
+      allowPeriodic: dto.allowPeriodic,
+      minFetchIntervalSeconds: dto.minFetchIntervalSeconds,
+      validFrom,
+      validTo,
     });
     return toHabilitationDto(row);
   }
 
   async list(query: HabilitationListQueryDto): Promise<HabilitationPageDto> {
     const page = pageArgs(query);
-    const rows = await this.prisma.habilitation.findMany({
-      where: {
-        AND: [
-          page.where,
-          query.status ? { status: query.status } : {},
-          query.clientId ? { client: { clientId: query.clientId } } : {},
-        ],
-      },
-      orderBy: page.orderBy,
-      take: page.take,
-      include: WITH_CLIENT,
+    const rows = await this.habilitations.list(page, {
+      status: query.status,
+      clientId: query.clientId,
     });
     return toPage(rows, page.limit, toHabilitationDto);
   }
@@ -86,37 +68,30 @@ export class HabilitationsService {
           : new Date(dto.validTo);
     if (dto.validFrom !== undefined || dto.validTo !== undefined) checkValidity(validFrom, validTo);
     // Conditional on `active`: a revocation landing between the read above and this write wins.
-    const { count } = await this.prisma.habilitation.updateMany({
-      where: { id, status: 'active' },
-      data: {
-        datasets: dto.datasets,
-        purpose: dto.purpose,
-        legalBasis: dto.legalBasis,
-        legalBasisUrl: dto.legalBasisUrl,
-        maxDurationDays: dto.maxDurationDays,
-        allowPeriodic: dto.allowPeriodic,
-        minFetchIntervalSeconds: dto.minFetchIntervalSeconds,
-        validFrom: dto.validFrom === undefined ? undefined : validFrom,
-        validTo: dto.validTo === undefined ? undefined : validTo,
-        status: dto.status,
-      },
+    const updated = await this.habilitations.updateIfActive(id, {
+      datasets: dto.datasets,
+      purpose: dto.purpose,
+      legalBasis: dto.legalBasis,
+      legalBasisUrl: dto.legalBasisUrl,
+      maxDurationDays: dto.maxDurationDays,
+      allowPeriodic: dto.allowPeriodic,
+      minFetchIntervalSeconds: dto.minFetchIntervalSeconds,
+      validFrom: dto.validFrom === undefined ? undefined : validFrom,
+      validTo: dto.validTo === undefined ? undefined : validTo,
+      status: dto.status,
     });
-    if (count === 0) throw RegistryErrors.habilitationRevoked(id);
+    if (!updated) throw RegistryErrors.habilitationRevoked(id);
     return toHabilitationDto(await this.find(id));
   }
 
   private async find(id: string): Promise<HabilitationRow> {
-    const row = await this.prisma.habilitation.findUnique({ where: { id }, include: WITH_CLIENT });
+    const row = await this.habilitations.find(id);
     if (!row) throw RegistryErrors.notFound('habilitation', id);
     return row;
   }
 
   private async requireDatasets(ids: string[]): Promise<void> {
-    const found = await this.prisma.dataset.findMany({
-      where: { id: { in: ids } },
-      select: { id: true },
-    });
-    const known = new Set(found.map((d) => d.id));
+    const known = await this.habilitations.existingDatasetIds(ids);
     const missing = ids.filter((d) => !known.has(d));
     if (missing.length > 0) {
       throw RegistryErrors.invalidField('datasets', `unknown datasets: ${missing.join(', ')}`);

@@ -5,6 +5,7 @@ export { RegistryModule } from './registry.module.js';
 export { DATASET_REFERENCES, type DatasetReferences } from './dataset-references.js';
 export { RegistryService } from './registry.service.js';
 export { isHabilitationActive, type HabilitationValidity } from './habilitation-rule.js';
+export { activeHabilitationSql } from './habilitations.repository.js';
 export {
   type ActiveDataset,
   type ClientStatusRow,

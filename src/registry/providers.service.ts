@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { encrypt, assertOutboundTarget } from '../common/index.js';
-import { PrismaService } from '../database/index.js';
 import type { Prisma, Provider } from '../generated/prisma/client.js';
 import {
   CreateProviderDto,
@@ -13,7 +12,8 @@ import {
 } from './dto/provider.dto.js';
 import { RegistryErrors } from './errors.js';
 import { pageArgs, toPage } from './pagination.js';
-import { isForeignKeyViolation, isRecordNotFound, isUniqueViolation } from './prisma-errors.js';
+import { ProvidersRepository } from './providers.repository.js';
+import { isWriteConflict } from './write-conflicts.repository.js';
 import type { ProviderAuthConfig } from './registry.types.js';
 
 /** AAD of a provider's secret: a ciphertext copied onto another provider row does not open. */
@@ -25,7 +25,7 @@ export const normalizeBaseUrl = (url: string) => url.replace(/\/+$/, '');
 @Injectable()
 export class ProvidersService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly providers: ProvidersRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -39,36 +39,30 @@ export class ProvidersService {
   async create(dto: CreateProviderDto): Promise<ProviderDto> {
     this.checkTargets(dto);
     try {
-      const row = await this.prisma.provider.create({
-        data: {
-          id: dto.id,
-          name: dto.name,
-          baseUrl: normalizeBaseUrl(dto.baseUrl),
-          ...this.sealAuth(dto.id, dto.auth),
-          timeoutMs: dto.timeoutMs,
-          maxConcurrency: dto.maxConcurrency,
-          status: dto.status,
-        },
+      const row = await this.providers.create({
+        id: dto.id,
+        name: dto.name,
+        baseUrl: normalizeBaseUrl(dto.baseUrl),
+        ...this.sealAuth(dto.id, dto.auth),
+        timeoutMs: dto.timeoutMs,
+        maxConcurrency: dto.maxConcurrency,
+        status: dto.status,
       });
       return toProviderDto(row);
     } catch (err) {
-      if (isUniqueViolation(err)) throw RegistryErrors.exists('provider', dto.id);
+      if (isWriteConflict(err, 'duplicate')) throw RegistryErrors.exists('provider', dto.id);
       throw err;
     }
   }
 
   async list(query: ProviderListQueryDto): Promise<ProviderPageDto> {
     const page = pageArgs(query);
-    const rows = await this.prisma.provider.findMany({
-      where: { AND: [page.where, query.status ? { status: query.status } : {}] },
-      orderBy: page.orderBy,
-      take: page.take,
-    });
+    const rows = await this.providers.list(page, query.status);
     return toPage(rows, page.limit, toProviderDto);
   }
 
   async get(id: string): Promise<ProviderDto> {
-    const row = await this.prisma.provider.findUnique({ where: { id } });
+    const row = await this.providers.find(id);
     if (!row) throw RegistryErrors.notFound('provider', id);
     return toProviderDto(row);
   }
@@ -76,34 +70,32 @@ export class ProvidersService {
   async update(id: string, dto: UpdateProviderDto): Promise<ProviderDto> {
     this.checkTargets(dto);
     try {
-      const row = await this.prisma.provider.update({
-        where: { id },
-        data: {
-          name: dto.name,
-          baseUrl: dto.baseUrl === undefined ? undefined : normalizeBaseUrl(dto.baseUrl),
-          ...(dto.auth ? this.sealAuth(id, dto.auth) : {}),
-          timeoutMs: dto.timeoutMs,
-          maxConcurrency: dto.maxConcurrency,
-          status: dto.status,
-        },
+      const row = await this.providers.update(id, {
+        name: dto.name,
+        baseUrl: dto.baseUrl === undefined ? undefined : normalizeBaseUrl(dto.baseUrl),
+        ...(dto.auth ? this.sealAuth(id, dto.auth) : {}),
+        timeoutMs: dto.timeoutMs,
+        maxConcurrency: dto.maxConcurrency,
+        status: dto.status,
       });
       return toProviderDto(row);
     } catch (err) {
-      if (isRecordNotFound(err)) throw RegistryErrors.notFound('provider', id);
+      if (isWriteConflict(err, 'missing')) throw RegistryErrors.notFound('provider', id);
       throw err;
     }
   }
 
   /** Only a provider no dataset refers to; otherwise disable it (PATCH status). */
   async remove(id: string): Promise<void> {
-    const datasets = await this.prisma.dataset.count({ where: { providerId: id } });
+    const datasets = await this.providers.countDatasets(id);
     if (datasets > 0) throw RegistryErrors.inUse('provider', id, `${datasets} dataset(s)`);
     try {
-      await this.prisma.provider.delete({ where: { id } });
+      await this.providers.delete(id);
     } catch (err) {
-      if (isRecordNotFound(err)) throw RegistryErrors.notFound('provider', id);
+      if (isWriteConflict(err, 'missing')) throw RegistryErrors.notFound('provider', id);
       // A dataset registered between the count and the delete (FK ON DELETE RESTRICT).
-      if (isForeignKeyViolation(err)) throw RegistryErrors.inUse('provider', id, 'a dataset');
+      if (isWriteConflict(err, 'referenced'))
+        throw RegistryErrors.inUse('provider', id, 'a dataset');
       throw err;
     }
   }

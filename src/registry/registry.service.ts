@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { decryptString } from '../common/index.js';
-import { PrismaService } from '../database/index.js';
 import type { Client, Habilitation, Provider } from '../generated/prisma/client.js';
-import { activeHabilitationWhere } from './habilitation-rule.js';
 import { providerSecretContext } from './providers.service.js';
+import { RegistryRepository } from './registry.repository.js';
 import type {
   ActiveDataset,
   ClientStatusRow,
@@ -18,15 +17,15 @@ import type {
 
 /**
  * What other modules read from the registry: the queries of the hot path (consent request,
- * consent page, fetch, token). Every one is a primary-key or unique-index lookup, or an index
- * range on habilitation(client_id, status). Nothing is cached here: a disabled provider, a
+ * consent page, fetch, token), run by RegistryRepository. Every one is a primary-key or
+ * unique-index lookup, or an index range on habilitation(client_id, status). Nothing is cached here: a disabled provider, a
  * suspended client or a revoked habilitation is seen by the very next request on every
  * instance.
  */
 @Injectable()
 export class RegistryService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly registry: RegistryRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -35,8 +34,7 @@ export class RegistryService {
    * For answers that must tell "no such dataset" from "not yours to ask".
    */
   async datasetExists(id: string): Promise<boolean> {
-    const row = await this.prisma.dataset.findUnique({ where: { id }, select: { id: true } });
-    return row !== null;
+    return this.registry.datasetExists(id);
   }
 
   /**
@@ -44,17 +42,14 @@ export class RegistryService {
    * Index: dataset primary key, then provider primary key (one join).
    */
   async getActiveDataset(id: string): Promise<ActiveDataset | null> {
-    const row = await this.prisma.dataset.findUnique({
-      where: { id },
-      include: { provider: true },
-    });
+    const row = await this.registry.datasetWithProvider(id);
     if (!row || row.status !== 'active' || row.provider.status !== 'active') return null;
     return toActiveDataset(row);
   }
 
   /** Whether a dataset is registered at all (active or not). Index: dataset primary key. */
   async getDatasetExists(id: string): Promise<boolean> {
-    return (await this.prisma.dataset.count({ where: { id } })) > 0;
+    return this.registry.datasetExists(id);
   }
 
   /**
@@ -64,10 +59,7 @@ export class RegistryService {
    */
   async getActiveDatasets(ids: string[]): Promise<ActiveDataset[]> {
     if (ids.length === 0) return [];
-    const rows = await this.prisma.dataset.findMany({
-      where: { id: { in: ids }, status: 'active', provider: { status: 'active' } },
-      include: { provider: true },
-    });
+    const rows = await this.registry.activeDatasetsWithProviders(ids);
     const byId = new Map(rows.map((r) => [r.id, toActiveDataset(r)]));
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
@@ -78,7 +70,7 @@ export class RegistryService {
    * Index: provider primary key.
    */
   async getProviderWithSecret(id: string): Promise<ProviderWithSecret | null> {
-    const row = await this.prisma.provider.findUnique({ where: { id } });
+    const row = await this.registry.provider(id);
     if (!row || row.status !== 'active') return null;
     return { ...toProviderSummary(row), auth: this.openAuth(row), updatedAt: row.updatedAt };
   }
@@ -86,10 +78,7 @@ export class RegistryService {
   /** Service names by public client_id (the access log names who read). Index: client(client_id). */
   async clientNames(clientIds: string[]): Promise<Map<string, string>> {
     if (clientIds.length === 0) return new Map();
-    const rows = await this.prisma.client.findMany({
-      where: { clientId: { in: clientIds } },
-      select: { clientId: true, name: true },
-    });
+    const rows = await this.registry.clientNames(clientIds);
     return new Map(rows.map((c) => [c.clientId, c.name]));
   }
 
@@ -99,41 +88,30 @@ export class RegistryService {
    */
   async clientsByUuid(uuids: string[]): Promise<Map<string, ClientSummaryRow>> {
     if (uuids.length === 0) return new Map();
-    const rows = await this.prisma.client.findMany({
-      where: { id: { in: [...new Set(uuids)] } },
-      select: { id: true, clientId: true, name: true, siret: true },
-    });
+    const rows = await this.registry.clientSummaries([...new Set(uuids)]);
     return new Map(rows.map(({ id, ...c }) => [id, c]));
   }
 
   /** Index: habilitation primary key. Whatever its status (the caller applies the rule). */
   async getHabilitationById(id: string): Promise<Habilitation | null> {
-    return this.prisma.habilitation.findUnique({ where: { id } });
+    return this.registry.habilitationById(id);
   }
 
   /** Habilitations' purposes by primary key, in one query. Index: habilitation primary key. */
   async habilitationPurposes(ids: string[]): Promise<Map<string, string>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.prisma.habilitation.findMany({
-      where: { id: { in: [...new Set(ids)] } },
-      select: { id: true, purpose: true },
-    });
+    const rows = await this.registry.habilitationPurposes([...new Set(ids)]);
     return new Map(rows.map((h) => [h.id, h.purpose]));
   }
 
   /** Every registered provider's id, name and status (a handful of rows; not on the fetch path). */
   async listProviderStatuses(): Promise<Array<{ id: string; name: string; status: string }>> {
-    return this.prisma.provider.findMany({ select: { id: true, name: true, status: true } });
+    return this.registry.providerStatuses();
   }
 
   /** Ids of the active datasets, sorted: the scopes a client may currently be granted. */
   async activeDatasetIds(): Promise<string[]> {
-    const rows = await this.prisma.dataset.findMany({
-      where: { status: 'active' },
-      select: { id: true },
-      orderBy: { id: 'asc' },
-    });
-    return rows.map((d) => d.id);
+    return this.registry.activeDatasetIds();
   }
 
   /**
@@ -141,10 +119,7 @@ export class RegistryService {
    * Index: client(client_id) unique, one row.
    */
   async getClientStatus(clientId: string): Promise<ClientStatusRow | null> {
-    const row = await this.prisma.client.findUnique({
-      where: { clientId },
-      select: { id: true, clientId: true, name: true, siret: true, status: true },
-    });
+    const row = await this.registry.clientStatus(clientId);
     return row ? { ...row, status: row.status as ClientStatusRow['status'] } : null;
   }
 
@@ -154,10 +129,7 @@ export class RegistryService {
    */
   async describeDatasets(ids: string[]): Promise<Map<string, DatasetDescription>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.prisma.dataset.findMany({
-      where: { id: { in: ids } },
-      include: { provider: { select: { name: true } } },
-    });
+    const rows = await this.registry.datasetsWithProviderName(ids);
     return new Map(
       rows.map((d) => [
         d.id,
@@ -185,10 +157,7 @@ export class RegistryService {
     at: Date = new Date(),
   ): Promise<Habilitation | null> {
     if (datasets.length === 0) return null;
-    return this.prisma.habilitation.findFirst({
-      where: activeHabilitationWhere(clientUuid, at, datasets),
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-    });
+    return this.registry.newestActiveHabilitation(clientUuid, datasets, at);
   }
 
   /**
@@ -197,10 +166,7 @@ export class RegistryService {
    * datasets as scopes. Index: habilitation(client_id, status).
    */
   async activeHabilitations(clientUuid: string, at: Date = new Date()): Promise<Habilitation[]> {
-    return this.prisma.habilitation.findMany({
-      where: activeHabilitationWhere(clientUuid, at),
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-    });
+    return this.registry.activeHabilitations(clientUuid, at);
   }
 
   /**
@@ -209,7 +175,7 @@ export class RegistryService {
    * Index: client(client_id) unique.
    */
   async getClientByClientId(clientId: string): Promise<Client | null> {
-    return this.prisma.client.findUnique({ where: { clientId } });
+    return this.registry.clientByClientId(clientId);
   }
 
   /**
@@ -217,12 +183,12 @@ export class RegistryService {
    * its status. Index: client(france_connect_client_id) unique.
    */
   async getClientByFranceConnectClientId(fcClientId: string): Promise<Client | null> {
-    return this.prisma.client.findUnique({ where: { franceConnectClientId: fcClientId } });
+    return this.registry.clientByFranceConnectClientId(fcClientId);
   }
 
   /** Index: client primary key. */
   async getClientById(id: string): Promise<Client | null> {
-    return this.prisma.client.findUnique({ where: { id } });
+    return this.registry.clientById(id);
   }
 
   private openAuth(row: Provider): ProviderAuth {

@@ -14,14 +14,12 @@ import {
 } from 'jose';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import { decryptString, encrypt } from '../common/index.js';
-import { PrismaService } from '../database/index.js';
 import { Es256Signer } from './es256-signer.js';
+import { SigningKeyRepository, type NewSigningKey } from './signing-key.repository.js';
 
 /** The one algorithm the gateway signs with (and accepts for its own tokens). */
 export const GATEWAY_ALG = 'ES256';
 
-/** Advisory lock id serializing key creation and rotation across instances ("sigk"). */
-const SIGNING_KEY_LOCK = 0x7369676b;
 /** How long an instance trusts its in-memory key set before re-reading the table. */
 const KEY_REFRESH_MS = 60_000;
 /** Unknown `kid`s trigger a reload, at most this often (random kids must not hammer the DB). */
@@ -88,7 +86,7 @@ export class SigningKeyService implements OnModuleInit {
   private lastUnknownKidReload = 0;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly keys: SigningKeyRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -112,14 +110,8 @@ export class SigningKeyService implements OnModuleInit {
    * database: the transaction-scoped advisory lock makes the second one see the first one's key.
    */
   async ensureActiveKey(): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
-      await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${SIGNING_KEY_LOCK})`);
-      const active = await tx.signingKey.findFirst({ where: { status: 'active' } });
-      if (active) return;
-      const key = await this.generate();
-      await tx.signingKey.create({ data: { ...key, status: 'active', activatedAt: new Date() } });
-      this.logger.log({ kid: key.kid }, 'signing key created');
-    });
+    const kid = await this.keys.createIfNoneActive(() => this.generate());
+    if (kid) this.logger.log({ kid }, 'signing key created');
   }
 
   /**
@@ -128,16 +120,7 @@ export class SigningKeyService implements OnModuleInit {
    * keep signing with the retiring one, which every instance still accepts.
    */
   async rotate(): Promise<RotationResult> {
-    const result = await this.prisma.$transaction(async (tx) => {
-      await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${SIGNING_KEY_LOCK})`);
-      const previous = await tx.signingKey.findFirst({ where: { status: 'active' } });
-      const key = await this.generate();
-      if (previous) {
-        await tx.signingKey.update({ where: { kid: previous.kid }, data: { status: 'retiring' } });
-      }
-      await tx.signingKey.create({ data: { ...key, status: 'active', activatedAt: new Date() } });
-      return { kid: key.kid, previousKid: previous?.kid ?? null };
-    });
+    const result = await this.keys.rotate(() => this.generate());
     this.logger.log(result, 'signing key rotated');
     await this.reload();
     return result;
@@ -148,12 +131,9 @@ export class SigningKeyService implements OnModuleInit {
    * consent receipts) stops verifying, so this is an operator's deliberate act.
    */
   async retire(kid: string): Promise<boolean> {
-    const { count } = await this.prisma.signingKey.updateMany({
-      where: { kid, status: 'retiring' },
-      data: { status: 'retired', retiredAt: new Date() },
-    });
+    const retired = await this.keys.retireIfRetiring(kid);
     await this.reload();
-    return count === 1;
+    return retired;
   }
 
   /** Public keys of the active and retiring keys (RFC 7517 JWK Set). */
@@ -267,10 +247,7 @@ export class SigningKeyService implements OnModuleInit {
   }
 
   private async load(): Promise<KeyState> {
-    const rows = await this.prisma.signingKey.findMany({
-      where: { status: { in: ['active', 'retiring'] } },
-      orderBy: { createdAt: 'asc' },
-    });
+    const rows = await this.keys.listPublished();
     const byKid = new Map<string, LoadedKey>();
     let active: Es256Signer | null = null;
     for (const row of rows) {
@@ -302,7 +279,7 @@ export class SigningKeyService implements OnModuleInit {
     return { byKid, active, loadedAt: Date.now() };
   }
 
-  private async generate() {
+  private async generate(): Promise<NewSigningKey> {
     const { publicKey, privateKey } = await generateKeyPair(GATEWAY_ALG, { extractable: true });
     const pub = await exportJWK(publicKey);
     // RFC 7638 thumbprint as kid: stable, derived from the key, never reused by another key.

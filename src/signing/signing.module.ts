@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { SigningKeyRepository } from './signing-key.repository.js';
 import { SigningKeyService } from './signing-key.service.js';
 
 /**
@@ -9,7 +10,7 @@ import { SigningKeyService } from './signing-key.service.js';
  */
 @Global()
 @Module({
-  providers: [SigningKeyService],
+  providers: [SigningKeyService, SigningKeyRepository],
   exports: [SigningKeyService],
 })
 export class SigningModule {}
