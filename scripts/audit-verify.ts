@@ -13,6 +13,7 @@ import 'reflect-metadata';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/app-config.js';
 import { PrismaService } from '../src/database/prisma.service.js';
+import { AuditChainRepository } from '../src/audit/audit-chain.repository.js';
 import { AuditService } from '../src/audit/audit.service.js';
 import { AuditLogRepository } from '../src/audit/audit-log.repository.js';
 import { parseTreeVerifyArgs, verifyTree } from '../src/audit/verify-cli.js';
@@ -23,7 +24,7 @@ async function main(): Promise<number> {
   const prisma = await PrismaService.open(config, join(process.cwd(), 'prisma', 'migrations'));
   try {
     const started = Date.now();
-    const audit = new AuditService(prisma);
+    const audit = new AuditService(new AuditChainRepository(prisma));
     const result = await audit.verify();
     const ms = Date.now() - started;
     if (result.ok) {

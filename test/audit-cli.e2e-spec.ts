@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AuditChainRepository } from '../src/audit/audit-chain.repository.js';
 import { AuditService } from '../src/audit/audit.service.js';
 import { loadConfig } from '../src/config/app-config.js';
 import { PrismaService } from '../src/database/prisma.service.js';
@@ -22,7 +23,7 @@ describe('npm run audit:verify', () => {
     if (!existsSync(CLI)) throw new Error('run `npm run build` first (npm test does)');
     const config = loadConfig(env);
     let prisma = await PrismaService.open(config, MIGRATIONS);
-    const audit = new AuditService(prisma);
+    const audit = new AuditService(new AuditChainRepository(prisma));
     for (let i = 0; i < 5; i++)
       await audit.record({ kind: 'test.cli', actor: 'system', outcome: 'ok' });
     // A provider call with its outcome, and one whose outcome never came.

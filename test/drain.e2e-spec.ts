@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { TEST_CITIZENS } from '../sandbox/citizens.js';
 import { startDemoProviders, type DemoProviders } from '../sandbox/providers/server.js';
+import { AuditChainRepository } from '../src/audit/audit-chain.repository.js';
 import { AuditService } from '../src/audit/audit.service.js';
 import { loadConfig } from '../src/config/app-config.js';
 import { PrismaService } from '../src/database/prisma.service.js';
@@ -285,7 +286,7 @@ interface Sent {
         });
       }
       // Every 200 has its audit event, the chain verifies, every call intent has an outcome.
-      const audit = new AuditService(prisma);
+      const audit = new AuditService(new AuditChainRepository(prisma));
       const events = await prisma.auditEvent.findMany({
         where: { kind: 'exchange.fetch', requestId: { in: ok.map((s) => s.requestId!) } },
         select: { requestId: true },
@@ -394,7 +395,7 @@ needsServer('the drain timeout', () => {
         ['exchange.fetch_failed', 'shutting_down'],
       ]);
       expect(events[1].requestId).toBe(res.headers.get('x-request-id'));
-      const audit = new AuditService(prisma);
+      const audit = new AuditService(new AuditChainRepository(prisma));
       expect(await audit.verify()).toMatchObject({ ok: true });
       expect(await audit.callsWithoutOutcome()).toMatchObject({ count: 0 });
     } finally {

@@ -1,7 +1,9 @@
 import { Global, Module } from '@nestjs/common';
 import { AuditController } from './audit.controller.js';
 import { AccessEventsRepository } from './access-events.repository.js';
+import { AuditChainRepository } from './audit-chain.repository.js';
 import { AuditLogRepository } from './audit-log.repository.js';
+import { TransparencyLogRepository } from './transparency-log.repository.js';
 import { AuditService } from './audit.service.js';
 import { HealthModule } from '../health/index.js';
 import { RefusalAuditService } from './refusal-audit.service.js';
@@ -21,7 +23,9 @@ import { TransparencyLogService } from './transparency-log.service.js';
   controllers: [AuditController, TransparencyController],
   providers: [
     AccessEventsRepository,
+    AuditChainRepository,
     AuditLogRepository,
+    TransparencyLogRepository,
     AuditService,
     RefusalAuditService,
     TransparencyLogService,

@@ -5,9 +5,8 @@
  */
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { PrismaService } from '../database/index.js';
-import { Prisma } from '../generated/prisma/client.js';
 import { ChainBreak, chainHash, ChainedFields, GENESIS_HASH, verifyRows } from './audit-chain.js';
+import { AuditChainRepository, type OpenCall, type WrittenRow } from './audit-chain.repository.js';
 import { eventLeafHash } from './audit-leaf.js';
 import { AuditOutcomes, type AuditOutcome } from './audit-outcome.js';
 
@@ -27,16 +26,12 @@ export interface AuditInput {
   details?: Record<string, unknown> | null;
 }
 
-/** Any lock id distinct from Prisma's migration lock; serializes chain writers across instances. */
-const AUDIT_CHAIN_LOCK = 0x70617373; // "pass"
 const MAX_BATCH = 256;
 /** Attempts at appending one batch before its callers are told it could not be written. */
 const MAX_CHAIN_ATTEMPTS = 8;
 /** After losing a race for the head, use the locked path this long (others are writing). */
 const CONTENDED_MS = 1000;
 
-/** Serializes the sweep of interrupted calls across instances (one outcome per call). */
-const INTERRUPTED_SWEEP_LOCK = 0x70617374; // "past"
 /**
  * A call intent older than this without its outcome was interrupted (its process died): no
  * provider call lasts that long (provider timeout and queue wait are at most a minute each, a
@@ -138,8 +133,6 @@ export interface RecordedEvent {
   leafHash: string;
 }
 
-type WrittenRow = ChainedFields & { hash: string };
-
 interface Pending {
   input: AuditInput;
   resolve: (row: WrittenRow) => void;
@@ -173,7 +166,7 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
   private stopping: Promise<void> | null = null;
   private sweeper: NodeJS.Timeout | null = null;
 
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly chain: AuditChainRepository) {}
 
   /** Resolves with the event id once it is durably written; rejects if it could not be. */
   record(input: AuditInput): Promise<string> {
@@ -308,11 +301,10 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
       const optimistic = this.head !== null && Date.now() >= this.lockedUntil;
       try {
         const rows = optimistic
-          ? await this.insertAfter(this.head!, fields)
-          : await this.prisma.$transaction(async (tx) => {
-              await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`);
-              return this.insertAfter(await this.readHead(tx), fields, tx);
-            });
+          ? await this.insertAfter(this.head!, fields, (r) => this.chain.insertUnlocked(r))
+          : await this.chain.withChainLock(async (locked) =>
+              this.insertAfter(await locked.readHead(), fields, (r) => locked.insert(r)),
+            );
         this.head = rows[rows.length - 1].hash;
         return rows;
       } catch (err) {
@@ -327,7 +319,7 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
   private async insertAfter(
     prevHash: string,
     fields: Array<Omit<ChainedFields, 'prevHash'>>,
-    tx?: Pick<PrismaService, 'auditEvent'>,
+    insert: (rows: WrittenRow[]) => Promise<void>,
   ): Promise<WrittenRow[]> {
     let prev = prevHash;
     const rows = fields.map((f) => {
@@ -336,36 +328,8 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
       prev = hash;
       return { ...chained, hash };
     });
-    if (tx) {
-      const data = rows.map((r) => ({ ...r, details: r.details ?? undefined }));
-      await tx.auditEvent.createMany({ data: data as never });
-    } else {
-      // The fast path runs for every fetch: one statement outside Prisma's pipeline.
-      await this.prisma.hotQuery(Prisma.sql`
-        INSERT INTO audit_event (id, occurred_at, kind, actor, client_id, citizen_id, consent_id,
-          dataset_id, outcome, http_status, duration_ms, request_id, payload_digest, details,
-          prev_hash, hash)
-        VALUES ${Prisma.join(
-          rows.map(
-            (r) => Prisma.sql`(${r.id}::uuid, ${r.occurredAt.toISOString()}::timestamptz,
-              ${r.kind}, ${r.actor}, ${r.clientId}, ${r.citizenId}, ${r.consentId},
-              ${r.datasetId}, ${r.outcome}, ${r.httpStatus}::int, ${r.durationMs}::int,
-              ${r.requestId}, ${r.payloadDigest},
-              ${r.details === null ? null : JSON.stringify(r.details)}::jsonb,
-              ${r.prevHash}, ${r.hash})`,
-          ),
-        )}`);
-    }
+    await insert(rows);
     return rows;
-  }
-
-  /** Uses the primary key index backwards: one row read, whatever the log's size. */
-  private async readHead(tx: Pick<PrismaService, 'auditEvent'>): Promise<string> {
-    const head = await tx.auditEvent.findFirst({
-      orderBy: { seq: 'desc' },
-      select: { hash: true },
-    });
-    return head?.hash ?? GENESIS_HASH;
   }
 
   /** Recomputes the whole chain in pages; reports the first broken link. */
@@ -374,11 +338,7 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
     let checked = 0;
     let after: bigint | undefined;
     for (;;) {
-      const page = await this.prisma.auditEvent.findMany({
-        where: after === undefined ? {} : { seq: { gt: after } },
-        orderBy: { seq: 'asc' },
-        take: 5000,
-      });
+      const page = await this.chain.eventsPage(after, 5000);
       if (page.length === 0) return { ok: true, checked };
       const result = verifyRows(page as never, prev);
       if (!result.ok) {
@@ -402,26 +362,7 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
     count: number;
     calls: Array<{ seq: string; requestId: string | null; consentId: string | null; at: Date }>;
   }> {
-    const rows = await this.prisma.$queryRaw<
-      Array<{
-        seq: bigint;
-        requestId: string | null;
-        consentId: string | null;
-        at: Date;
-        total: bigint;
-      }>
-    >`
-      SELECT i.seq, i.request_id AS "requestId", i.consent_id AS "consentId",
-             i.occurred_at AS "at", count(*) OVER () AS total
-      FROM audit_event i
-      WHERE i.kind = 'provider.call'
-        AND NOT EXISTS (
-          SELECT 1 FROM audit_event o
-          WHERE o.request_id = i.request_id
-            AND o.dataset_id IS NOT DISTINCT FROM i.dataset_id
-            AND o.kind IN (${Prisma.join(CALL_OUTCOME_KINDS)}))
-      ORDER BY i.seq
-      LIMIT ${limit}`;
+    const rows = await this.chain.callsWithoutOutcome(CALL_OUTCOME_KINDS, limit);
     return {
       count: rows.length > 0 ? Number(rows[0].total) : 0,
       calls: rows.map((r) => ({
@@ -440,45 +381,13 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
    * Returns how many were closed.
    */
   async closeInterruptedCalls(olderThan: Date): Promise<number> {
-    // The embedded database has one instance, and one connection the batch writer needs: no lock.
-    if (this.prisma.embedded) return this.closeOpenCalls(this.prisma, olderThan);
-    return this.prisma.$transaction(
-      async (tx) => {
-        await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${INTERRUPTED_SWEEP_LOCK})`);
-        return this.closeOpenCalls(tx, olderThan);
-      },
-      { timeout: 30_000 },
-    );
+    return this.chain.withSweepLock(async (sweep) => {
+      const open = await sweep.openCalls(olderThan, CALL_OUTCOME_KINDS, INTERRUPTED_SWEEP_BATCH);
+      return this.closeOpenCalls(open);
+    });
   }
 
-  private async closeOpenCalls(
-    db: Pick<PrismaService, '$queryRaw'>,
-    olderThan: Date,
-  ): Promise<number> {
-    const open = await db.$queryRaw<
-      Array<{
-        seq: bigint;
-        requestId: string;
-        clientId: string | null;
-        citizenId: string | null;
-        consentId: string | null;
-        datasetId: string | null;
-        details: Record<string, unknown> | null;
-      }>
-    >`
-          SELECT i.seq, i.request_id AS "requestId", i.client_id AS "clientId",
-                 i.citizen_id AS "citizenId", i.consent_id AS "consentId",
-                 i.dataset_id AS "datasetId", i.details
-          FROM audit_event i
-          WHERE i.kind = 'provider.call' AND i.occurred_at < ${olderThan}
-            AND i.request_id IS NOT NULL
-            AND NOT EXISTS (
-              SELECT 1 FROM audit_event o
-              WHERE o.request_id = i.request_id
-                AND o.dataset_id IS NOT DISTINCT FROM i.dataset_id
-                AND o.kind IN (${Prisma.join(CALL_OUTCOME_KINDS)}))
-          ORDER BY i.seq
-          LIMIT ${INTERRUPTED_SWEEP_BATCH}`;
+  private async closeOpenCalls(open: OpenCall[]): Promise<number> {
     // Written (committed by the batch writer) while the lock is held.
     await Promise.all(open.map((call) => this.record(interruptedOutcome(call))));
     if (open.length > 0) {
@@ -535,15 +444,7 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
  * The outcome that closes a call whose process died: under the caller's own kind (the API
  * FranceConnectée's "via FranceConnect", the citizen's preview), else the consented fetch's.
  */
-function interruptedOutcome(call: {
-  seq: bigint;
-  requestId: string;
-  clientId: string | null;
-  citizenId: string | null;
-  consentId: string | null;
-  datasetId: string | null;
-  details: Record<string, unknown> | null;
-}): AuditInput {
+function interruptedOutcome(call: OpenCall): AuditInput {
   const base = {
     actor: 'system',
     outcome: AuditOutcomes.interrupted,

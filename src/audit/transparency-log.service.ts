@@ -10,12 +10,12 @@ import {
   OnModuleDestroy,
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
-import { PrismaService } from '../database/index.js';
 import { SigningKeyService } from '../signing/index.js';
 import { GENESIS_HASH } from './audit-chain.js';
 import { AuditService } from './audit.service.js';
 import { eventLeafHash, LeafEvent, toLeafEvent } from './audit-leaf.js';
 import { leafTag, tagKeyId } from './payload-digest.js';
+import { type RawEvent, TransparencyLogRepository } from './transparency-log.repository.js';
 import {
   completedNodes,
   consistencyProof,
@@ -28,8 +28,6 @@ import {
   withNodes,
 } from './merkle.js';
 
-/** Distinct from the chain's and Prisma's locks: one appender at a time across instances. */
-const TREE_LOCK = 0x74726565; // "tree"
 const APPEND_PAGE = 2000;
 const TICK_MS = 1000;
 export const CHECKPOINT_TYP = 'checkpoint+jwt';
@@ -69,27 +67,6 @@ export interface ProofBundle {
 
 export const BUNDLE_FORMAT = 'passerelle-audit-proof/1';
 
-/** An audit_event row as appendCommitted reads it (exact types cast in SQL). */
-interface RawEvent {
-  seq: string;
-  id: string;
-  occurredAt: string;
-  kind: string;
-  actor: string;
-  clientId: string | null;
-  citizenId: string | null;
-  consentId: string | null;
-  datasetId: string | null;
-  outcome: string;
-  httpStatus: number | null;
-  durationMs: number | null;
-  requestId: string | null;
-  payloadDigest: string | null;
-  details: string | null;
-  prevHash: string;
-  hash: string;
-}
-
 export class TransparencyLogError extends Error {
   constructor(
     readonly code: 'event_not_in_tree' | 'tree_size_unknown' | 'proof_not_ready',
@@ -119,7 +96,7 @@ export class TransparencyLogService implements OnApplicationBootstrap, OnModuleD
   private chainBreakLogged = false;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly tree: TransparencyLogRepository,
     private readonly keys: SigningKeyService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly audit: AuditService,
@@ -161,123 +138,95 @@ export class TransparencyLogService implements OnApplicationBootstrap, OnModuleD
    */
   async appendCommitted(): Promise<number> {
     for (;;) {
-      const outcome = await this.prisma.$transaction(
-        async (tx) => {
-          // One appender at a time across instances; a second one waits, then finds the work done.
-          await tx.$queryRaw`SELECT pg_advisory_xact_lock(${TREE_LOCK})::text AS locked`;
-          // Uses the primary key backwards: one row, whatever the tree's size.
-          const last = await tx.$queryRaw<Array<{ idx: string; seq: string; hash: string }>>`
-            SELECT l.idx::text AS idx, l.seq::text AS seq, e.hash FROM audit_tree_leaf l
-              LEFT JOIN audit_event e ON e.seq = l.seq
-             ORDER BY l.idx DESC LIMIT 1`;
-          const size = last.length ? Number(last[0].idx) + 1 : 0;
-          const afterSeq = last.length ? last[0].seq : '-1';
-          let prev = last.length ? last[0].hash : GENESIS_HASH;
-          // Exact types in SQL (text, ISO 8601 in UTC, JSON as text): what the leaf hashes.
-          // Sorted on e.seq, the bigint: the bare name would be the text output column.
-          const rows = await tx.$queryRaw<Array<RawEvent>>`
-            SELECT seq::text AS seq, id::text AS id,
-                   to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "occurredAt",
-                   kind, actor, client_id AS "clientId", citizen_id AS "citizenId",
-                   consent_id AS "consentId", dataset_id AS "datasetId", outcome,
-                   http_status AS "httpStatus", duration_ms AS "durationMs",
-                   request_id AS "requestId", payload_digest AS "payloadDigest",
-                   details::text AS details, prev_hash AS "prevHash", hash
-              FROM audit_event e WHERE e.seq > ${afterSeq}::bigint ORDER BY e.seq LIMIT ${APPEND_PAGE}`;
-          const chained: RawEvent[] = [];
-          for (const row of rows) {
-            if (row.prevHash !== prev) {
-              if (!this.chainBreakLogged) {
-                this.chainBreakLogged = true;
-                this.logger.error(
-                  { seq: row.seq },
-                  'transparency log: audit row does not continue the chain; not appended',
-                );
-              }
-              break;
+      const outcome = await this.tree.withAppendLock(async (tx) => {
+        const last = await tx.lastLeaf();
+        const size = last.length ? Number(last[0].idx) + 1 : 0;
+        const afterSeq = last.length ? last[0].seq : '-1';
+        let prev = last.length ? last[0].hash : GENESIS_HASH;
+        const rows = await tx.eventsAfter(afterSeq, APPEND_PAGE);
+        const chained: RawEvent[] = [];
+        for (const row of rows) {
+          if (row.prevHash !== prev) {
+            if (!this.chainBreakLogged) {
+              this.chainBreakLogged = true;
+              this.logger.error(
+                { seq: row.seq },
+                'transparency log: audit row does not continue the chain; not appended',
+              );
             }
-            chained.push(row);
-            prev = row.hash;
+            break;
           }
-          if (chained.length === 0) return { size, more: false };
-          const known = await this.loadNodes(tx, frontier(size));
-          const leaves = chained.map((r) =>
-            eventLeafHash({
-              ...r,
-              httpStatus: r.httpStatus === null ? null : Number(r.httpStatus),
-              durationMs: r.durationMs === null ? null : Number(r.durationMs),
-              details: r.details === null ? null : JSON.parse(r.details),
-            }),
-          );
-          const nodes = completedNodes(leaves, size, (ref) => known.get(nodeKey(ref)));
-          const indexes = chained.map((_, i) => String(size + i));
-          await tx.$executeRaw`
-            INSERT INTO audit_tree_leaf (idx, seq, event_id, tag)
-            SELECT * FROM unnest(${indexes}::bigint[], ${chained.map((r) => r.seq)}::bigint[],
-                                 ${chained.map((r) => r.id)}::uuid[],
-                                 ${leaves.map((l, i) => leafTag(this.config.masterKey, size + i, l.toString('hex')))}::text[])`;
-          await tx.$executeRaw`
-            INSERT INTO audit_tree_node (level, idx, hash)
-            SELECT l, i, decode(h, 'hex')
-              FROM unnest(${nodes.map((n) => n.level)}::int[], ${nodes.map((n) => String(n.index))}::bigint[],
-                          ${nodes.map((n) => n.hash.toString('hex'))}::text[]) AS t(l, i, h)`;
-          return {
-            size: size + chained.length,
-            more: chained.length === rows.length && rows.length === APPEND_PAGE,
-          };
-        },
-        { timeout: 30_000 },
-      );
+          chained.push(row);
+          prev = row.hash;
+        }
+        if (chained.length === 0) return { size, more: false };
+        const known = await this.loadNodes(frontier(size), tx);
+        const leaves = chained.map((r) =>
+          eventLeafHash({
+            ...r,
+            httpStatus: r.httpStatus === null ? null : Number(r.httpStatus),
+            durationMs: r.durationMs === null ? null : Number(r.durationMs),
+            details: r.details === null ? null : JSON.parse(r.details),
+          }),
+        );
+        const nodes = completedNodes(leaves, size, (ref) => known.get(nodeKey(ref)));
+        const indexes = chained.map((_, i) => String(size + i));
+        await tx.insertLeaves(
+          indexes,
+          chained.map((r) => r.seq),
+          chained.map((r) => r.id),
+          leaves.map((l, i) => leafTag(this.config.masterKey, size + i, l.toString('hex'))),
+        );
+        await tx.insertNodes(
+          nodes.map((n) => n.level),
+          nodes.map((n) => String(n.index)),
+          nodes.map((n) => n.hash.toString('hex')),
+        );
+        return {
+          size: size + chained.length,
+          more: chained.length === rows.length && rows.length === APPEND_PAGE,
+        };
+      });
       if (!outcome.more) return outcome.size;
     }
   }
 
   async treeSize(): Promise<number> {
-    const last = await this.prisma.auditTreeLeaf.findFirst({
-      orderBy: { idx: 'desc' },
-      select: { idx: true },
-    });
+    const last = await this.tree.lastLeafIndex();
     return last ? Number(last.idx) + 1 : 0;
   }
 
+  /** Stored nodes by key; inside the appender's transaction when `tx` is given. */
   private async loadNodes(
-    tx: Pick<PrismaService, 'auditTreeNode'>,
     refs: NodeRef[],
+    tx: Pick<TransparencyLogRepository, 'nodes'> = this.tree,
   ): Promise<Map<string, Hash>> {
     if (refs.length === 0) return new Map();
-    const rows = await tx.auditTreeNode.findMany({
-      where: { OR: refs.map((r) => ({ level: r.level, idx: BigInt(r.index) })) },
-    });
+    const rows = await tx.nodes(refs);
     return new Map(
       rows.map((r) => [nodeKey({ level: r.level, index: Number(r.idx) }), Buffer.from(r.hash)]),
     );
   }
 
-  private load = (refs: NodeRef[]) => this.loadNodes(this.prisma, refs);
+  private load = (refs: NodeRef[]) => this.loadNodes(refs);
 
   async root(size: number): Promise<Hash> {
     return withNodes((get) => rootHash(get, size), this.load);
   }
 
   async latestCheckpoint(): Promise<Checkpoint | null> {
-    const row = await this.prisma.auditCheckpoint.findFirst({ orderBy: { treeSize: 'desc' } });
+    const row = await this.tree.latestCheckpoint();
     return row ? toCheckpoint(row) : null;
   }
 
   /** Checkpoints of tree size ≥ from, oldest first. */
   async checkpoints(from: number, limit: number): Promise<Checkpoint[]> {
-    const rows = await this.prisma.auditCheckpoint.findMany({
-      where: { treeSize: { gte: BigInt(from) } },
-      orderBy: { treeSize: 'asc' },
-      take: limit,
-    });
+    const rows = await this.tree.checkpoints(from, limit);
     return rows.map(toCheckpoint);
   }
 
   async checkpointAt(size: number): Promise<Checkpoint | null> {
-    const row = await this.prisma.auditCheckpoint.findUnique({
-      where: { treeSize: BigInt(size) },
-    });
+    const row = await this.tree.checkpointAt(size);
     return row ? toCheckpoint(row) : null;
   }
 
@@ -304,10 +253,8 @@ export class TransparencyLogService implements OnApplicationBootstrap, OnModuleD
       },
       { typ: CHECKPOINT_TYP },
     );
-    await this.prisma.auditCheckpoint.createMany({
-      data: [{ treeSize: BigInt(size), rootHash: root, issuedAt, jws }],
-      skipDuplicates: true, // another instance signed the same size first: keep theirs
-    });
+    // Another instance may have signed the same size first: theirs is kept.
+    await this.tree.insertCheckpoint({ treeSize: BigInt(size), rootHash: root, issuedAt, jws });
     const stored = (await this.checkpointAt(size))!;
     if (stored.jws === jws) this.pushToWitness(stored);
     return stored;
@@ -349,9 +296,9 @@ export class TransparencyLogService implements OnApplicationBootstrap, OnModuleD
 
   /** Where the event sits in the tree, or null while the appender has not reached it yet. */
   async leafOf(eventId: string): Promise<{ index: number; event: LeafEvent } | null> {
-    const leaf = await this.prisma.auditTreeLeaf.findUnique({ where: { eventId } });
+    const leaf = await this.tree.leafOf(eventId);
     if (!leaf) return null;
-    const row = await this.prisma.auditEvent.findUnique({ where: { seq: leaf.seq } });
+    const row = await this.tree.eventAt(leaf.seq);
     if (!row || row.id !== eventId) return null;
     return { index: Number(leaf.idx), event: toLeafEvent(row as never) };
   }
@@ -409,10 +356,10 @@ export class TransparencyLogService implements OnApplicationBootstrap, OnModuleD
   async waitForLeaf(eventId: string, timeoutMs = 5000): Promise<boolean> {
     const until = Date.now() + timeoutMs;
     for (;;) {
-      if (await this.prisma.auditTreeLeaf.findUnique({ where: { eventId } })) return true;
+      if (await this.tree.leafOf(eventId)) return true;
       if (Date.now() > until) return false;
       await this.tick(false);
-      if (await this.prisma.auditTreeLeaf.findUnique({ where: { eventId } })) return true;
+      if (await this.tree.leafOf(eventId)) return true;
       await new Promise((r) => setTimeout(r, 100));
     }
   }
