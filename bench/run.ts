@@ -26,6 +26,9 @@
  * Settings (environment): BENCH_DURATION (s per run, 10), BENCH_CONCURRENCY (1,16,64,256),
  * BENCH_SOAK_SECONDS (60; 0 skips), BENCH_CONSENTS (12, spread over 3 citizens), BENCH_SCENARIOS (all by default), BENCH_PROFILE=1 (the
  * gateway writes a V8 CPU profile to bench/results/), DATABASE_URL, REDIS_URL.
+ *
+ * Over ~350 lines on purpose: one run's scenarios, their audit check and the report are read
+ * together; the process plumbing and the report's layout live apart (./processes.ts, ./report.ts).
  */
 import 'reflect-metadata';
 import { createHash, randomBytes } from 'node:crypto';

@@ -12,6 +12,8 @@
  * (type, properties, required, additionalProperties, items, enum, pattern, minimum, anyOf), no
  * `format` and no union `type` arrays, so they compile under `new Ajv()` and `new Ajv2020()`,
  * strict mode included, without ajv-formats.
+ *
+ * Long because it is data: each dataset's registry entry, schema and French field descriptions.
  */
 
 export type ProviderId = 'cnaf' | 'france_travail' | 'mesr' | 'dgfip';

@@ -11,6 +11,8 @@
  * | lucas   | no   | no                    | yes                   | no    |
  * | camille | yes  | no                    | no                    | yes (other address, married) |
  * | pierre  | no   | no                    | no                    | no    |
+ *
+ * Long because it is data: one record per citizen and provider, nothing else.
  */
 import type { ProviderId } from './catalog.js';
 

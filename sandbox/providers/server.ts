@@ -12,6 +12,10 @@
  * `GET /health` and the sandbox control endpoint `POST|GET /__sandbox/mode` (header
  * `X-Sandbox-Token`). Plain `node:http`, precomputed bodies: a normal answer costs a few
  * microseconds of CPU. Nothing is logged.
+ *
+ * Over ~350 lines on purpose: four providers' handlers and their fault modes share one request
+ * loop, one assertion check and one control endpoint; split per provider, each file would repeat
+ * them.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
