@@ -6,30 +6,13 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/index.js';
 import type { AuditCheckpoint, AuditEvent, AuditTreeLeaf } from '../generated/prisma/client.js';
 import type { NodeRef } from './merkle.js';
+import type { LeafEvent } from './audit-leaf.js';
 
 /** Distinct from the chain's and Prisma's locks: one appender at a time across instances. */
 const TREE_LOCK = 0x74726565; // "tree"
 
 /** An audit_event row as the appender reads it (exact types cast in SQL). */
-export interface RawEvent {
-  seq: string;
-  id: string;
-  occurredAt: string;
-  kind: string;
-  actor: string;
-  clientId: string | null;
-  citizenId: string | null;
-  consentId: string | null;
-  datasetId: string | null;
-  outcome: string;
-  httpStatus: number | null;
-  durationMs: number | null;
-  requestId: string | null;
-  payloadDigest: string | null;
-  details: string | null;
-  prevHash: string;
-  hash: string;
-}
+export type RawEvent = Omit<LeafEvent, 'details'> & { seq: string; details: string | null };
 
 /** A stored tree node: a completed perfect subtree's hash. */
 export interface StoredNode {
