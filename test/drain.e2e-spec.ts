@@ -21,11 +21,10 @@ import { PrismaService } from '../src/database/prisma.service.js';
 import { DrainService } from '../src/health/drain.service.js';
 import { stopGracefully } from '../src/server.js';
 import type { IdentityPivot } from '../src/identity/identity.types.js';
-import { clientToken } from './support/clients.js';
-import { createCitizen, decideAs, pendingRequest, type ConsentClient } from './support/consent.js';
+import { createCitizen, decideAs, demoConsentClient, pendingRequest } from './support/consent.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { freePort, startGateway, type TestGateway } from './support/gateway.js';
-import { ADMIN, seedDemoRegistry } from './support/operator.js';
+import { ADMIN } from './support/operator.js';
 
 const REDIS_URL = process.env.REDIS_URL;
 const DATABASE_URL = process.env.DATABASE_URL;
@@ -134,22 +133,11 @@ interface Sent {
     // do), on the same database and master key, then this gateway is closed.
     const seeder = await startGateway({ ...env, PORT: undefined, HOST: 'localhost' }, db);
     try {
-      const registry = await seedDemoRegistry(seeder, providers, {
-        habilitation: { allowPeriodic: true, minFetchIntervalSeconds: 0 },
+      const c = await demoConsentClient(seeder, providers, {
+        allowPeriodic: true,
+        minFetchIntervalSeconds: 0,
       });
-      const client = {
-        id: registry.client.id,
-        clientId: registry.client.clientId,
-        clientSecret: registry.client.clientSecret!,
-        authMethod: 'client_secret_basic' as const,
-      };
-      token = await clientToken(seeder, client);
-      const c: ConsentClient = {
-        client,
-        token,
-        habilitationId: registry.habilitation.id,
-        redirectUri: `${seeder.url}/test-callback`,
-      };
+      token = c.token;
       const approve = async (fetchMode: 'once' | 'periodic') => {
         const req = await pendingRequest(seeder, c, { datasets: [CNAF], fetchMode });
         const citizen = await createCitizen(seeder);
@@ -334,20 +322,7 @@ needsServer('the drain timeout', () => {
   });
 
   it('turns readiness to 503 at once, then answers a fetch still waiting 503 shutting_down and gives its once budget back', async () => {
-    const registry = await seedDemoRegistry(gw, providers);
-    const client = {
-      id: registry.client.id,
-      clientId: registry.client.clientId,
-      clientSecret: registry.client.clientSecret!,
-      authMethod: 'client_secret_basic' as const,
-    };
-    const token = await clientToken(gw, client);
-    const c: ConsentClient = {
-      client,
-      token,
-      habilitationId: registry.habilitation.id,
-      redirectUri: `${gw.url}/test-callback`,
-    };
+    const c = await demoConsentClient(gw, providers);
     const req = await pendingRequest(gw, c, { datasets: [CNAF], fetchMode: 'once' });
     const citizen = await createCitizen(gw);
     const { consentId } = await decideAs(gw, req.id, citizen.id, 'approve', identityOf('angela'));
@@ -355,7 +330,7 @@ needsServer('the drain timeout', () => {
     // Far longer than the drain timeout (1 s).
     providers.setLatency('cnaf', 10_000);
     const pending = fetch(`${gw.url}/api/v1/consents/${consentId}/data/${CNAF}`, {
-      headers: { authorization: `Bearer ${token}` },
+      headers: { authorization: `Bearer ${c.token}` },
     });
     for (let i = 0; i < 100 && providers.calls('cnaf') === 0; i++) {
       await new Promise((r) => setTimeout(r, 20));

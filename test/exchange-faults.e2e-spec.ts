@@ -21,10 +21,9 @@ import {
 } from '../sandbox/providers/server.js';
 import { AuditService } from '../src/audit/audit.service.js';
 import type { IdentityPivot } from '../src/identity/identity.types.js';
-import { clientToken } from './support/clients.js';
-import { createCitizen, decideAs, pendingRequest, type ConsentClient } from './support/consent.js';
+import { createCitizen, decideAs, demoConsentClient, pendingRequest } from './support/consent.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
-import { ADMIN, operatorApi, seedDemoRegistry } from './support/operator.js';
+import { ADMIN, operatorApi } from './support/operator.js';
 
 const PROBLEM = 'application/problem+json';
 const ALL_DATASETS = DEMO_CATALOG.datasets.map((d) => d.id);
@@ -103,22 +102,11 @@ describe('consented fetch: provider faults, circuit breaker, concurrent load', (
       gatewayJwksUrl: `${gw.url}/.well-known/jwks.json`,
       gatewayIssuer: gw.config.publicUrl,
     });
-    const registry = await seedDemoRegistry(gw, providers, {
-      habilitation: { allowPeriodic: true, minFetchIntervalSeconds: 0 },
+    const c = await demoConsentClient(gw, providers, {
+      allowPeriodic: true,
+      minFetchIntervalSeconds: 0,
     });
-    const client = {
-      id: registry.client.id,
-      clientId: registry.client.clientId,
-      clientSecret: registry.client.clientSecret!,
-      authMethod: 'client_secret_basic' as const,
-    };
-    token = await clientToken(gw, client);
-    const c: ConsentClient = {
-      client,
-      token,
-      habilitationId: registry.habilitation.id,
-      redirectUri: `${gw.url}/test-callback`,
-    };
+    token = c.token;
     const req = await pendingRequest(gw, c, { datasets: ALL_DATASETS, fetchMode: 'periodic' });
     const citizen = await createCitizen(gw);
     const decided = await decideAs(gw, req.id, citizen.id, 'approve', identityOf('angela'));

@@ -19,21 +19,20 @@ import {
 import { startDemoProviders, type DemoProviders } from '../sandbox/providers/server.js';
 import { AuditService } from '../src/audit/audit.service.js';
 import type { IdentityPivot } from '../src/identity/identity.types.js';
-import { clientToken } from './support/clients.js';
 import {
   consentClient,
   createCitizen,
   decideAs,
+  demoConsentClient,
   pendingRequest,
   seedConsentCatalog,
-  type ConsentClient,
 } from './support/consent.js';
 import {
   startGatewayWithFranceConnect,
   type GatewayWithFranceConnect,
 } from './support/franceconnect.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
-import { ADMIN, operatorApi, seedDemoRegistry } from './support/operator.js';
+import { ADMIN, operatorApi } from './support/operator.js';
 import {
   postgresUnavailableReason,
   redisUnavailableReason,
@@ -78,22 +77,11 @@ interface Answer {
       gatewayJwksUrl: `${gw.url}/.well-known/jwks.json`,
       gatewayIssuer: gw.config.publicUrl,
     });
-    const registry = await seedDemoRegistry(gw, providers, {
-      habilitation: { allowPeriodic: true, minFetchIntervalSeconds: 0 },
+    const c = await demoConsentClient(gw, providers, {
+      allowPeriodic: true,
+      minFetchIntervalSeconds: 0,
     });
-    const client = {
-      id: registry.client.id,
-      clientId: registry.client.clientId,
-      clientSecret: registry.client.clientSecret!,
-      authMethod: 'client_secret_basic' as const,
-    };
-    token = await clientToken(gw, client);
-    const c: ConsentClient = {
-      client,
-      token,
-      habilitationId: registry.habilitation.id,
-      redirectUri: `${gw.url}/test-callback`,
-    };
+    token = c.token;
     const req = await pendingRequest(gw, c, { datasets: [CNAF], fetchMode: 'periodic' });
     const citizen = await createCitizen(gw);
     consentId = (await decideAs(gw, req.id, citizen.id, 'approve', identityOf('angela')))

@@ -23,9 +23,11 @@ import {
   seedClient,
   seedDataset,
   seedHabilitation,
+  seedDemoRegistry,
   seedProvider,
   type HabilitationInput,
 } from './operator.js';
+import type { DemoProviders } from '../../sandbox/providers/server.js';
 
 export const CONSENT_REQUESTS = '/api/v1/consent-requests';
 export const CONSENTS = '/api/v1/consents';
@@ -226,4 +228,28 @@ function decodeHtml(value: string): string {
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&');
+}
+
+/**
+ * The demo registry (habilitation options as given) and its client with a fresh token, as a
+ * ConsentClient whose redirect URI is on `gw`.
+ */
+export async function demoConsentClient(
+  gw: TestGateway,
+  providers: DemoProviders,
+  habilitation: Partial<HabilitationInput> = {},
+): Promise<ConsentClient> {
+  const registry = await seedDemoRegistry(gw, providers, { habilitation });
+  const client = {
+    id: registry.client.id,
+    clientId: registry.client.clientId,
+    clientSecret: registry.client.clientSecret!,
+    authMethod: 'client_secret_basic' as const,
+  };
+  return {
+    client,
+    token: await clientToken(gw, client),
+    habilitationId: registry.habilitation.id,
+    redirectUri: `${gw.url}/test-callback`,
+  };
 }
