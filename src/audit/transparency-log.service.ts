@@ -132,17 +132,17 @@ export class TransparencyLogService implements OnApplicationBootstrap, OnModuleD
   }
 
   /**
-   * Appends every committed event that continues the chain; returns the tree size. Raw SQL in
-   * one transaction (lock, 4 statements): Prisma's model mapping of hundreds of rows a second
-   * would cost the gateway more CPU than the fetches themselves (measured with npm run bench).
+   * Appends every committed event that continues the chain; returns the tree size. One
+   * transaction outside Prisma (lock, last leaf, events, frontier nodes, one insert): see
+   * TransparencyLogRepository.withAppendLock.
    */
   async appendCommitted(): Promise<number> {
     for (;;) {
       const outcome = await this.tree.withAppendLock(async (tx) => {
         const last = await tx.lastLeaf();
-        const size = last.length ? Number(last[0].idx) + 1 : 0;
-        const afterSeq = last.length ? last[0].seq : '-1';
-        let prev = last.length ? last[0].hash : GENESIS_HASH;
+        const size = last ? Number(last.idx) + 1 : 0;
+        const afterSeq = last ? last.seq : '-1';
+        let prev = last ? last.hash : GENESIS_HASH;
         const rows = await tx.eventsAfter(afterSeq, APPEND_PAGE);
         const chained: RawEvent[] = [];
         for (const row of rows) {
@@ -164,23 +164,23 @@ export class TransparencyLogService implements OnApplicationBootstrap, OnModuleD
         const leaves = chained.map((r) =>
           eventLeafHash({
             ...r,
-            httpStatus: r.httpStatus === null ? null : Number(r.httpStatus),
-            durationMs: r.durationMs === null ? null : Number(r.durationMs),
             details: r.details === null ? null : JSON.parse(r.details),
           }),
         );
         const nodes = completedNodes(leaves, size, (ref) => known.get(nodeKey(ref)));
         const indexes = chained.map((_, i) => String(size + i));
-        await tx.insertLeaves(
-          indexes,
-          chained.map((r) => r.seq),
-          chained.map((r) => r.id),
-          leaves.map((l, i) => leafTag(this.config.masterKey, size + i, l.toString('hex'))),
-        );
-        await tx.insertNodes(
-          nodes.map((n) => n.level),
-          nodes.map((n) => String(n.index)),
-          nodes.map((n) => n.hash.toString('hex')),
+        await tx.insert(
+          {
+            indexes,
+            seqs: chained.map((r) => r.seq),
+            eventIds: chained.map((r) => r.id),
+            tags: leaves.map((l, i) => leafTag(this.config.masterKey, size + i, l.toString('hex'))),
+          },
+          {
+            levels: nodes.map((n) => n.level),
+            indexes: nodes.map((n) => String(n.index)),
+            hashes: nodes.map((n) => n.hash.toString('hex')),
+          },
         );
         return {
           size: size + chained.length,
