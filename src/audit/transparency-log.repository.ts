@@ -80,40 +80,57 @@ export class TreeAppend {
   }
 
   /**
-   * The leaves and the nodes they complete in one statement (one round trip). `hashes` in hex.
-   * Both inserts see the same snapshot and neither reads the other's table, so their order
-   * does not matter.
+   * The leaves (with their hashes, the level-0 nodes) and the nodes above them that they
+   * complete, in one statement (one round trip). Hashes in hex. Both inserts see the same
+   * snapshot and neither reads the other's table, so their order does not matter.
    */
   async insert(
-    leaves: { indexes: string[]; seqs: string[]; eventIds: string[]; tags: string[] },
+    leaves: {
+      indexes: string[];
+      seqs: string[];
+      eventIds: string[];
+      tags: string[];
+      hashes: string[];
+    },
     nodes: { levels: number[]; indexes: string[]; hashes: string[] },
   ): Promise<void> {
     await this.tx.query(
       Prisma.sql`
             WITH leaves AS (
-              INSERT INTO audit_tree_leaf (idx, seq, event_id, tag)
-              SELECT * FROM unnest(${leaves.indexes}::bigint[], ${leaves.seqs}::bigint[],
-                                   ${leaves.eventIds}::uuid[], ${leaves.tags}::text[])
+              INSERT INTO audit_tree_leaf (idx, seq, event_id, tag, hash)
+              SELECT i, s, e, t, decode(h, 'hex')
+                FROM unnest(${leaves.indexes}::bigint[], ${leaves.seqs}::bigint[],
+                            ${leaves.eventIds}::uuid[], ${leaves.tags}::text[],
+                            ${leaves.hashes}::text[]) AS t(i, s, e, t, h)
             )
             INSERT INTO audit_tree_node (level, idx, hash)
             SELECT l, i, decode(h, 'hex')
               FROM unnest(${nodes.levels}::int[], ${nodes.indexes}::bigint[],
                           ${nodes.hashes}::text[]) AS t(l, i, h)`,
-      { preparedAs: 'tree_insert' },
+      { preparedAs: 'tree_insert_with_leaf_hash' },
     );
   }
 }
 
-/** One statement for any set of nodes: the (level, idx) pairs as two arrays, the primary key. */
+/**
+ * One statement for any set of nodes, the (level, idx) pairs as two arrays: levels above 0 from
+ * audit_tree_node, level 0 from audit_tree_leaf.hash or, for leaves appended before that column
+ * existed, from audit_tree_node (both by primary key).
+ */
 async function nodesOf(db: HotSession, refs: NodeRef[]): Promise<StoredNode[]> {
+  const levels = refs.map((r) => r.level);
+  const indexes = refs.map((r) => String(r.index));
   const { rows } = await db.query<{ level: number; idx: string; hash: string }>(
     Prisma.sql`
             SELECT n.level::int AS level, n.idx::text AS idx, encode(n.hash, 'hex') AS hash
-              FROM audit_tree_node n
-              JOIN unnest(${refs.map((r) => r.level)}::int[],
-                          ${refs.map((r) => String(r.index))}::bigint[]) AS w(level, idx)
-                ON n.level = w.level AND n.idx = w.idx`,
-    { preparedAs: 'tree_nodes' },
+              FROM unnest(${levels}::int[], ${indexes}::bigint[]) AS w(level, idx)
+              JOIN audit_tree_node n ON n.level = w.level AND n.idx = w.idx
+            UNION ALL
+            SELECT 0, l.idx::text, encode(l.hash, 'hex')
+              FROM unnest(${levels}::int[], ${indexes}::bigint[]) AS w(level, idx)
+              JOIN audit_tree_leaf l ON l.idx = w.idx
+             WHERE w.level = 0 AND l.hash IS NOT NULL`,
+    { preparedAs: 'tree_nodes_and_leaf_hashes' },
   );
   return rows.map((r) => ({
     level: r.level,

@@ -79,9 +79,9 @@ export class TransparencyLogError extends Error {
 /**
  * The audit log as a transparency log (RFC 9162): every committed audit_event becomes a leaf, in
  * sequence order, appended by a background loop (never on the fetch's path) that stores the hash
- * of every completed perfect subtree, so any proof needs O(log n) rows. Signed checkpoints (tree
- * size, root, time) are written at most `checkpointIntervalMs` apart while the tree grows, and at
- * shutdown, then pushed to the witness if one is configured.
+ * of every completed perfect subtree (a single leaf's with the leaf), so any proof needs O(log n)
+ * rows. Signed checkpoints (tree size, root, time) are written at most `checkpointIntervalMs`
+ * apart while the tree grows, and at shutdown, then pushed to the witness if one is configured.
  *
  * The appender follows the hash chain (each appended row's prev_hash is the previous leaf's
  * hash): a row that does not continue the chain is never added, so the tree only ever holds a
@@ -167,14 +167,19 @@ export class TransparencyLogService implements OnApplicationBootstrap, OnModuleD
             details: r.details === null ? null : JSON.parse(r.details),
           }),
         );
-        const nodes = completedNodes(leaves, size, (ref) => known.get(nodeKey(ref)));
+        // Level 0 (the leaf hashes) is stored with the leaves: one row fewer per event.
+        const nodes = completedNodes(leaves, size, (ref) => known.get(nodeKey(ref))).filter(
+          (n) => n.level > 0,
+        );
         const indexes = chained.map((_, i) => String(size + i));
+        const hashes = leaves.map((l) => l.toString('hex'));
         await tx.insert(
           {
             indexes,
             seqs: chained.map((r) => r.seq),
             eventIds: chained.map((r) => r.id),
-            tags: leaves.map((l, i) => leafTag(this.config.masterKey, size + i, l.toString('hex'))),
+            tags: hashes.map((h, i) => leafTag(this.config.masterKey, size + i, h)),
+            hashes,
           },
           {
             levels: nodes.map((n) => n.level),
