@@ -98,10 +98,10 @@ export class TreeAppend {
       Prisma.sql`
             WITH leaves AS (
               INSERT INTO audit_tree_leaf (idx, seq, event_id, tag, hash)
-              SELECT i, s, e, t, decode(h, 'hex')
+              SELECT i, s, e, g, decode(h, 'hex')
                 FROM unnest(${leaves.indexes}::bigint[], ${leaves.seqs}::bigint[],
                             ${leaves.eventIds}::uuid[], ${leaves.tags}::text[],
-                            ${leaves.hashes}::text[]) AS t(i, s, e, t, h)
+                            ${leaves.hashes}::text[]) AS v(i, s, e, g, h)
             )
             INSERT INTO audit_tree_node (level, idx, hash)
             SELECT l, i, decode(h, 'hex')
@@ -144,10 +144,10 @@ export class TransparencyLogRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /**
-   * Raw SQL in one transaction (lock, 4 statements): Prisma's model mapping of hundreds of
-   * rows a second would cost the gateway more CPU than the fetches themselves (measured with
-   * npm run bench). One appender at a time across instances; a second one waits, then finds
-   * the work done.
+   * One transaction outside Prisma's query pipeline (BEGIN, lock, last leaf, events, frontier
+   * nodes, one insert, COMMIT): Prisma's model mapping, then its raw-query path, cost the
+   * gateway measurable CPU for a loop that runs every second (measured with npm run bench).
+   * One appender at a time across instances; a second one waits, then finds the work done.
    */
   withAppendLock<T>(fn: (tx: TreeAppend) => Promise<T>): Promise<T> {
     return this.prisma.hotTransaction(async (session) => {
