@@ -8,6 +8,7 @@ import {
   activeHabilitationWhere,
   isHabilitationActive,
 } from '../src/registry/habilitation-rule.js';
+import { Prisma } from '../src/generated/prisma/client.js';
 import { activeHabilitationSql } from '../src/registry/habilitations.repository.js';
 import { consentClient, seedConsentCatalog } from './support/consent.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
@@ -88,6 +89,33 @@ describe('the habilitation rule: predicate, Prisma filter and SQL fragment agree
       filter: c.expected,
       sql: c.expected,
     });
+  });
+
+  it.each([
+    // Started an hour ago: a session 10 h behind UTC used to read valid_from 10 h later.
+    { zone: 'Pacific/Honolulu', validFrom: before(3_600_000), expected: true },
+    // Starts in an hour: a session 14 h ahead used to read valid_from 14 h earlier.
+    { zone: 'Pacific/Kiritimati', validFrom: after(3_600_000), expected: false },
+  ])('the SQL fragment judges the same in a session at $zone', async (c) => {
+    // valid_from holds UTC wall time (timestamp without zone, as Prisma writes it).
+    const row = await gw.prisma.habilitation.create({
+      data: {
+        clientId: clientUuid,
+        datasets: [CNAF],
+        purpose: `rule case: session in ${c.zone}`,
+        legalBasis: 'test',
+        maxDurationDays: 30,
+        validFrom: c.validFrom,
+      },
+    });
+    const ok = await gw.prisma.hotTransaction(async (tx) => {
+      await tx.query(Prisma.sql`SELECT set_config('TimeZone', ${c.zone}, true)`);
+      const { rows } = await tx.query<{ ok: boolean }>(Prisma.sql`
+        SELECT ${activeHabilitationSql('h', AT, [CNAF])} AS ok
+        FROM habilitation h WHERE h.id = ${row.id}::uuid`);
+      return rows[0].ok;
+    });
+    expect(ok).toBe(c.expected);
   });
 
   it('splices only a plain alias into SQL, never a crafted one', () => {

@@ -3,9 +3,13 @@ import { createHash } from 'node:crypto';
 import { AuditOutcomes, canonicalJson, AuditService, RefusalAuditService } from '../audit/index.js';
 import { assertOutboundTarget } from '../common/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
-import type { ConsentRequest, Habilitation } from '../generated/prisma/client.js';
+import type { ConsentRequest } from '../generated/prisma/client.js';
 import type { AuthenticatedClient } from '../oauth/index.js';
-import { isHabilitationActive, RegistryService } from '../registry/index.js';
+import {
+  type GrantingHabilitation,
+  isHabilitationActive,
+  RegistryService,
+} from '../registry/index.js';
 import type { FetchMode } from './consent.contract.js';
 import { ConsentRequestsRepository } from './consent-requests.repository.js';
 import { ConsentLifecycleService } from './consent-lifecycle.service.js';
@@ -72,21 +76,20 @@ export class ConsentRequestsService {
     }
 
     const now = new Date();
-    const clientRow = await this.registry.getClientById(client.id);
-    if (!clientRow || !clientRow.redirectUris.includes(body.redirectUri))
+    // One registry statement for the three checks below (client, datasets, habilitations).
+    const checks = await this.registry.consentRequestChecks(client.id, body.datasets, now);
+    if (!checks || !checks.redirectUris.includes(body.redirectUri))
       throw ConsentErrors.redirectUriNotRegistered();
     if (this.config.mode === 'production' && body.notificationUrl?.startsWith('http:')) {
       throw ConsentErrors.notificationUrlRefused('notificationUrl must use https');
     }
     // SSRF: the gateway POSTs there on decision, expiry and revocation.
     assertOutboundTarget('notificationUrl', body.notificationUrl, this.config.outboundAllowList);
-    const active = await this.registry.getActiveDatasets(body.datasets);
-    if (active.length !== body.datasets.length) {
-      const known = new Set(active.map((d) => d.id));
-      throw ConsentErrors.unknownDataset(body.datasets.filter((d) => !known.has(d)));
-    }
-    const habilitation = await this.chooseHabilitation(
-      client.id,
+    const active = new Set(checks.activeDatasetIds);
+    const unknown = body.datasets.filter((d) => !active.has(d));
+    if (unknown.length > 0) throw ConsentErrors.unknownDataset(unknown);
+    const habilitation = chooseHabilitation(
+      checks.habilitations,
       body.datasets,
       body.durationDays,
       body.fetchMode,
@@ -221,40 +224,6 @@ export class ConsentRequestsService {
     };
   }
 
-  /**
-   * ONE active habilitation must cover every dataset. Among those that do, the most recent one
-   * that also allows the duration and the fetch mode is used; when none allows them, the
-   * refusal names the most recent covering one's limit (registry's habilitation rule).
-   */
-  private async chooseHabilitation(
-    clientUuid: string,
-    datasets: string[],
-    durationDays: number,
-    fetchMode: FetchMode,
-    now: Date,
-  ): Promise<Habilitation> {
-    const habilitations = await this.registry.activeHabilitations(clientUuid, now);
-    const covering = habilitations.filter((h) => isHabilitationActive(h, now, datasets));
-    if (covering.length === 0) {
-      // Name what is missing from the habilitation that comes closest (all of them when none
-      // covers any): that is what the operator would have to grant.
-      let best: string[] = datasets;
-      for (const h of habilitations) {
-        const missing = datasets.filter((d) => !h.datasets.includes(d));
-        if (missing.length < best.length) best = missing;
-      }
-      throw ConsentErrors.datasetsNotHabilitated(best);
-    }
-    const fits = covering.find(
-      (h) => durationDays <= h.maxDurationDays && (fetchMode === 'once' || h.allowPeriodic),
-    );
-    if (fits) return fits;
-    const first = covering[0];
-    if (durationDays > first.maxDurationDays)
-      throw ConsentErrors.durationExceedsHabilitation(first.maxDurationDays);
-    throw ConsentErrors.periodicNotAllowed();
-  }
-
   /** Same key: the same request again if the body is the same, else 422 (never a second request). */
   private replay(earlier: ConsentRequest, bodyDigest: string): CreatedRequest {
     if (earlier.bodyDigest !== bodyDigest) throw ConsentErrors.idempotencyKeyReused();
@@ -277,4 +246,38 @@ export class ConsentRequestsService {
         this.logger.error({ err, requestId }, 'request expiry could not be recorded'),
       );
   }
+}
+
+/**
+ * ONE active habilitation must cover every dataset. Among those that do, the most recent one
+ * that also allows the duration and the fetch mode is used; when none allows them, the refusal
+ * names the most recent covering one's limit (registry's habilitation rule). `habilitations`:
+ * the client's active ones, most recently granted first.
+ */
+function chooseHabilitation(
+  habilitations: GrantingHabilitation[],
+  datasets: string[],
+  durationDays: number,
+  fetchMode: FetchMode,
+  now: Date,
+): GrantingHabilitation {
+  const covering = habilitations.filter((h) => isHabilitationActive(h, now, datasets));
+  if (covering.length === 0) {
+    // Name what is missing from the habilitation that comes closest (all of them when none
+    // covers any): that is what the operator would have to grant.
+    let best: string[] = datasets;
+    for (const h of habilitations) {
+      const missing = datasets.filter((d) => !h.datasets.includes(d));
+      if (missing.length < best.length) best = missing;
+    }
+    throw ConsentErrors.datasetsNotHabilitated(best);
+  }
+  const fits = covering.find(
+    (h) => durationDays <= h.maxDurationDays && (fetchMode === 'once' || h.allowPeriodic),
+  );
+  if (fits) return fits;
+  const first = covering[0];
+  if (durationDays > first.maxDurationDays)
+    throw ConsentErrors.durationExceedsHabilitation(first.maxDurationDays);
+  throw ConsentErrors.periodicNotAllowed();
 }

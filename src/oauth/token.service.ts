@@ -39,7 +39,8 @@ export class TokenService {
       );
     }
     const client = await this.authentication.authenticate(form, ctx.authorization);
-    const allowed = await this.grantableScopes(client.id);
+    // Dataset ids of the client's habilitations active now (registry's habilitation rule).
+    const allowed = await this.registry.grantableDatasets(client.id);
     let scopes = allowed;
     if (form.scope !== undefined) {
       const requested = [...new Set(form.scope.split(' ').filter(Boolean))];
@@ -94,11 +95,5 @@ export class TokenService {
       throw oauthError(400, OAuthErrorCode.invalidRequest, `${first.property}: ${message}.`);
     }
     return form;
-  }
-
-  /** Dataset ids of the client's habilitations that are active now (registry's habilitation rule). */
-  private async grantableScopes(clientUuid: string): Promise<string[]> {
-    const habilitations = await this.registry.activeHabilitations(clientUuid);
-    return [...new Set(habilitations.flatMap((h) => h.datasets))].sort();
   }
 }

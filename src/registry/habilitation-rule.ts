@@ -9,7 +9,8 @@
  * repository filters with (index habilitation(client_id, status) narrows to one client's few
  * rows), `activeHabilitationSql` (habilitations.repository.ts, as it builds SQL) the raw SQL
  * fragment for statements written by hand (the fetch's one statement,
- * src/consent/fetch-budget.repository.ts), and `isHabilitationActive` the
+ * src/consent/fetch-budget.repository.ts; the consent request's and the token endpoint's
+ * registry reads, registry.repository.ts), and `isHabilitationActive` the
  * predicate for rows already read (the exchange's one-query fetch context, a consent's
  * decision). habilitation-rule.spec.ts tests the predicate; test/habilitation-rule.e2e-spec.ts
  * checks that the three agree, case by case, against PostgreSQL.

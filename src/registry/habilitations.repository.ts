@@ -95,9 +95,12 @@ export function activeHabilitationSql(
   if (!SQL_ALIAS.test(alias))
     throw new Error(`activeHabilitationSql: not a plain SQL alias: ${alias}`);
   const a = Prisma.raw(alias);
-  const atIso = at.toISOString();
+  // valid_from and valid_to are timestamp(3) holding UTC wall time (as Prisma writes them):
+  // compared with the instant as UTC wall time too, else PostgreSQL would read the columns in
+  // the session's TimeZone and shift the validity window by its offset.
+  const atUtc = Prisma.sql`(${at.toISOString()}::timestamptz AT TIME ZONE 'UTC')`;
   const covers = datasets.map((d) => Prisma.sql` AND ${d}::text = ANY(${a}.datasets)`);
   return Prisma.sql`(${a}.status = 'active'
-        AND ${a}.valid_from <= ${atIso}::timestamptz
-        AND (${a}.valid_to IS NULL OR ${a}.valid_to > ${atIso}::timestamptz)${covers.length > 0 ? Prisma.join(covers, '', '', '') : Prisma.empty})`;
+        AND ${a}.valid_from <= ${atUtc}
+        AND (${a}.valid_to IS NULL OR ${a}.valid_to > ${atUtc})${covers.length > 0 ? Prisma.join(covers, '', '', '') : Prisma.empty})`;
 }

@@ -10,7 +10,9 @@ export {
   type ActiveDataset,
   type ClientStatusRow,
   type ClientSummaryRow,
+  type ConsentRequestChecks,
   type DatasetDescription,
+  type GrantingHabilitation,
   type ProviderWithSecret,
 } from './registry.types.js';
 export { urlProblem } from './validators.js';

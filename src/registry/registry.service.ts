@@ -8,7 +8,9 @@ import type {
   ActiveDataset,
   ClientStatusRow,
   ClientSummaryRow,
+  ConsentRequestChecks,
   DatasetDescription,
+  GrantingHabilitation,
   ProviderAuth,
   ProviderAuthConfig,
   ProviderSummary,
@@ -161,12 +163,48 @@ export class RegistryService {
   }
 
   /**
-   * Every habilitation of this client active at `at` (the habilitation rule), most recently
-   * granted first: a consent request chooses among them, the token endpoint grants their
-   * datasets as scopes. Index: habilitation(client_id, status).
+   * What a consent request checks against the registry, read in one statement: the client's
+   * redirect URIs, which of `datasetIds` are active (with an active provider), and the client's
+   * habilitations active at `at` (the habilitation rule), most recently granted first, among
+   * which the request chooses. Null when the client is unknown. Read afresh every time (see
+   * above): a revoked habilitation or a disabled dataset is refused by the very next request.
    */
-  async activeHabilitations(clientUuid: string, at: Date = new Date()): Promise<Habilitation[]> {
-    return this.registry.activeHabilitations(clientUuid, at);
+  async consentRequestChecks(
+    clientUuid: string,
+    datasetIds: string[],
+    at: Date,
+  ): Promise<ConsentRequestChecks | null> {
+    const rows = await this.registry.consentRequestChecks(clientUuid, datasetIds, at);
+    if (rows.length === 0) return null;
+    const habilitations: GrantingHabilitation[] = [];
+    for (const r of rows) {
+      // Null habilitation columns: the one row of a client without an active habilitation.
+      if (r.habilitationId === null) continue;
+      habilitations.push({
+        id: r.habilitationId,
+        status: r.habStatus!,
+        datasets: r.habDatasets!,
+        validFrom: r.habValidFromMs!,
+        validTo: r.habValidToMs,
+        maxDurationDays: r.maxDurationDays!,
+        allowPeriodic: r.allowPeriodic!,
+      });
+    }
+    return {
+      redirectUris: rows[0].redirectUris,
+      activeDatasetIds: rows[0].activeDatasetIds,
+      habilitations,
+    };
+  }
+
+  /**
+   * The dataset ids this client may be granted as token scopes at `at`: those of its
+   * habilitations active then (the habilitation rule), each once, sorted.
+   * Index: habilitation(client_id, status).
+   */
+  async grantableDatasets(clientUuid: string, at: Date = new Date()): Promise<string[]> {
+    const lists = await this.registry.activeHabilitationDatasets(clientUuid, at);
+    return [...new Set(lists.flat())].sort();
   }
 
   /**

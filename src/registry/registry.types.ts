@@ -82,3 +82,24 @@ export interface DatasetDescription {
   /** dotted path -> French description */
   fields: Record<string, string>;
 }
+
+/** A habilitation as a consent request chooses among them (RegistryService.consentRequestChecks). */
+export interface GrantingHabilitation {
+  id: string;
+  status: string;
+  datasets: string[];
+  /** Epoch milliseconds. */
+  validFrom: number;
+  validTo: number | null;
+  maxDurationDays: number;
+  allowPeriodic: boolean;
+}
+
+/** What a consent request checks against the registry (RegistryService.consentRequestChecks). */
+export interface ConsentRequestChecks {
+  redirectUris: string[];
+  /** Those of the asked datasets that are active and whose provider is active, in no order. */
+  activeDatasetIds: string[];
+  /** The client's habilitations active at the instant asked, most recently granted first. */
+  habilitations: GrantingHabilitation[];
+}
