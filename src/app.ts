@@ -8,10 +8,10 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import express from 'express';
 import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
-import type { AppConfig } from './config/index.js';
+import { type AppConfig, requestLogging } from './config/index.js';
 import {
   refuseDeepJson,
   refuseForbiddenCharacters,
@@ -43,6 +43,8 @@ export async function createApp(
   // First: a graceful stop waits for every request counted here (src/server.ts).
   app.use(app.get(DrainService).middleware);
   app.use(requestIdMiddleware);
+  // Outside any request, PinoLogger's logger is the application's root logger.
+  app.use(requestLogging((await app.resolve(PinoLogger)).logger));
   app.use(app.get(MetricsService).middleware);
   app.use(
     helmet({

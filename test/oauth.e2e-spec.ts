@@ -14,7 +14,8 @@ import {
 import { jest } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { AccessTokenService } from '../src/oauth/access-token.service.js';
-import { ClientStatusCache } from '../src/oauth/client-status.cache.js';
+import { hashSecret } from '../src/common/index.js';
+import { InvalidationBus } from '../src/events/index.js';
 import { SigningKeyService } from '../src/signing/signing-key.service.js';
 import {
   basicAuthorization,
@@ -463,8 +464,9 @@ describe('OAuth 2.0: metadata, token endpoint, access tokens, bearer guard, keys
       expect((await me(token)).status).toBe(200);
 
       await gw.prisma.client.update({ where: { id: client.id }, data: { status: 'suspended' } });
-      // The registry's suspension calls this hook; the guard then re-reads the status.
-      gw.app.get(ClientStatusCache).invalidate(client.clientId);
+      // What the registry's suspension publishes: the bearer guard's status cache and the token
+      // endpoint's verified secrets forget the client, and both re-read the table.
+      await gw.app.get(InvalidationBus).publish({ kind: 'client', clientId: client.clientId });
 
       const refused = await me(token);
       expect(refused.status).toBe(401);
@@ -478,8 +480,33 @@ describe('OAuth 2.0: metadata, token endpoint, access tokens, bearer guard, keys
       expect(res.body.error_description).toBe('Client authentication failed.');
 
       await gw.prisma.client.update({ where: { id: client.id }, data: { status: 'active' } });
-      gw.app.get(ClientStatusCache).invalidate(client.clientId);
+      await gw.app.get(InvalidationBus).publish({ kind: 'client', clientId: client.clientId });
       expect((await me(token)).status).toBe(200);
+    });
+
+    it('refuses a rotated secret at once, though it was just verified and remembered', async () => {
+      const client = await registerSecretClient(gw, 'client_secret_basic');
+      await clientToken(gw, client);
+      const newSecret = 'rotated-' + randomUUID();
+      await gw.prisma.client.update({
+        where: { id: client.id },
+        data: { secretHash: await hashSecret(newSecret) },
+      });
+      // What the registry's rotation publishes.
+      await gw.app.get(InvalidationBus).publish({ kind: 'client', clientId: client.clientId });
+
+      const old = await postToken(
+        gw,
+        { grant_type: 'client_credentials' },
+        { authorization: basicAuthorization(client.clientId, client.clientSecret) },
+      );
+      expectInvalidClient(old);
+      const renewed = await postToken(
+        gw,
+        { grant_type: 'client_credentials' },
+        { authorization: basicAuthorization(client.clientId, newSecret) },
+      );
+      expect(renewed.status).toBe(200);
     });
 
     describe('private_key_jwt assertions (RFC 7523)', () => {

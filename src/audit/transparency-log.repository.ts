@@ -3,8 +3,13 @@
  * audit_event reads its appender and its proofs make.
  */
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../database/index.js';
-import type { AuditCheckpoint, AuditEvent, AuditTreeLeaf } from '../generated/prisma/client.js';
+import { type HotSession, PrismaService } from '../database/index.js';
+import {
+  Prisma,
+  type AuditCheckpoint,
+  type AuditEvent,
+  type AuditTreeLeaf,
+} from '../generated/prisma/client.js';
 import type { NodeRef } from './merkle.js';
 import type { LeafEvent } from './audit-leaf.js';
 
@@ -18,67 +23,120 @@ export type RawEvent = Omit<LeafEvent, 'details'> & { seq: string; details: stri
 export interface StoredNode {
   level: number;
   idx: bigint;
-  hash: Uint8Array;
+  hash: Buffer;
 }
 
-type Db = Pick<PrismaService, 'auditTreeNode'>;
-
-/** The appender's statements, inside the transaction that holds the tree's advisory lock. */
+/**
+ * The appender's statements, inside the transaction that holds the tree's advisory lock. They
+ * run outside Prisma's query pipeline (PrismaService.hotTransaction): the appender runs every
+ * second beside the fetches, and Prisma's raw-query path cost it more CPU than the statements.
+ * Results come as the driver parses them: every column is cast in SQL to the type read here.
+ */
 export class TreeAppend {
-  constructor(
-    private readonly tx: Pick<PrismaService, '$queryRaw' | '$executeRaw' | 'auditTreeNode'>,
-  ) {}
+  constructor(private readonly tx: HotSession) {}
+
+  /**
+   * Taken in its own statement, before any read: under READ COMMITTED each statement sees what
+   * was committed when it started, so reads after the lock see the previous appender's rows.
+   */
+  async lock(): Promise<void> {
+    await this.tx.query(Prisma.sql`SELECT pg_advisory_xact_lock(${TREE_LOCK}::bigint)::text`);
+  }
 
   /** Uses the primary key backwards: one row, whatever the tree's size. */
-  lastLeaf(): Promise<Array<{ idx: string; seq: string; hash: string }>> {
-    return this.tx.$queryRaw`
+  async lastLeaf(): Promise<{ idx: string; seq: string; hash: string } | undefined> {
+    const { rows } = await this.tx.query<{ idx: string; seq: string; hash: string }>(
+      Prisma.sql`
             SELECT l.idx::text AS idx, l.seq::text AS seq, e.hash FROM audit_tree_leaf l
               LEFT JOIN audit_event e ON e.seq = l.seq
-             ORDER BY l.idx DESC LIMIT 1`;
+             ORDER BY l.idx DESC LIMIT 1`,
+      { preparedAs: 'tree_last_leaf' },
+    );
+    return rows[0];
   }
 
   /**
    * Exact types in SQL (text, ISO 8601 in UTC, JSON as text): what the leaf hashes.
    * Sorted on e.seq, the bigint: the bare name would be the text output column.
    */
-  eventsAfter(afterSeq: string, limit: number): Promise<RawEvent[]> {
-    return this.tx.$queryRaw<RawEvent[]>`
+  async eventsAfter(afterSeq: string, limit: number): Promise<RawEvent[]> {
+    const { rows } = await this.tx.query<RawEvent>(
+      Prisma.sql`
             SELECT seq::text AS seq, id::text AS id,
                    to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "occurredAt",
                    kind, actor, client_id AS "clientId", citizen_id AS "citizenId",
                    consent_id AS "consentId", dataset_id AS "datasetId", outcome,
-                   http_status AS "httpStatus", duration_ms AS "durationMs",
+                   http_status::int AS "httpStatus", duration_ms::int AS "durationMs",
                    request_id AS "requestId", payload_digest AS "payloadDigest",
                    details::text AS details, prev_hash AS "prevHash", hash
-              FROM audit_event e WHERE e.seq > ${afterSeq}::bigint ORDER BY e.seq LIMIT ${limit}`;
+              FROM audit_event e WHERE e.seq > ${afterSeq}::bigint ORDER BY e.seq LIMIT ${limit}::int`,
+      { preparedAs: 'tree_events_after' },
+    );
+    return rows;
   }
 
   nodes(refs: NodeRef[]): Promise<StoredNode[]> {
     return nodesOf(this.tx, refs);
   }
 
-  async insertLeaves(indexes: string[], seqs: string[], eventIds: string[], tags: string[]) {
-    await this.tx.$executeRaw`
-            INSERT INTO audit_tree_leaf (idx, seq, event_id, tag)
-            SELECT * FROM unnest(${indexes}::bigint[], ${seqs}::bigint[],
-                                 ${eventIds}::uuid[],
-                                 ${tags}::text[])`;
-  }
-
-  /** `hashes` in hex. */
-  async insertNodes(levels: number[], indexes: string[], hashes: string[]) {
-    await this.tx.$executeRaw`
+  /**
+   * The leaves (with their hashes, the level-0 nodes) and the nodes above them that they
+   * complete, in one statement (one round trip). Hashes in hex. Both inserts see the same
+   * snapshot and neither reads the other's table, so their order does not matter.
+   */
+  async insert(
+    leaves: {
+      indexes: string[];
+      seqs: string[];
+      eventIds: string[];
+      tags: string[];
+      hashes: string[];
+    },
+    nodes: { levels: number[]; indexes: string[]; hashes: string[] },
+  ): Promise<void> {
+    await this.tx.query(
+      Prisma.sql`
+            WITH leaves AS (
+              INSERT INTO audit_tree_leaf (idx, seq, event_id, tag, hash)
+              SELECT i, s, e, g, decode(h, 'hex')
+                FROM unnest(${leaves.indexes}::bigint[], ${leaves.seqs}::bigint[],
+                            ${leaves.eventIds}::uuid[], ${leaves.tags}::text[],
+                            ${leaves.hashes}::text[]) AS v(i, s, e, g, h)
+            )
             INSERT INTO audit_tree_node (level, idx, hash)
             SELECT l, i, decode(h, 'hex')
-              FROM unnest(${levels}::int[], ${indexes}::bigint[],
-                          ${hashes}::text[]) AS t(l, i, h)`;
+              FROM unnest(${nodes.levels}::int[], ${nodes.indexes}::bigint[],
+                          ${nodes.hashes}::text[]) AS t(l, i, h)`,
+      { preparedAs: 'tree_insert_with_leaf_hash' },
+    );
   }
 }
 
-function nodesOf(db: Db, refs: NodeRef[]): Promise<StoredNode[]> {
-  return db.auditTreeNode.findMany({
-    where: { OR: refs.map((r) => ({ level: r.level, idx: BigInt(r.index) })) },
-  });
+/**
+ * One statement for any set of nodes, the (level, idx) pairs as two arrays: levels above 0 from
+ * audit_tree_node, level 0 from audit_tree_leaf.hash or, for leaves appended before that column
+ * existed, from audit_tree_node (both by primary key).
+ */
+async function nodesOf(db: HotSession, refs: NodeRef[]): Promise<StoredNode[]> {
+  const levels = refs.map((r) => r.level);
+  const indexes = refs.map((r) => String(r.index));
+  const { rows } = await db.query<{ level: number; idx: string; hash: string }>(
+    Prisma.sql`
+            SELECT n.level::int AS level, n.idx::text AS idx, encode(n.hash, 'hex') AS hash
+              FROM unnest(${levels}::int[], ${indexes}::bigint[]) AS w(level, idx)
+              JOIN audit_tree_node n ON n.level = w.level AND n.idx = w.idx
+            UNION ALL
+            SELECT 0, l.idx::text, encode(l.hash, 'hex')
+              FROM unnest(${levels}::int[], ${indexes}::bigint[]) AS w(level, idx)
+              JOIN audit_tree_leaf l ON l.idx = w.idx
+             WHERE w.level = 0 AND l.hash IS NOT NULL`,
+    { preparedAs: 'tree_nodes_and_leaf_hashes' },
+  );
+  return rows.map((r) => ({
+    level: r.level,
+    idx: BigInt(r.idx),
+    hash: Buffer.from(r.hash, 'hex'),
+  }));
 }
 
 @Injectable()
@@ -86,19 +144,17 @@ export class TransparencyLogRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /**
-   * Raw SQL in one transaction (lock, 4 statements): Prisma's model mapping of hundreds of
-   * rows a second would cost the gateway more CPU than the fetches themselves (measured with
-   * npm run bench). One appender at a time across instances; a second one waits, then finds
-   * the work done.
+   * One transaction outside Prisma's query pipeline (BEGIN, lock, last leaf, events, frontier
+   * nodes, one insert, COMMIT): Prisma's model mapping, then its raw-query path, cost the
+   * gateway measurable CPU for a loop that runs every second (measured with npm run bench).
+   * One appender at a time across instances; a second one waits, then finds the work done.
    */
   withAppendLock<T>(fn: (tx: TreeAppend) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(
-      async (tx) => {
-        await tx.$queryRaw`SELECT pg_advisory_xact_lock(${TREE_LOCK})::text AS locked`;
-        return fn(new TreeAppend(tx));
-      },
-      { timeout: 30_000 },
-    );
+    return this.prisma.hotTransaction(async (session) => {
+      const tx = new TreeAppend(session);
+      await tx.lock();
+      return fn(tx);
+    });
   }
 
   lastLeafIndex(): Promise<{ idx: bigint } | null> {
@@ -109,7 +165,7 @@ export class TransparencyLogRepository {
   }
 
   nodes(refs: NodeRef[]): Promise<StoredNode[]> {
-    return nodesOf(this.prisma, refs);
+    return nodesOf({ query: (query, options) => this.prisma.hotQuery(query, options) }, refs);
   }
 
   latestCheckpoint(): Promise<AuditCheckpoint | null> {

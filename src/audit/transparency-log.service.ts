@@ -79,9 +79,9 @@ export class TransparencyLogError extends Error {
 /**
  * The audit log as a transparency log (RFC 9162): every committed audit_event becomes a leaf, in
  * sequence order, appended by a background loop (never on the fetch's path) that stores the hash
- * of every completed perfect subtree, so any proof needs O(log n) rows. Signed checkpoints (tree
- * size, root, time) are written at most `checkpointIntervalMs` apart while the tree grows, and at
- * shutdown, then pushed to the witness if one is configured.
+ * of every completed perfect subtree (a single leaf's with the leaf), so any proof needs O(log n)
+ * rows. Signed checkpoints (tree size, root, time) are written at most `checkpointIntervalMs`
+ * apart while the tree grows, and at shutdown, then pushed to the witness if one is configured.
  *
  * The appender follows the hash chain (each appended row's prev_hash is the previous leaf's
  * hash): a row that does not continue the chain is never added, so the tree only ever holds a
@@ -132,17 +132,17 @@ export class TransparencyLogService implements OnApplicationBootstrap, OnModuleD
   }
 
   /**
-   * Appends every committed event that continues the chain; returns the tree size. Raw SQL in
-   * one transaction (lock, 4 statements): Prisma's model mapping of hundreds of rows a second
-   * would cost the gateway more CPU than the fetches themselves (measured with npm run bench).
+   * Appends every committed event that continues the chain; returns the tree size. One
+   * transaction outside Prisma (lock, last leaf, events, frontier nodes, one insert): see
+   * TransparencyLogRepository.withAppendLock.
    */
   async appendCommitted(): Promise<number> {
     for (;;) {
       const outcome = await this.tree.withAppendLock(async (tx) => {
         const last = await tx.lastLeaf();
-        const size = last.length ? Number(last[0].idx) + 1 : 0;
-        const afterSeq = last.length ? last[0].seq : '-1';
-        let prev = last.length ? last[0].hash : GENESIS_HASH;
+        const size = last ? Number(last.idx) + 1 : 0;
+        const afterSeq = last ? last.seq : '-1';
+        let prev = last ? last.hash : GENESIS_HASH;
         const rows = await tx.eventsAfter(afterSeq, APPEND_PAGE);
         const chained: RawEvent[] = [];
         for (const row of rows) {
@@ -164,23 +164,28 @@ export class TransparencyLogService implements OnApplicationBootstrap, OnModuleD
         const leaves = chained.map((r) =>
           eventLeafHash({
             ...r,
-            httpStatus: r.httpStatus === null ? null : Number(r.httpStatus),
-            durationMs: r.durationMs === null ? null : Number(r.durationMs),
             details: r.details === null ? null : JSON.parse(r.details),
           }),
         );
-        const nodes = completedNodes(leaves, size, (ref) => known.get(nodeKey(ref)));
-        const indexes = chained.map((_, i) => String(size + i));
-        await tx.insertLeaves(
-          indexes,
-          chained.map((r) => r.seq),
-          chained.map((r) => r.id),
-          leaves.map((l, i) => leafTag(this.config.masterKey, size + i, l.toString('hex'))),
+        // Level 0 (the leaf hashes) is stored with the leaves: one row fewer per event.
+        const nodes = completedNodes(leaves, size, (ref) => known.get(nodeKey(ref))).filter(
+          (n) => n.level > 0,
         );
-        await tx.insertNodes(
-          nodes.map((n) => n.level),
-          nodes.map((n) => String(n.index)),
-          nodes.map((n) => n.hash.toString('hex')),
+        const indexes = chained.map((_, i) => String(size + i));
+        const hashes = leaves.map((l) => l.toString('hex'));
+        await tx.insert(
+          {
+            indexes,
+            seqs: chained.map((r) => r.seq),
+            eventIds: chained.map((r) => r.id),
+            tags: hashes.map((h, i) => leafTag(this.config.masterKey, size + i, h)),
+            hashes,
+          },
+          {
+            levels: nodes.map((n) => n.level),
+            indexes: nodes.map((n) => String(n.index)),
+            hashes: nodes.map((n) => n.hash.toString('hex')),
+          },
         );
         return {
           size: size + chained.length,

@@ -2,4 +2,4 @@
 export { DatabaseModule } from './database.module.js';
 export { DatabaseProbe } from './database-probe.js';
 export { MigrationError } from './migrator.js';
-export { PrismaService } from './prisma.service.js';
+export { PrismaService, type HotSession } from './prisma.service.js';

@@ -10,6 +10,19 @@ import { ConfigError, type AppConfig } from '../config/index.js';
 import { migrate, SqlSession } from './migrator.js';
 import { grantRuntimeRole, roleOf, runtimeRoleProblems } from './roles.js';
 
+export interface HotQueryOptions {
+  /** See PrismaService.hotQuery. */
+  preparedAs?: string;
+}
+
+/** The statements of one PrismaService.hotTransaction, on its connection. */
+export interface HotSession {
+  query<T = Record<string, unknown>>(
+    query: Prisma.Sql,
+    options?: HotQueryOptions,
+  ): Promise<HotQueryResult<T>>;
+}
+
 export interface HotQueryResult<T> {
   rows: T[];
   rowCount: number;
@@ -143,24 +156,38 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
    */
   async hotQuery<T = Record<string, unknown>>(
     query: Prisma.Sql,
-    options: { preparedAs?: string } = {},
+    options: HotQueryOptions = {},
   ): Promise<HotQueryResult<T>> {
-    if (this.pool) {
-      // A named statement is parsed and planned once per connection, and its text (a long CTE)
-      // no longer travels with every execution: only the bound values do.
-      const result = await this.pool.query({
-        text: query.text,
-        values: query.values as unknown[],
-        ...(options.preparedAs ? { name: options.preparedAs } : {}),
-      });
-      return { rows: result.rows as T[], rowCount: result.rowCount ?? 0, fields: result.fields };
+    if (this.pool) return pgQuery<T>(this.pool, query, options);
+    return pgliteQuery<T>(this.pglite!, query);
+  }
+
+  /**
+   * A transaction outside Prisma's query pipeline, for a background job that runs all the time
+   * beside the fetches (the transparency log's appender): `fn`'s statements are hotQuery calls
+   * on one connection, between BEGIN and COMMIT, rolled back if `fn` throws. PostgreSQL: one
+   * pooled client, given back to the pool afterwards (dropped if even ROLLBACK failed, its state
+   * unknown). PGlite: its own transaction(), which holds every other query of the embedded
+   * database until it ends, as Prisma's transactions there do.
+   */
+  async hotTransaction<T>(fn: (tx: HotSession) => Promise<T>): Promise<T> {
+    if (!this.pool) {
+      return this.pglite!.transaction((tx) => fn({ query: (query) => pgliteQuery(tx, query) }));
     }
-    const result = await this.pglite!.query<T>(query.text, query.values as unknown[]);
-    return {
-      rows: result.rows,
-      rowCount: result.affectedRows ?? result.rows.length,
-      fields: result.fields,
-    };
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await fn({ query: (query, options = {}) => pgQuery(client, query, options) });
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      // After a failed COMMIT the server has already ended the transaction: ROLLBACK only warns.
+      await client.query('ROLLBACK').catch((rollbackErr: Error) => (broken = rollbackErr));
+      throw err;
+    } finally {
+      client.release(broken);
+    }
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -176,6 +203,33 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     if (this.pglite && !this.pglite.closed) await this.pglite.close();
     this.logger.log('database closed');
   }
+}
+
+/** A named statement is parsed and planned once per connection, and its text (a long CTE)
+ * no longer travels with every execution: only the bound values do. */
+async function pgQuery<T>(
+  db: Pick<Pool, 'query'>,
+  query: Prisma.Sql,
+  options: HotQueryOptions,
+): Promise<HotQueryResult<T>> {
+  const result = await db.query({
+    text: query.text,
+    values: query.values as unknown[],
+    ...(options.preparedAs ? { name: options.preparedAs } : {}),
+  });
+  return { rows: result.rows as T[], rowCount: result.rowCount ?? 0, fields: result.fields };
+}
+
+async function pgliteQuery<T>(
+  db: Pick<PGlite, 'query'>,
+  query: Prisma.Sql,
+): Promise<HotQueryResult<T>> {
+  const result = await db.query<T>(query.text, query.values as unknown[]);
+  return {
+    rows: result.rows,
+    rowCount: result.affectedRows ?? result.rows.length,
+    fields: result.fields,
+  };
 }
 
 export const MIGRATIONS_DIR = Symbol('MIGRATIONS_DIR');

@@ -4,7 +4,7 @@
  * (one answer for every failure, decoy hashing, replay store) and stay together.
  */
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import axios from 'axios';
 import {
   createLocalJWKSet,
@@ -22,6 +22,7 @@ import { RegistryService } from '../registry/index.js';
 import { UsedAssertionRepository } from './used-assertion.repository.js';
 import { JWT_BEARER_ASSERTION_TYPE, TokenRequestDto } from './dto/token.dto.js';
 import { CLIENT_AUTH_FAILED, OAuthErrorCode, oauthError } from './errors.js';
+import { type SecretClient, VerifiedSecrets } from './verified-secrets.js';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 
@@ -30,9 +31,6 @@ export const ASSERTION_ALGORITHMS = ['ES256', 'RS256', 'PS256'];
 /** RFC 7523 §3 leaves the lifetime to us: an assertion may not live more than 5 minutes. */
 const ASSERTION_MAX_LIFETIME_S = 300;
 const CLOCK_TOLERANCE_S = 5;
-/** Verified secrets are remembered this long (see VerifiedSecrets). */
-const VERIFIED_SECRET_TTL_MS = 60_000;
-const VERIFIED_SECRET_MAX = 1_000;
 /**
  * Decoy scrypt runs at once at most (see bySecret): unknown ids cost as much as known ones,
  * but a flood of them (each id a fresh rate-limit key) cannot take libuv's whole thread pool.
@@ -50,45 +48,6 @@ export interface AuthenticatedTokenClient {
   authMethod: ClientAuthMethod;
 }
 
-/**
- * Remembers, per client, the SHA-256 of the last secret that passed scrypt, for a minute.
- *
- * scrypt costs ~50 ms of a libuv thread by design; a service that asks a token per call would
- * otherwise spend that on every request. The remembered value is keyed by the stored hash too,
- * so a new secret invalidates it at once, and the client row (status) is still read on every
- * request. Keeping SHA-256 of a gateway-generated 256-bit secret in memory gives nothing usable
- * away: it cannot be reversed, and authenticating needs the secret itself.
- */
-class VerifiedSecrets {
-  private readonly entries = new Map<
-    string,
-    { storedHash: string; digest: Buffer; expiresAt: number }
-  >();
-
-  matches(clientId: string, storedHash: string, secret: string): boolean {
-    const entry = this.entries.get(clientId);
-    if (!entry || entry.storedHash !== storedHash || entry.expiresAt < Date.now()) return false;
-    return timingSafeEqual(entry.digest, sha256(secret));
-  }
-
-  remember(clientId: string, storedHash: string, secret: string): void {
-    this.entries.delete(clientId);
-    if (this.entries.size >= VERIFIED_SECRET_MAX) {
-      // Map keeps insertion order: the first key is the least recently verified.
-      this.entries.delete(this.entries.keys().next().value as string);
-    }
-    this.entries.set(clientId, {
-      storedHash,
-      digest: sha256(secret),
-      expiresAt: Date.now() + VERIFIED_SECRET_TTL_MS,
-    });
-  }
-}
-
-function sha256(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
-}
-
 /** RFC 6749 §2.3.1 / Appendix B: id and secret are form-urlencoded before Basic encoding. */
 function formDecode(value: string): string {
   return decodeURIComponent(value.replace(/\+/g, ' '));
@@ -102,7 +61,6 @@ function formDecode(value: string): string {
 @Injectable()
 export class ClientAuthenticationService implements OnModuleDestroy {
   private readonly logger = new Logger(ClientAuthenticationService.name);
-  private readonly verifiedSecrets = new VerifiedSecrets();
   /** scrypt verifications in progress, shared by identical concurrent credentials. */
   private readonly verifying = new Map<string, Promise<boolean>>();
   /** A hash no secret matches, verified for unknown clients so they cost as much as known ones. */
@@ -119,6 +77,7 @@ export class ClientAuthenticationService implements OnModuleDestroy {
   constructor(
     private readonly registry: RegistryService,
     private readonly usedAssertions: UsedAssertionRepository,
+    private readonly verifiedSecrets: VerifiedSecrets,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.purgeTimer = setInterval(() => void this.purgeUsedAssertions(), PURGE_INTERVAL_MS);
@@ -207,27 +166,11 @@ export class ClientAuthenticationService implements OnModuleDestroy {
     ) {
       return this.fail(clientId, 'malformed credentials');
     }
-    // Index: client(client_id) unique (the registry owns the table).
-    const client = await this.registry.getClientByClientId(clientId);
-    const stored = client?.secretHash ?? null;
-    let valid: boolean;
-    if (stored) {
-      valid = await this.secretMatches(clientId, stored, secret);
-    } else {
-      // Unknown client, or one without a secret: spend the same scrypt time, then refuse; but
-      // never more than DECOY_MAX_CONCURRENT at once (past that, under a flood of unknown ids,
-      // the refusal comes at once: the timing tells only that the gateway is busy).
-      if (this.decoysRunning < DECOY_MAX_CONCURRENT) {
-        this.decoysRunning += 1;
-        try {
-          await verifySecret(secret, await this.decoyHash);
-        } finally {
-          this.decoysRunning -= 1;
-        }
-      }
-      valid = false;
-    }
-    if (!client || !valid) return this.fail(clientId, client ? 'wrong secret' : 'unknown client');
+    const digest = this.verifiedSecrets.digest(secret);
+    const client =
+      this.verifiedSecrets.recall(clientId, digest) ??
+      (await this.readAndVerify(clientId, secret, digest));
+    if (!client) return this.fail(clientId, 'unknown client or wrong secret');
     if (client.status !== 'active') return this.fail(clientId, 'client suspended');
     if (client.authMethod !== method) {
       // The caller holds the secret: telling it which method to use gives nothing away.
@@ -240,25 +183,54 @@ export class ClientAuthenticationService implements OnModuleDestroy {
     return { id: client.id, clientId: client.clientId, authMethod: method };
   }
 
-  private async secretMatches(clientId: string, stored: string, secret: string): Promise<boolean> {
-    if (this.verifiedSecrets.matches(clientId, stored, secret)) return true;
+  /** The client row, if `secret` matches its stored hash (scrypt, unless verified lately). */
+  private async readAndVerify(
+    clientId: string,
+    secret: string,
+    digest: Buffer,
+  ): Promise<SecretClient | null> {
+    const generation = this.verifiedSecrets.generation;
+    // Index: client(client_id) unique (the registry owns the table).
+    const row = await this.registry.getClientByClientId(clientId);
+    if (!row?.secretHash) {
+      // Unknown client, or one without a secret: spend the same scrypt time, then refuse; but
+      // never more than DECOY_MAX_CONCURRENT at once (past that, under a flood of unknown ids,
+      // the refusal comes at once: the timing tells only that the gateway is busy).
+      if (this.decoysRunning < DECOY_MAX_CONCURRENT) {
+        this.decoysRunning += 1;
+        try {
+          await verifySecret(secret, await this.decoyHash);
+        } finally {
+          this.decoysRunning -= 1;
+        }
+      }
+      return null;
+    }
+    const client: SecretClient = {
+      id: row.id,
+      clientId: row.clientId,
+      status: row.status,
+      authMethod: row.authMethod,
+      secretHash: row.secretHash,
+    };
+    if (this.verifiedSecrets.confirm(client, digest, generation)) return client;
     // One scrypt per distinct credential at a time: when a busy client's remembered secret
     // expires, its concurrent token requests would otherwise each run scrypt on the 4-thread
-    // pool (the benchmark saw p99 of 2 s at 256 concurrent requests, once a minute). Keyed by
-    // the secret's digest too, so a wrong secret never rides on a right one's verification.
-    const key = `${clientId}\n${stored}\n${sha256(secret).toString('base64')}`;
+    // pool. Keyed by the secret's digest too, so a wrong secret never rides on a right one's
+    // verification.
+    const key = `${clientId}\n${client.secretHash}\n${digest.toString('base64')}`;
     let pending = this.verifying.get(key);
     if (!pending) {
-      pending = verifySecret(secret, stored)
+      pending = verifySecret(secret, client.secretHash)
         .catch(() => false)
         .then((ok) => {
-          if (ok) this.verifiedSecrets.remember(clientId, stored, secret);
+          if (ok) this.verifiedSecrets.remember(client, digest, generation);
           return ok;
         })
         .finally(() => this.verifying.delete(key));
       this.verifying.set(key, pending);
     }
-    return pending;
+    return (await pending) ? client : null;
   }
 
   private async byAssertion(form: TokenRequestDto): Promise<AuthenticatedTokenClient> {

@@ -11,6 +11,7 @@ import { OAuthController } from './oauth.controller.js';
 import { OAuthService } from './oauth.service.js';
 import { TokenService } from './token.service.js';
 import { UsedAssertionRepository } from './used-assertion.repository.js';
+import { VerifiedSecrets } from './verified-secrets.js';
 
 /**
  * OAuth 2.0 for requesting services: the token endpoint, the JWKS and key rotation endpoints
@@ -26,6 +27,7 @@ import { UsedAssertionRepository } from './used-assertion.repository.js';
     UsedAssertionRepository,
     ClientStatusCache,
     ClientStatusInvalidation,
+    VerifiedSecrets,
     AccessTokenService,
     ClientAuthGuard,
     ClientAuthenticationService,

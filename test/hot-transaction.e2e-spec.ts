@@ -1,0 +1,101 @@
+/**
+ * PrismaService.hotTransaction on both engines: commits what `fn` did, rolls all of it back when
+ * `fn` throws (a statement error or our own), and gives its connection back clean each time.
+ */
+import { join } from 'node:path';
+import { Prisma } from '../src/generated/prisma/client.js';
+import { loadConfig } from '../src/config/app-config.js';
+import { PrismaService } from '../src/database/prisma.service.js';
+import { createTestDatabase, TestDatabase } from './support/database.js';
+
+const MIGRATIONS = join(process.cwd(), 'prisma', 'migrations');
+
+const engines: Array<[string, () => Promise<TestDatabase>]> = [
+  ['embedded PGlite', async () => ({ dataDir: 'memory://', drop: async () => undefined })],
+];
+if (process.env.DATABASE_URL) engines.push(['PostgreSQL', () => createTestDatabase()]);
+
+describe.each(engines)('hotTransaction on %s', (_engine, create) => {
+  let db: TestDatabase;
+  let prisma: PrismaService;
+
+  beforeAll(async () => {
+    db = await create();
+    prisma = await PrismaService.open(
+      loadConfig({ DATA_DIR: db.dataDir, DATABASE_URL: db.url }),
+      MIGRATIONS,
+    );
+  });
+
+  afterAll(async () => {
+    await prisma?.close();
+    await db?.drop();
+  });
+
+  const subs = async (prefix: string) =>
+    (
+      await prisma.hotQuery<{ sub: string }>(
+        Prisma.sql`SELECT sub FROM citizen WHERE sub LIKE ${`${prefix}%`} ORDER BY sub`,
+      )
+    ).rows.map((r) => r.sub);
+
+  it('commits the statements of fn, which see each other, and returns its result', async () => {
+    const result = await prisma.hotTransaction(async (tx) => {
+      await tx.query(Prisma.sql`INSERT INTO citizen (id, sub) VALUES (gen_random_uuid(), 'c-1')`);
+      const { rows } = await tx.query<{ n: number }>(
+        Prisma.sql`SELECT count(*)::int AS n FROM citizen WHERE sub = 'c-1'`,
+      );
+      await tx.query(Prisma.sql`INSERT INTO citizen (id, sub) VALUES (gen_random_uuid(), 'c-2')`);
+      return rows[0].n;
+    });
+    expect(result).toBe(1);
+    expect(await subs('c-')).toEqual(['c-1', 'c-2']);
+  });
+
+  it('rolls back everything when fn throws, and rethrows its error', async () => {
+    const failure = new Error('appender gave up');
+    await expect(
+      prisma.hotTransaction(async (tx) => {
+        await tx.query(Prisma.sql`INSERT INTO citizen (id, sub) VALUES (gen_random_uuid(), 'r-1')`);
+        throw failure;
+      }),
+    ).rejects.toBe(failure);
+    expect(await subs('r-')).toEqual([]);
+  });
+
+  it('rolls back after a failed statement and leaves the connection usable', async () => {
+    // More failures than the pool has connections (20): a client kept, or given back inside
+    // its aborted transaction, would hang or fail the statements after.
+    for (let i = 0; i < 25; i++) {
+      await expect(
+        prisma.hotTransaction(async (tx) => {
+          await tx.query(
+            Prisma.sql`INSERT INTO citizen (id, sub) VALUES (gen_random_uuid(), ${`f-${i}`})`,
+          );
+          await tx.query(Prisma.sql`SELECT 1 / 0`);
+        }),
+      ).rejects.toThrow(/division by zero/);
+    }
+    expect(await subs('f-')).toEqual([]);
+    await prisma.hotTransaction(async (tx) => {
+      await tx.query(Prisma.sql`INSERT INTO citizen (id, sub) VALUES (gen_random_uuid(), 'f-ok')`);
+    });
+    expect(await subs('f-')).toEqual(['f-ok']);
+    expect(await prisma.citizen.count({ where: { sub: 'f-ok' } })).toBe(1); // Prisma's pool too
+  });
+
+  it('holds a transaction-scoped advisory lock until it ends: lockers run one after the other', async () => {
+    const order: string[] = [];
+    const locker = (name: string) =>
+      prisma.hotTransaction(async (tx) => {
+        await tx.query(Prisma.sql`SELECT pg_advisory_xact_lock(4242)::text`);
+        order.push(`${name} in`);
+        await new Promise((r) => setTimeout(r, 50));
+        order.push(`${name} out`);
+      });
+    await Promise.all([locker('a'), locker('b')]);
+    expect(order).toEqual(
+      order[0] === 'a in' ? ['a in', 'a out', 'b in', 'b out'] : ['b in', 'b out', 'a in', 'a out'],
+    );
+  });
+});

@@ -1,0 +1,117 @@
+/**
+ * Where the transparency log keeps its leaf hashes: with the leaves (audit_tree_leaf.hash) since
+ * migration 20261201180000, as level-0 rows of audit_tree_node before. A tree holding both
+ * (leaves appended before the upgrade, then after) must keep answering every proof.
+ */
+import { AuditService } from '../src/audit/audit.service.js';
+import { eventLeafHash, toLeafEvent } from '../src/audit/audit-leaf.js';
+import {
+  completedNodes,
+  Hash,
+  nodeKey,
+  rootHash,
+  verifyConsistency,
+  verifyInclusion,
+} from '../src/audit/merkle.js';
+import { TransparencyLogService } from '../src/audit/transparency-log.service.js';
+import { Prisma } from '../src/generated/prisma/client.js';
+import { startGateway, TestGateway } from './support/gateway.js';
+
+/** The appender's advisory lock (transparency-log.repository.ts): no append runs meanwhile. */
+const TREE_LOCK = 0x74726565;
+
+describe('transparency log storage: leaf hashes with the leaves, older trees still proven', () => {
+  let gw: TestGateway;
+  let audit: AuditService;
+  let log: TransparencyLogService;
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    audit = gw.app.get(AuditService);
+    log = gw.app.get(TransparencyLogService);
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  const count = async (sql: Prisma.Sql) => (await gw.prisma.hotQuery<{ n: number }>(sql)).rows[0].n;
+
+  async function record(from: number, to: number): Promise<string> {
+    let id = '';
+    for (let i = from; i < to; i++) {
+      id = await audit.record({ kind: 'test.tl', actor: 'test', outcome: 'ok', details: { i } });
+    }
+    return id;
+  }
+
+  it('appends without level-0 nodes, and proves leaves stored either way', async () => {
+    expect(await log.waitForLeaf(await record(0, 5))).toBe(true);
+    // An odd-sized old tree: the first append after it reads the last old leaf's level-0 node.
+    if ((await log.treeSize()) % 2 === 0)
+      expect(await log.waitForLeaf(await record(5, 6))).toBe(true);
+    // The tree as the appender left it before the upgrade: every leaf hash a level-0 node, none
+    // on the leaf. Under the appender's lock, past the append-only triggers (as the owner).
+    await gw.prisma.hotTransaction(async (tx) => {
+      await tx.query(Prisma.sql`SELECT pg_advisory_xact_lock(${TREE_LOCK}::bigint)::text`);
+      await tx.query(Prisma.sql`SET LOCAL session_replication_role = replica`);
+      await tx.query(Prisma.sql`
+        INSERT INTO audit_tree_node (level, idx, hash) SELECT 0, idx, hash FROM audit_tree_leaf`);
+      await tx.query(Prisma.sql`UPDATE audit_tree_leaf SET hash = NULL`);
+    });
+    const before = await count(Prisma.sql`SELECT count(*)::int AS n FROM audit_tree_leaf`);
+    expect(before % 2).toBe(1);
+
+    await record(6, 13);
+    const size = await log.appendCommitted();
+    const rows = await gw.prisma.auditEvent.findMany({ orderBy: { seq: 'asc' } });
+    expect(size).toBe(rows.length);
+    expect(size).toBe(before + 7);
+
+    // New leaves carry their hash; no level-0 node was written for them.
+    expect(
+      await count(Prisma.sql`SELECT count(*)::int AS n FROM audit_tree_leaf WHERE hash IS NULL`),
+    ).toBe(before);
+    expect(
+      await count(Prisma.sql`SELECT count(*)::int AS n FROM audit_tree_node WHERE level = 0`),
+    ).toBe(before);
+    const { rows: stored } = await gw.prisma.hotQuery<{ hash: string }>(
+      Prisma.sql`SELECT encode(hash, 'hex') AS hash FROM audit_tree_leaf
+                  WHERE hash IS NOT NULL ORDER BY idx`,
+    );
+    const leaves = rows.map((r) => eventLeafHash(toLeafEvent(r as never)));
+    expect(stored.map((s) => s.hash)).toEqual(leaves.slice(before).map((l) => l.toString('hex')));
+
+    // Every proof, against roots computed here from the events alone.
+    const all = new Map<string, Hash>(
+      completedNodes(leaves, 0, () => undefined).map((n) => [nodeKey(n), n.hash]),
+    );
+    const rootAt = (n: number) => rootHash((ref) => all.get(nodeKey(ref))!, n);
+    expect((await log.root(size)).equals(rootAt(size))).toBe(true);
+    for (const [i, row] of rows.entries()) {
+      const p = await log.inclusion(row.id, size);
+      expect(p.leafHash).toBe(leaves[i].toString('hex'));
+      const path = p.proof.map((h) => Buffer.from(h, 'hex'));
+      expect([i, verifyInclusion(leaves[i], i, size, path, rootAt(size))]).toEqual([i, true]);
+    }
+    for (let m = 1; m < size; m++) {
+      const proof = (await log.consistency(m, size)).map((h) => Buffer.from(h, 'hex'));
+      expect([m, verifyConsistency(m, size, proof, rootAt(m), rootAt(size))]).toEqual([m, true]);
+    }
+    // The citizen's bundle, for an old leaf and a new one.
+    for (const row of [rows[1], rows[size - 2]]) {
+      const b = await log.bundle(row.id);
+      const path = b.inclusionProof.hashes.map((h) => Buffer.from(h, 'hex'));
+      const root = Buffer.from(b.checkpoint.rootHash, 'hex');
+      expect(
+        verifyInclusion(
+          Buffer.from(b.leafHash, 'hex'),
+          b.leafIndex,
+          b.inclusionProof.treeSize,
+          path,
+          root,
+        ),
+      ).toBe(true);
+    }
+  });
+});
