@@ -533,7 +533,8 @@ async function main(): Promise<void> {
       log(
         `${scenario.padEnd(18)} c=${String(connections).padStart(3)}  ${result.rps.toFixed(0).padStart(6)} req/s  ` +
           `p50 ${result.latencyMs.p50.toFixed(2)} ms  p99 ${result.latencyMs.p99.toFixed(2)} ms  ` +
-          `errors ${result.non2xx + result.errors}`,
+          `errors ${result.non2xx + result.errors}  ` +
+          `(window opened ${result.rampMs.toFixed(0)} ms in, ${result.connectionsAnswered}/${connections} connections answered)`,
       );
       if (record) results.push(result);
       return result;

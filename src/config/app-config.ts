@@ -74,9 +74,15 @@ export interface AppConfig {
   /**
    * Requests per minute: `perMinute` per requesting service on the client API (per IP where no
    * valid bearer token is sent), `tokenPerMinute` per IP and client_id on `POST /oauth/token`,
-   * `tokenPerAddressPerMinute` per IP on `POST /oauth/token` whatever the client_id.
+   * `tokenPerAddressPerMinute` per IP on `POST /oauth/token` whatever the client_id. `syncMs`:
+   * how often an instance adds its hits to the counters shared in Redis and learns the others'.
    */
-  rateLimit: { perMinute: number; tokenPerMinute: number; tokenPerAddressPerMinute: number };
+  rateLimit: {
+    perMinute: number;
+    tokenPerMinute: number;
+    tokenPerAddressPerMinute: number;
+    syncMs: number;
+  };
   /** Prefix of every Redis key and channel (several deployments may share one Redis). */
   redisKeyPrefix: string;
   /**
@@ -376,6 +382,7 @@ export function loadConfig(env: Env): AppConfig {
         1,
         10_000_000,
       ),
+      syncMs: int(env, 'RATE_LIMIT_SYNC_MS', 100, 10, 10_000),
     },
     redisKeyPrefix: redisKeyPrefix(env),
     outboundAllowList: outboundAllowList(env),

@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
@@ -94,8 +94,9 @@ export function claimedClientId(req: Request): string {
  * `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers); a refusal is a 429 problem+json
  * `rate_limited` with `Retry-After` (on the token endpoint, RFC 6749's error shape).
  *
- * If the counter store fails (Redis down), the request goes through and the failure is logged:
- * rate limits protect capacity, they are not an access control.
+ * Counting never waits for Redis: each instance decides on its own counters and shares them
+ * through Redis in the background (SharedRateLimitStorage: the bound on what several instances
+ * let through, and what happens while Redis fails).
  *
  * Why not `@nestjs/throttler`'s guard: its 6.x build is CommonJS requiring ESM-only NestJS 12,
  * which jest's ESM runtime cannot load, so no test could start the app. The storage keeps its
@@ -103,11 +104,9 @@ export function claimedClientId(req: Request): string {
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
-  private readonly logger = new Logger(RateLimitGuard.name);
   private readonly client: RateLimitPolicy;
   private readonly token: RateLimitPolicy;
   private readonly tokenAddress: RateLimitPolicy;
-  private lastStoreError = 0;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -130,8 +129,7 @@ export class RateLimitGuard implements CanActivate {
     const res = context.switchToHttp().getResponse<Response>();
     if (req.path === TOKEN_PATH) {
       // The per-address budget first: an address past it is refused whatever id it claims.
-      const address = `ip:${this.address(req)}`;
-      if (!(await this.count(this.tokenAddress, address, res, false))) return true;
+      await this.count(this.tokenAddress, `ip:${this.address(req)}`, res, false);
       await this.count(this.token, await this.trackerFor(this.token, req), res, true);
       return true;
     }
@@ -141,34 +139,25 @@ export class RateLimitGuard implements CanActivate {
 
   /**
    * Counts one hit of `policy` for `tracker`; throws 429 when over the limit. `headers`: whether
-   * this policy's figures go in the RateLimit-* headers. Answers false when the store failed
-   * (then nothing more is counted for this request).
+   * this policy's figures go in the RateLimit-* headers.
    */
   private async count(
     policy: RateLimitPolicy,
     tracker: string,
     res: Response,
     headers: boolean,
-  ): Promise<boolean> {
+  ): Promise<void> {
     // Hashed: bounded length, nothing from the request verbatim in a Redis key.
     const key = `${policy.name}:${createHash('sha256').update(tracker).digest('base64url').slice(0, 24)}`;
-    let record;
-    try {
-      record = await this.storage.increment(
-        key,
-        policy.windowMs,
-        policy.limit,
-        policy.windowMs,
-        policy.name,
-      );
-    } catch (err) {
-      // At most one line per 10 s while the store is down.
-      if (Date.now() - this.lastStoreError > 10_000) {
-        this.lastStoreError = Date.now();
-        this.logger.error({ err: (err as Error).message }, 'rate limit store failed; not limiting');
-      }
-      return false;
-    }
+    // Never waits for Redis (the storage decides locally and syncs in the background), so
+    // it does not fail when Redis does.
+    const record = await this.storage.increment(
+      key,
+      policy.windowMs,
+      policy.limit,
+      policy.windowMs,
+      policy.name,
+    );
     if (headers || record.isBlocked) {
       res.setHeader('RateLimit-Limit', String(policy.limit));
       res.setHeader('RateLimit-Remaining', String(Math.max(0, policy.limit - record.totalHits)));
@@ -180,7 +169,6 @@ export class RateLimitGuard implements CanActivate {
       res.setHeader('Retry-After', String(retryAfter));
       throw RateLimitErrors.rateLimited(retryAfter);
     }
-    return true;
   }
 
   private address(req: Request): string {

@@ -7,22 +7,22 @@ import {
   MemoryRateLimitStorage,
   RATE_LIMIT_STORAGE,
   type RateLimitStorage,
-  RedisRateLimitStorage,
+  SharedRateLimitStorage,
 } from './rate-limit.storage.js';
 
 function rateLimitStorage(config: AppConfig): RateLimitStorage {
   if (!config.redisUrl) return new MemoryRateLimitStorage();
-  const redis = connectRedis(config.redisUrl, 'rate-limit', new Logger('RateLimit'), {
-    failFast: true,
-  });
-  return new RedisRateLimitStorage(redis, config.redisKeyPrefix);
+  const logger = new Logger('RateLimit');
+  // failFast: a sync finds Redis down at once instead of queueing behind a reconnection.
+  const redis = connectRedis(config.redisUrl, 'rate-limit', logger, { failFast: true });
+  return new SharedRateLimitStorage(redis, config.redisKeyPrefix, config.rateLimit.syncMs, logger);
 }
 
 /**
  * Rate limits on every route (RateLimitGuard, global): RATE_LIMIT_PER_MINUTE per requesting
  * service on the API, RATE_LIMIT_TOKEN_PER_MINUTE per address and client_id on
- * `POST /oauth/token`. Counters live in Redis when REDIS_URL is set (shared by every
- * instance), else in this process's memory.
+ * `POST /oauth/token`. Counters live in this process's memory; with REDIS_URL, each instance
+ * shares them through Redis every RATE_LIMIT_SYNC_MS (see SharedRateLimitStorage for the bound).
  */
 @Module({
   providers: [

@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { connectRedis } from '../events/index.js';
 import {
   MemoryRateLimitStorage,
-  RedisRateLimitStorage,
+  SharedRateLimitStorage,
   type RateLimitStorage,
+  type SyncFailureLog,
 } from './rate-limit.storage.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -60,12 +64,78 @@ function contract(name: string, make: () => Promise<RateLimitStorage>) {
 
 contract('MemoryRateLimitStorage', async () => new MemoryRateLimitStorage());
 
+/** Collects what a store logs about failed syncs. */
+function failureLog(): SyncFailureLog & { lines: unknown[] } {
+  const lines: unknown[] = [];
+  return { lines, error: (line) => lines.push(line) };
+}
+
+describe('SharedRateLimitStorage without a Redis that answers', () => {
+  let silent: Server;
+  const sockets: Socket[] = [];
+  let silentUrl: string;
+  beforeAll(async () => {
+    // Accepts connections and never answers: a hung Redis.
+    silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    silentUrl = `redis://127.0.0.1:${(silent.address() as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => silent.close(r));
+  });
+
+  for (const [what, url] of [
+    ['down', () => 'redis://127.0.0.1:1'],
+    ['silent', () => silentUrl],
+  ] as const) {
+    it(`goes on limiting locally while Redis is ${what}, and logs once per 10 s`, async () => {
+      const log = failureLog();
+      const redis = connectRedis(url(), 'rate-limit', new Logger('test'), { failFast: true });
+      const store = new SharedRateLimitStorage(redis, 'passerelle-test:', 60_000, log);
+      try {
+        const started = Date.now();
+        const hits = [];
+        for (let i = 0; i < 3; i++) {
+          hits.push(await store.increment('down', 60_000, 2, 60_000, 't'));
+          await store.sync();
+        }
+        expect(hits.map((h) => [h.totalHits, h.isBlocked])).toEqual([
+          [1, false],
+          [2, false],
+          [3, true],
+        ]);
+        // Failing fast (no offline queue): neither the hits nor the syncs waited.
+        expect(Date.now() - started).toBeLessThan(1000);
+        expect(log.lines).toHaveLength(1);
+      } finally {
+        await store.close();
+      }
+    });
+  }
+});
+
 const redisUrl = process.env.REDIS_URL;
 if (!redisUrl) {
-  console.log('RedisRateLimitStorage spec skipped: REDIS_URL is not set');
+  console.log('SharedRateLimitStorage spec skipped: REDIS_URL is not set');
 }
 (redisUrl ? describe : describe.skip)('with Redis', () => {
   const prefix = `passerelle-test:${randomBytes(6).toString('hex')}:`;
+  const stores: SharedRateLimitStorage[] = [];
+  /** An instance: its own connection, syncing only when the test says (a long interval). */
+  const instance = (syncEveryMs = 60_000) => {
+    const store = new SharedRateLimitStorage(new Redis(redisUrl!), prefix, syncEveryMs, {
+      error: (line) => {
+        throw new Error(`unexpected sync failure: ${JSON.stringify(line)}`);
+      },
+    });
+    stores.push(store);
+    return store;
+  };
+  const key = () => `k-${randomBytes(4).toString('hex')}`;
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((s) => s.close()));
+  });
   afterAll(async () => {
     const redis = new Redis(redisUrl!);
     const keys = await redis.keys(`${prefix}*`);
@@ -73,35 +143,93 @@ if (!redisUrl) {
     redis.disconnect();
   });
 
-  contract(
-    'RedisRateLimitStorage',
-    async () => new RedisRateLimitStorage(new Redis(redisUrl!), prefix),
-  );
+  // One instance alone, syncing often: it decides exactly as the memory store.
+  contract('SharedRateLimitStorage, one instance', async () => instance(10));
 
-  it('shares counters between two connections (two instances)', async () => {
-    const one = new RedisRateLimitStorage(new Redis(redisUrl!), prefix);
-    const two = new RedisRateLimitStorage(new Redis(redisUrl!), prefix);
-    try {
-      await one.increment('shared', 60_000, 2, 60_000, 't');
-      await two.increment('shared', 60_000, 2, 60_000, 't');
-      expect((await one.increment('shared', 60_000, 2, 60_000, 't')).isBlocked).toBe(true);
-      expect((await two.increment('shared', 60_000, 2, 60_000, 't')).totalHits).toBe(4);
-    } finally {
-      await one.close();
-      await two.close();
+  it("counts the other instance's hits once both have synced", async () => {
+    const one = instance();
+    const two = instance();
+    const k = key();
+    for (let i = 0; i < 3; i++) await one.increment(k, 60_000, 5, 60_000, 't');
+    await one.sync();
+    // Local first: two has not synced yet, it knows only its own hit.
+    expect((await two.increment(k, 60_000, 5, 60_000, 't')).totalHits).toBe(1);
+    await two.sync();
+    expect(await two.increment(k, 60_000, 5, 60_000, 't')).toMatchObject({
+      totalHits: 5,
+      isBlocked: false,
+    });
+    const over = await two.increment(k, 60_000, 5, 60_000, 't');
+    expect(over).toMatchObject({ totalHits: 6, isBlocked: true });
+    // two shares its block; one, which counted 3, learns it at its next sync.
+    await two.sync();
+    await one.increment(k, 60_000, 5, 60_000, 't');
+    await one.sync();
+    expect((await one.increment(k, 60_000, 5, 60_000, 't')).isBlocked).toBe(true);
+  });
+
+  it('holds the shared limit within one sync interval of hits per instance', async () => {
+    const limit = 30;
+    const perInterval = 7;
+    const instances = [instance(), instance(), instance()];
+    const k = key();
+    let admitted = 0;
+    for (let round = 0; round < 5; round++) {
+      for (const store of instances) {
+        for (let i = 0; i < perInterval; i++) {
+          if (!(await store.increment(k, 60_000, limit, 60_000, 't')).isBlocked) admitted++;
+        }
+      }
+      await Promise.all(instances.map((s) => s.sync()));
+    }
+    // Each instance let through at most the hits it received in one interval beyond the limit,
+    // and no hit under the limit was refused.
+    expect(admitted).toBeGreaterThanOrEqual(limit);
+    expect(admitted).toBeLessThanOrEqual(limit + instances.length * perInterval);
+    // All three synced since: every one of them refuses now.
+    for (const store of instances) {
+      expect((await store.increment(k, 60_000, limit, 60_000, 't')).isBlocked).toBe(true);
     }
   });
 
-  it('never leaves a counter without expiry', async () => {
-    const store = new RedisRateLimitStorage(new Redis(redisUrl!), prefix);
+  it('shares a block beyond the window it was decided in', async () => {
+    const one = instance();
+    const two = instance();
+    const k = key();
+    await one.increment(k, 100, 1, 5_000, 't');
+    expect((await one.increment(k, 100, 1, 5_000, 't')).isBlocked).toBe(true);
+    await one.sync();
+    await sleep(150);
+    // A fresh window for two, which never saw the key: one hit through, then the block.
+    expect((await two.increment(k, 100, 1, 5_000, 't')).isBlocked).toBe(false);
+    await two.sync();
+    const refused = await two.increment(k, 100, 1, 5_000, 't');
+    expect(refused.isBlocked).toBe(true);
+    expect(refused.timeToBlockExpire).toBeGreaterThan(3);
+  });
+
+  it('syncs on its own every interval', async () => {
+    const one = instance(20);
+    const two = instance(20);
+    const k = key();
+    for (let i = 0; i < 4; i++) await one.increment(k, 60_000, 100, 60_000, 't');
+    await two.increment(k, 60_000, 100, 60_000, 't');
+    await sleep(120);
+    expect((await two.increment(k, 60_000, 100, 60_000, 't')).totalHits).toBe(6);
+  });
+
+  it('flushes its hits on close, and never leaves a counter without expiry', async () => {
+    const store = instance();
     const redis = new Redis(redisUrl!);
+    const k = key();
     try {
-      await store.increment('ttl', 60_000, 5, 60_000, 't');
-      const keys = await redis.keys(`${prefix}ratelimit:*`);
-      expect(keys.length).toBeGreaterThan(0);
-      for (const key of keys) expect(await redis.pttl(key)).toBeGreaterThan(0);
-    } finally {
+      for (let i = 0; i < 3; i++) await store.increment(k, 60_000, 5, 60_000, 't');
       await store.close();
+      expect(await redis.get(`${prefix}ratelimit:{${k}}`)).toBe('3');
+      for (const key of await redis.keys(`${prefix}ratelimit:*`)) {
+        expect(await redis.pttl(key)).toBeGreaterThan(0);
+      }
+    } finally {
       redis.disconnect();
     }
   });
