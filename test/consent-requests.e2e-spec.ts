@@ -413,6 +413,18 @@ describe('consent requests (client API)', () => {
       expect(await gw.prisma.consentRequest.count({ where: { idempotencyKey: key } })).toBe(1);
     });
 
+    it('a body digest is kept only for a request that can be answered again (with a key)', async () => {
+      const keyed = await createConsentRequest(gw, a.token, requestBody(a), {
+        'Idempotency-Key': `key-${randomUUID()}`,
+      });
+      const keyless = await createConsentRequest(gw, a.token, requestBody(a));
+      expect([keyed.status, keyless.status]).toEqual([201, 201]);
+      const digest = async (id: string) =>
+        (await gw.prisma.consentRequest.findUniqueOrThrow({ where: { id } })).bodyDigest;
+      expect(await digest(keyed.body.id)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(await digest(keyless.body.id)).toBeNull();
+    });
+
     it('same key with another body: 422 idempotency_key_reused, nothing created', async () => {
       const key = `key-${randomUUID()}`;
       const first = await createConsentRequest(gw, a.token, requestBody(a, { state: 's1' }), {
