@@ -11,6 +11,8 @@ import {
   readContextAndReserve,
   type FetchContextQuery,
 } from '../src/consent/fetch-budget.repository.js';
+import { Prisma } from '../src/generated/prisma/client.js';
+import type { PrismaService } from '../src/database/prisma.service.js';
 import { approvedConsent, consentClient, seedConsentCatalog } from './support/consent.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { ADMIN, operatorApi } from './support/operator.js';
@@ -117,5 +119,27 @@ describe('consent fetch budget: one statement reads the context and spends a fet
       where: { id: withdrawn.consentId },
     });
     expect(stored.fetchCount).toBe(0);
+  });
+
+  it.each([
+    // Just approved (valid from now): a session 10 h behind UTC read valid_from 10 h later.
+    { zone: 'Pacific/Honolulu', expiresInMs: null },
+    // Ends in an hour: a session 14 h ahead read expires_at 14 h earlier, so already past.
+    { zone: 'Pacific/Kiritimati', expiresInMs: 3_600_000 },
+  ])('judges validity in UTC whatever the session time zone ($zone)', async (c) => {
+    const client = await consentClient(gw, { allowPeriodic: true });
+    const { consentId } = await approvedConsent(gw, client, { fetchMode: 'periodic' });
+    if (c.expiresInMs !== null) {
+      await gw.prisma.consent.update({
+        where: { id: consentId },
+        data: { expiresAt: new Date(Date.now() + c.expiresInMs) },
+      });
+    }
+    const row = await gw.prisma.hotTransaction(async (tx) => {
+      await tx.query(Prisma.sql`SELECT set_config('TimeZone', ${c.zone}, true)`);
+      const session = { hotQuery: tx.query.bind(tx) } as unknown as PrismaService;
+      return readContextAndReserve(session, query(consentId, client.client.id));
+    });
+    expect(row?.reserved).toBe(true);
   });
 });

@@ -133,8 +133,10 @@ export function fetchContextStatement(query: FetchContextQuery): Prisma.Sql {
       WHERE c.id = ctx.id
         AND c.client_id = ${clientUuid}::uuid
         AND c.status = 'active'
-        AND c.expires_at > ${atIso}::timestamptz
-        AND c.valid_from <= ${atIso}::timestamptz
+        -- expires_at and valid_from hold UTC wall time (timestamp without zone, as Prisma
+        -- writes them): compared with the instant in UTC, whatever the session's TimeZone.
+        AND c.expires_at > (${atIso}::timestamptz AT TIME ZONE 'UTC')
+        AND c.valid_from <= (${atIso}::timestamptz AT TIME ZONE 'UTC')
         AND ${datasetId}::text = ANY(c.datasets)
         AND (
           (c.last_fetches -> ${datasetId}::text) IS NULL
