@@ -117,4 +117,15 @@ describe('foundation: HTTP basics, health, metrics, OpenAPI, logs', () => {
     expect(logs).toContain('[redacted]');
     expect(logs).not.toContain(secret);
   });
+
+  it('writes one line per request when it ends, naming the request on it', async () => {
+    const res = await request(gw.url).get('/health/ready').expect(200);
+    const id = res.headers['x-request-id'];
+    const lines = gw.logs.lines
+      .map((l) => JSON.parse(l) as { reqId?: string; msg?: string; req?: { id?: string } })
+      .filter((l) => l.reqId === id);
+    expect(lines).toEqual([
+      expect.objectContaining({ msg: 'request completed', req: expect.objectContaining({ id }) }),
+    ]);
+  });
 });
