@@ -15,7 +15,7 @@ const engines: Array<[string, () => Promise<TestDatabase>]> = [
 ];
 if (process.env.DATABASE_URL) engines.push(['PostgreSQL', () => createTestDatabase()]);
 
-describe.each(engines)('hotTransaction on %s', (_engine, create) => {
+describe.each(engines)('hotTransaction on %s', (engine, create) => {
   let db: TestDatabase;
   let prisma: PrismaService;
 
@@ -98,4 +98,24 @@ describe.each(engines)('hotTransaction on %s', (_engine, create) => {
       order[0] === 'a in' ? ['a in', 'a out', 'b in', 'b out'] : ['b in', 'b out', 'a in', 'a out'],
     );
   });
+
+  // PGlite runs in this process: there is no connection to cut.
+  const onServer = engine === 'PostgreSQL' ? it : it.skip;
+  onServer(
+    'survives its connection being cut between two statements: rejects, the pool goes on',
+    async () => {
+      const attempt = prisma.hotTransaction(async (tx) => {
+        const { rows } = await tx.query<{ pid: number }>(
+          Prisma.sql`SELECT pg_backend_pid() AS pid`,
+        );
+        // Another connection ends this one while fn is between statements (as a restart would).
+        await prisma.hotQuery(Prisma.sql`SELECT pg_terminate_backend(${rows[0].pid}::int)`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await tx.query(Prisma.sql`SELECT 1`);
+      });
+      await expect(attempt).rejects.toThrow();
+      const { rows } = await prisma.hotQuery<{ one: number }>(Prisma.sql`SELECT 1 AS one`);
+      expect(rows).toEqual([{ one: 1 }]);
+    },
+  );
 });

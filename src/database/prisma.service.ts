@@ -176,6 +176,11 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     }
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // A checked-out client has no pool listener: a connection lost between two statements (the
+    // database restarted) would be an unhandled 'error' event, ending the process. Noted here;
+    // the next statement fails, and the client is dropped instead of going back to the pool.
+    const onLost = (err: Error) => (broken = err);
+    client.on('error', onLost);
     try {
       await client.query('BEGIN');
       const result = await fn({ query: (query, options = {}) => pgQuery(client, query, options) });
@@ -186,6 +191,7 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
       await client.query('ROLLBACK').catch((rollbackErr: Error) => (broken = rollbackErr));
       throw err;
     } finally {
+      client.off('error', onLost);
       client.release(broken);
     }
   }
