@@ -15,18 +15,10 @@ import { Prisma } from '../src/generated/prisma/client.js';
 import type { PrismaService } from '../src/database/prisma.service.js';
 import { approvedConsent, consentClient, seedConsentCatalog } from './support/consent.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
+import { declaredColumns, describedColumns } from './support/database.js';
 import { ADMIN, operatorApi } from './support/operator.js';
 
 const CNAF = 'cnaf.quotient_familial';
-/** Type OIDs (pg_type) of the types FETCH_CONTEXT_COLUMNS names. */
-const TYPE_OIDS: Record<string, number> = {
-  bool: 16,
-  int4: 23,
-  text: 25,
-  float8: 701,
-  'text[]': 1009,
-  jsonb: 3802,
-};
 
 describe('consent fetch budget: one statement reads the context and spends a fetch', () => {
   let gw: TestGateway;
@@ -51,11 +43,7 @@ describe('consent fetch budget: one statement reads the context and spends a fet
       fetchContextStatement(query(consentId, c.client.id)),
     );
     expect(rows).toHaveLength(1);
-    const described = Object.fromEntries(fields.map((f) => [f.name, f.dataTypeID]));
-    const declared = Object.fromEntries(
-      Object.entries(FETCH_CONTEXT_COLUMNS).map(([name, type]) => [name, TYPE_OIDS[type]]),
-    );
-    expect(described).toEqual(declared);
+    expect(describedColumns(fields)).toEqual(declaredColumns(FETCH_CONTEXT_COLUMNS));
     // And the driver's values have the JavaScript shapes the interface promises.
     const row = await readContextAndReserve(gw.prisma, query(consentId, c.client.id));
     expect(row).toMatchObject({

@@ -13,6 +13,7 @@ import {
   consentRequestChecksStatement,
 } from '../src/registry/registry.repository.js';
 import { consentClient, seedConsentCatalog } from './support/consent.js';
+import { declaredColumns as declared, describedColumns as described } from './support/database.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import { ADMIN, operatorApi, seedHabilitation } from './support/operator.js';
 
@@ -20,19 +21,6 @@ const CNAF = 'cnaf.quotient_familial';
 const DGFIP = 'dgfip.avis_imposition';
 const TRAVAIL = 'france_travail.statut';
 const DAY = 86_400_000;
-/** Type OIDs (pg_type) of the types the column lists name. */
-const TYPE_OIDS: Record<string, number> = {
-  bool: 16,
-  int4: 23,
-  text: 25,
-  float8: 701,
-  'text[]': 1009,
-};
-
-const declared = (columns: Record<string, string>) =>
-  Object.fromEntries(Object.entries(columns).map(([name, type]) => [name, TYPE_OIDS[type]]));
-const described = (fields: Array<{ name: string; dataTypeID: number }>) =>
-  Object.fromEntries(fields.map((f) => [f.name, f.dataTypeID]));
 
 describe('registry raw reads of the consent request and token paths', () => {
   let gw: TestGateway;

@@ -108,12 +108,7 @@ export class AuditChainRepository {
       SELECT i.seq, i.request_id AS "requestId", i.consent_id AS "consentId",
              i.occurred_at AS "at", count(*) OVER () AS total
       FROM audit_event i
-      WHERE i.kind = 'provider.call'
-        AND NOT EXISTS (
-          SELECT 1 FROM audit_event o
-          WHERE o.request_id = i.request_id
-            AND o.dataset_id IS NOT DISTINCT FROM i.dataset_id
-            AND o.kind IN (${Prisma.join(outcomeKinds)}))
+      WHERE i.kind = 'provider.call' AND ${withoutOutcome(outcomeKinds)}
       ORDER BY i.seq
       LIMIT ${limit}`;
   }
@@ -144,6 +139,15 @@ async function readHead(tx: Db): Promise<string> {
   return head?.hash ?? GENESIS_HASH;
 }
 
+/** A call intent `i` that no outcome event (same request id and dataset) answers yet. */
+function withoutOutcome(outcomeKinds: string[]): Prisma.Sql {
+  return Prisma.sql`NOT EXISTS (
+    SELECT 1 FROM audit_event o
+    WHERE o.request_id = i.request_id
+      AND o.dataset_id IS NOT DISTINCT FROM i.dataset_id
+      AND o.kind IN (${Prisma.join(outcomeKinds)}))`;
+}
+
 function sweepOn(db: Db): LockedSweep {
   return {
     openCalls: (olderThan, outcomeKinds, limit) => db.$queryRaw<OpenCall[]>`
@@ -152,12 +156,7 @@ function sweepOn(db: Db): LockedSweep {
                  i.dataset_id AS "datasetId", i.details
           FROM audit_event i
           WHERE i.kind = 'provider.call' AND i.occurred_at < ${olderThan}
-            AND i.request_id IS NOT NULL
-            AND NOT EXISTS (
-              SELECT 1 FROM audit_event o
-              WHERE o.request_id = i.request_id
-                AND o.dataset_id IS NOT DISTINCT FROM i.dataset_id
-                AND o.kind IN (${Prisma.join(outcomeKinds)}))
+            AND i.request_id IS NOT NULL AND ${withoutOutcome(outcomeKinds)}
           ORDER BY i.seq
           LIMIT ${limit}`,
   };

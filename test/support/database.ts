@@ -58,3 +58,21 @@ export async function createTestDatabase(options: { roles?: boolean } = {}): Pro
     },
   };
 }
+
+/** Type OIDs (pg_type) of the PostgreSQL types our raw statements' column lists name. */
+const TYPE_OIDS: Record<string, number> = {
+  bool: 16,
+  int4: 23,
+  text: 25,
+  float8: 701,
+  'text[]': 1009,
+  jsonb: 3802,
+};
+
+/** A raw statement's declared columns (name → type name) as name → type OID. */
+export const declaredColumns = (columns: Record<string, string>) =>
+  Object.fromEntries(Object.entries(columns).map(([name, type]) => [name, TYPE_OIDS[type]]));
+
+/** The columns PostgreSQL described for a result, as name → type OID. */
+export const describedColumns = (fields: Array<{ name: string; dataTypeID: number }>) =>
+  Object.fromEntries(fields.map((f) => [f.name, f.dataTypeID]));
