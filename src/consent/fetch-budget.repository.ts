@@ -14,6 +14,7 @@
 import { Prisma } from '../generated/prisma/client.js';
 import type { PrismaService } from '../database/index.js';
 import { activeHabilitationSql } from '../registry/index.js';
+import { utc } from './consent-expiry.repository.js';
 
 /** What the statement returns. Instants as epoch milliseconds: no time-zone interpretation. */
 export interface FetchContextRow {
@@ -135,8 +136,8 @@ export function fetchContextStatement(query: FetchContextQuery): Prisma.Sql {
         AND c.status = 'active'
         -- expires_at and valid_from hold UTC wall time (timestamp without zone, as Prisma
         -- writes them): compared with the instant in UTC, whatever the session's TimeZone.
-        AND c.expires_at > (${atIso}::timestamptz AT TIME ZONE 'UTC')
-        AND c.valid_from <= (${atIso}::timestamptz AT TIME ZONE 'UTC')
+        AND c.expires_at > ${utc(at)}
+        AND c.valid_from <= ${utc(at)}
         AND ${datasetId}::text = ANY(c.datasets)
         AND (
           (c.last_fetches -> ${datasetId}::text) IS NULL
