@@ -50,6 +50,42 @@ describe('audit writer', () => {
     expect(await audit.verify()).toMatchObject({ ok: true });
   });
 
+  it('stores a batch exactly as chained: text array literals escape, nulls, and the chain order', async () => {
+    // One statement takes the batch as one array per column: what an array literal quotes or
+    // escapes, the word NULL and empty strings must come back as they were, nulls as nulls.
+    const awkward = [
+      'a"b',
+      'back\\slash',
+      '{braces}',
+      'com,ma',
+      'NULL',
+      '',
+      ' space ',
+      'é 😀 \n\t',
+    ];
+    const inputs = Array.from({ length: 40 }, (_, i) => ({
+      kind: 'test.array',
+      actor: awkward[i % awkward.length],
+      outcome: 'ok' as const,
+      clientId: i % 3 === 0 ? null : awkward[(i + 1) % awkward.length],
+      requestId: `array-${i}`,
+      httpStatus: i % 2 === 0 ? null : 200 + i,
+      details:
+        i % 4 === 0 ? null : { text: awkward[i % awkward.length], i, list: [awkward[i % 5]] },
+    }));
+    const ids = await Promise.all(inputs.map((input) => audit.record(input)));
+    const rows = await gw.prisma.auditEvent.findMany({
+      where: { kind: 'test.array' },
+      orderBy: { seq: 'asc' },
+    });
+    expect(rows.map((r) => r.id)).toEqual(ids);
+    expect(
+      rows.map((r) => [r.actor, r.clientId, r.requestId, r.httpStatus, r.details ?? null]),
+    ).toEqual(inputs.map((i) => [i.actor, i.clientId, i.requestId, i.httpStatus, i.details]));
+    // Stored in the order they were chained (seq follows the arrays' order); the chain verifies.
+    expect(await audit.verify()).toMatchObject({ ok: true });
+  });
+
   it('fails only the event the database refuses, never the others of its batch', async () => {
     const before = await gw.prisma.auditEvent.count();
     // duration_ms is an int column: 2^40 is refused (SQLSTATE 22003), whatever we sanitise.

@@ -43,23 +43,39 @@ type Db = Pick<PrismaService, 'auditEvent' | '$queryRaw'>;
 export class AuditChainRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Fast path: the batch in one autocommitted statement (one round trip, no lock). */
+  /**
+   * Fast path: the batch in one autocommitted statement (one round trip, no lock). One column
+   * per array parameter, so that the text is the same whatever the batch size: prepared once
+   * per pooled connection (PostgreSQL no longer parses and plans a VALUES list of up to 256 rows
+   * of 16 parameters for every batch: ~20 µs of its CPU per event on the bench's machine). Rows
+   * go in the arrays' order (`WITH ORDINALITY … ORDER BY`), which is the chain's: `seq` follows it.
+   */
   async insertUnlocked(rows: WrittenRow[]): Promise<void> {
+    const column = <T>(of: (r: WrittenRow) => T) => rows.map(of);
     // The fast path runs for every fetch: one statement outside Prisma's pipeline.
-    await this.prisma.hotQuery(Prisma.sql`
+    await this.prisma.hotQuery(
+      Prisma.sql`
         INSERT INTO audit_event (id, occurred_at, kind, actor, client_id, citizen_id, consent_id,
           dataset_id, outcome, http_status, duration_ms, request_id, payload_digest, details,
           prev_hash, hash)
-        VALUES ${Prisma.join(
-          rows.map(
-            (r) => Prisma.sql`(${r.id}::uuid, ${r.occurredAt.toISOString()}::timestamptz,
-              ${r.kind}, ${r.actor}, ${r.clientId}, ${r.citizenId}, ${r.consentId},
-              ${r.datasetId}, ${r.outcome}, ${r.httpStatus}::int, ${r.durationMs}::int,
-              ${r.requestId}, ${r.payloadDigest},
-              ${r.details === null ? null : JSON.stringify(r.details)}::jsonb,
-              ${r.prevHash}, ${r.hash})`,
-          ),
-        )}`);
+        SELECT id, occurred_at, kind, actor, client_id, citizen_id, consent_id, dataset_id,
+          outcome, http_status, duration_ms, request_id, payload_digest, details, prev_hash, hash
+        FROM unnest(${column((r) => r.id)}::uuid[],
+          ${column((r) => r.occurredAt.toISOString())}::timestamptz[],
+          ${column((r) => r.kind)}::text[], ${column((r) => r.actor)}::text[],
+          ${column((r) => r.clientId)}::text[], ${column((r) => r.citizenId)}::text[],
+          ${column((r) => r.consentId)}::text[], ${column((r) => r.datasetId)}::text[],
+          ${column((r) => r.outcome)}::text[], ${column((r) => r.httpStatus)}::int[],
+          ${column((r) => r.durationMs)}::int[], ${column((r) => r.requestId)}::text[],
+          ${column((r) => r.payloadDigest)}::text[],
+          ${column((r) => (r.details === null ? null : JSON.stringify(r.details)))}::jsonb[],
+          ${column((r) => r.prevHash)}::text[], ${column((r) => r.hash)}::text[])
+          WITH ORDINALITY AS batch(id, occurred_at, kind, actor, client_id, citizen_id,
+            consent_id, dataset_id, outcome, http_status, duration_ms, request_id,
+            payload_digest, details, prev_hash, hash, position)
+        ORDER BY position`,
+      { preparedAs: 'audit_insert_batch' },
+    );
   }
 
   /**
