@@ -192,6 +192,7 @@ async function main(): Promise<void> {
       if (!res.headersSent) res.writeHead(503).end('{"code":"unavailable"}');
     });
   }).listen(Number(env('LEAN_PORT')), '127.0.0.1');
+  process.once('SIGTERM', () => process.exit(0)); // exits normally: a --cpu-prof is written
 }
 
 void main();

@@ -85,7 +85,7 @@ export function printReport(report: BenchReport): void {
       `${setup.database}${setup.redis ? ' + Redis' : ''}; ${setup.durationSeconds} s per run; ${setup.consents} consents`,
   );
   out.push('');
-  const widths = [20, 5, 9, 8, 8, 9, 7, 11, 9, 10, 8];
+  const widths = [20, 5, 9, 8, 8, 9, 7, 11, 11, 9, 10, 8];
   out.push(
     pad(
       [
@@ -97,6 +97,7 @@ export function printReport(report: BenchReport): void {
         'p99.9 ms',
         'errors',
         'gw CPU/req',
+        'db CPU/req',
         'gw RSS',
         'prov CPU',
         'other',
@@ -119,6 +120,7 @@ export function printReport(report: BenchReport): void {
           ms(r.latencyMs.p999),
           String(r.non2xx + r.errors),
           r.name.startsWith('direct') ? '-' : `${gw.cpuMsPerRequest.toFixed(3)} ms`,
+          r.name.startsWith('direct') ? '-' : dbCpu(r),
           `${gw.rss.maxMiB.toFixed(0)} MiB`,
           `${prov.cpuPercent.toFixed(0)} %`,
           `${r.machine.otherPercent.toFixed(0)} %`,
@@ -129,7 +131,9 @@ export function printReport(report: BenchReport): void {
   }
   out.push(
     '(gw CPU/req: the gateway process’s (lean rows: the lean reference’s) user+system CPU per ' +
-      'answered request; prov CPU and other: ' +
+      'answered request; db CPU/req: PostgreSQL’s processes on this machine (all of them: its ' +
+      'background writers too; - when the database is embedded or elsewhere), per answered request; ' +
+      'prov CPU and other: ' +
       'busy % of one core of the demo providers and of processes outside the benchmark)',
   );
   out.push('');
@@ -160,4 +164,11 @@ export function printReport(report: BenchReport): void {
   out.push(report.valid ? 'run VALID' : `run INVALID: ${a.reasons.join('; ')}`);
   out.push('');
   process.stdout.write(out.join('\n') + '\n');
+}
+
+/** PostgreSQL's CPU per answered request: the other half of what a fetch costs the machine. */
+function dbCpu(r: LoadResult): string {
+  // busy % of one core over the window, at rps requests a second: ms of CPU per request.
+  const perRequest = ((r.machine.postgresPercent / 100) * 1000) / r.rps;
+  return r.machine.postgresPercent > 0 && r.rps > 0 ? `${perRequest.toFixed(3)} ms` : '-';
 }

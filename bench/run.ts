@@ -392,13 +392,15 @@ async function main(): Promise<void> {
     const extraNodeArgs = (process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '')
       .split(/\s+/)
       .filter(Boolean);
-    const nodeArgs = settings.profile
-      ? [
-          `--cpu-prof`,
-          `--cpu-prof-dir=${RESULTS_DIR}`,
-          `--cpu-prof-name=gateway-${stamp}.cpuprofile`,
-        ]
-      : [];
+    const profiled = (name: string) =>
+      settings.profile
+        ? [
+            `--cpu-prof`,
+            `--cpu-prof-dir=${RESULTS_DIR}`,
+            `--cpu-prof-name=${name}-${stamp}.cpuprofile`,
+          ]
+        : [];
+    const nodeArgs = profiled('gateway');
     const clustered = settings.gatewayProcesses > 1;
     const gateway = startChild(
       'gateway',
@@ -462,7 +464,7 @@ async function main(): Promise<void> {
         await owner.end();
         const leanPort = await freePort();
         leanUrl = `http://127.0.0.1:${leanPort}`;
-        lean = startChild('lean', [join(DIST, 'bench', 'lean-reference.js')], {
+        lean = startChild('lean', [...profiled('lean'), join(DIST, 'bench', 'lean-reference.js')], {
           LEAN_PORT: String(leanPort),
           DATABASE_URL: db.url,
           MASTER_KEY: gatewayEnv.MASTER_KEY,
@@ -677,7 +679,8 @@ async function main(): Promise<void> {
     writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
     log(`results written to ${file}`);
     await cleanup();
-    if (settings.profile) log(`CPU profile: ${report.setup.profile}`);
+    if (settings.profile)
+      log(`CPU profiles: ${report.setup.profile} (and lean-${stamp}.cpuprofile)`);
     process.exit(report.valid ? 0 : 2);
   } catch (err) {
     log(`failed: ${(err as Error).stack ?? String(err)}`);
