@@ -118,4 +118,81 @@ describe.each(engines)('hotTransaction on %s', (engine, create) => {
       expect(rows).toEqual([{ one: 1 }]);
     },
   );
+
+  onServer(
+    'is bounded by default as Prisma’s transactions are: 30 s per statement and idle',
+    async () => {
+      const settings = await prisma.hotTransaction(async (tx) => {
+        const { rows } = await tx.query<{ statement: string; idle: string }>(
+          Prisma.sql`SELECT current_setting('statement_timeout') AS statement,
+                          current_setting('idle_in_transaction_session_timeout') AS idle`,
+        );
+        return rows[0];
+      });
+      expect(settings).toEqual({ statement: '30s', idle: '30s' });
+      // SET LOCAL: the pooled connection goes back with the server's defaults.
+      const { rows } = await prisma.hotQuery<{ statement: string }>(
+        Prisma.sql`SELECT current_setting('statement_timeout') AS statement`,
+      );
+      expect(rows[0].statement).toBe('0');
+    },
+  );
+
+  onServer(
+    'cancels a statement that outlasts its bound, rolls back, and the connection goes on',
+    async () => {
+      // pg_sleep(60) would outlast this test's own timeout: only the bound can end it in time.
+      const attempt = prisma.hotTransaction(
+        async (tx) => {
+          await tx.query(
+            Prisma.sql`INSERT INTO citizen (id, sub) VALUES (gen_random_uuid(), 't-1')`,
+          );
+          await tx.query(Prisma.sql`SELECT pg_sleep(60)`);
+        },
+        { timeoutMs: 300 },
+      );
+      await expect(attempt).rejects.toThrow(/statement timeout/);
+      expect(await subs('t-')).toEqual([]);
+      const { rows } = await prisma.hotQuery<{ one: number }>(Prisma.sql`SELECT 1 AS one`);
+      expect(rows).toEqual([{ one: 1 }]);
+    },
+    20_000,
+  );
+
+  onServer(
+    'ends a transaction left idle past its bound (its lock with it): rejects, the pool goes on',
+    async () => {
+      const attempt = prisma.hotTransaction(
+        async (tx) => {
+          await tx.query(Prisma.sql`SELECT pg_advisory_xact_lock(4343)::text`);
+          await tx.query(
+            Prisma.sql`INSERT INTO citizen (id, sub) VALUES (gen_random_uuid(), 'i-1')`,
+          );
+          // fn stalls between statements well past the bound: the server ends the session.
+          await new Promise((resolve) => setTimeout(resolve, 1500));
+          await tx.query(Prisma.sql`SELECT 1`);
+        },
+        { timeoutMs: 300 },
+      );
+      await expect(attempt).rejects.toThrow();
+      expect(await subs('i-')).toEqual([]);
+      // The lock went with the session: another transaction takes it at once.
+      const taken = await prisma.hotTransaction(async (tx) => {
+        const { rows } = await tx.query<{ got: boolean }>(
+          Prisma.sql`SELECT pg_try_advisory_xact_lock(4343) AS got`,
+        );
+        return rows[0].got;
+      });
+      expect(taken).toBe(true);
+    },
+    20_000,
+  );
+
+  it('refuses a bound that is not a positive whole number of milliseconds', async () => {
+    for (const timeoutMs of [0, -1, 1.5, Number.NaN]) {
+      await expect(prisma.hotTransaction(async () => 1, { timeoutMs })).rejects.toThrow(
+        /timeoutMs/,
+      );
+    }
+  });
 });

@@ -169,8 +169,20 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
    * pooled client, given back to the pool afterwards (dropped if even ROLLBACK failed, its state
    * unknown). PGlite: its own transaction(), which holds every other query of the embedded
    * database until it ends, as Prisma's transactions there do.
+   *
+   * Bounded on PostgreSQL, as Prisma's interactive transactions are (30 s): a statement running
+   * longer than `timeoutMs` is cancelled by the server, and a transaction left idle longer than
+   * that (fn awaiting something that never comes) is ended by it, so that a stuck appender never
+   * holds its advisory lock, and the appends of every instance, forever. Both are `SET LOCAL`,
+   * sent with BEGIN in one round trip. PGlite runs in this process: nothing to bound there.
    */
-  async hotTransaction<T>(fn: (tx: HotSession) => Promise<T>): Promise<T> {
+  async hotTransaction<T>(
+    fn: (tx: HotSession) => Promise<T>,
+    { timeoutMs = HOT_TRANSACTION_TIMEOUT_MS }: { timeoutMs?: number } = {},
+  ): Promise<T> {
+    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+      throw new Error(`hotTransaction: timeoutMs must be a positive integer, not ${timeoutMs}`);
+    }
     if (!this.pool) {
       return this.pglite!.transaction((tx) => fn({ query: (query) => pgliteQuery(tx, query) }));
     }
@@ -182,7 +194,10 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     const onLost = (err: Error) => (broken = err);
     client.on('error', onLost);
     try {
-      await client.query('BEGIN');
+      await client.query(
+        `BEGIN; SET LOCAL statement_timeout = ${timeoutMs}; ` +
+          `SET LOCAL idle_in_transaction_session_timeout = ${timeoutMs}`,
+      );
       const result = await fn({ query: (query, options = {}) => pgQuery(client, query, options) });
       await client.query('COMMIT');
       return result;
@@ -239,3 +254,6 @@ async function pgliteQuery<T>(
 }
 
 export const MIGRATIONS_DIR = Symbol('MIGRATIONS_DIR');
+
+/** PrismaService.hotTransaction's bound on a statement and on idle time, as Prisma's own. */
+export const HOT_TRANSACTION_TIMEOUT_MS = 30_000;
