@@ -13,6 +13,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../src/audit/merkle.js';
+import { TransparencyLogRepository } from '../src/audit/transparency-log.repository.js';
 import { TransparencyLogService } from '../src/audit/transparency-log.service.js';
 import { Prisma } from '../src/generated/prisma/client.js';
 import { startGateway, TestGateway } from './support/gateway.js';
@@ -113,5 +114,35 @@ describe('transparency log storage: leaf hashes with the leaves, older trees sti
         ),
       ).toBe(true);
     }
+  });
+  it('reads what a checkpoint decision needs in one statement, as the model reads give it', async () => {
+    const tree = gw.app.get(TransparencyLogRepository);
+    const byModel = async () => {
+      const latest = await log.latestCheckpoint();
+      return {
+        treeSize: await log.treeSize(),
+        checkpointSize: latest ? latest.treeSize : null,
+        checkpointAtMs: latest ? Date.parse(latest.issuedAt) : null,
+      };
+    };
+    // The appender runs every second: compare when two readings of the statement agree.
+    const agree = async () => {
+      for (let i = 0; i < 20; i++) {
+        const before = await tree.checkpointState();
+        const model = await byModel();
+        const after = await tree.checkpointState();
+        if (JSON.stringify(before) === JSON.stringify(after)) return { state: after, model };
+      }
+      throw new Error('the tree kept changing');
+    };
+    expect(await log.waitForLeaf(await record(100, 103))).toBe(true);
+    await log.checkpointIfDue(true);
+    const signed = await agree();
+    expect(signed.state).toEqual(signed.model);
+    expect(signed.state.checkpointSize).toBeGreaterThan(0);
+    // Grown since the checkpoint: the sizes differ, as the decision needs them to.
+    expect(await log.waitForLeaf(await record(103, 104))).toBe(true);
+    const grown = await agree();
+    expect(grown.state).toEqual(grown.model);
   });
 });

@@ -157,6 +157,38 @@ export class TransparencyLogRepository {
     });
   }
 
+  /**
+   * What deciding on a checkpoint needs, every second on every instance: the tree's size and
+   * the latest checkpoint's size and time (not its JWS), in one prepared statement outside
+   * Prisma's pipeline (two Prisma reads a second were ~1 % of the gateway's CPU under load).
+   */
+  async checkpointState(): Promise<{
+    treeSize: number;
+    checkpointSize: number | null;
+    checkpointAtMs: number | null;
+  }> {
+    const { rows } = await this.prisma.hotQuery<{
+      last: string | null;
+      size: string | null;
+      at: number | null;
+    }>(
+      Prisma.sql`
+            SELECT (SELECT idx FROM audit_tree_leaf ORDER BY idx DESC LIMIT 1)::text AS last,
+                   c.tree_size::text AS size,
+                   (extract(epoch FROM c.issued_at) * 1000)::float8 AS at
+              FROM (SELECT 1) AS one
+              LEFT JOIN LATERAL (SELECT tree_size, issued_at FROM audit_checkpoint
+                                  ORDER BY tree_size DESC LIMIT 1) AS c ON true`,
+      { preparedAs: 'tree_checkpoint_state' },
+    );
+    const { last, size, at } = rows[0];
+    return {
+      treeSize: last === null ? 0 : Number(last) + 1,
+      checkpointSize: size === null ? null : Number(size),
+      checkpointAtMs: at,
+    };
+  }
+
   lastLeafIndex(): Promise<{ idx: bigint } | null> {
     return this.prisma.auditTreeLeaf.findFirst({
       orderBy: { idx: 'desc' },

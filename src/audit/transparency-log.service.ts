@@ -237,11 +237,10 @@ export class TransparencyLogService implements OnApplicationBootstrap, OnModuleD
 
   /** Signs a checkpoint of the current tree if it grew and the last one is old enough. */
   async checkpointIfDue(force: boolean): Promise<Checkpoint | null> {
-    const size = await this.treeSize();
+    const { treeSize: size, checkpointSize, checkpointAtMs } = await this.tree.checkpointState();
     if (size === 0) return null;
-    const latest = await this.latestCheckpoint();
-    if (latest && latest.treeSize >= size) return null;
-    const age = latest ? Date.now() - Date.parse(latest.issuedAt) : Infinity;
+    if (checkpointSize !== null && checkpointSize >= size) return null;
+    const age = checkpointAtMs === null ? Infinity : Date.now() - checkpointAtMs;
     if (!force && age < this.config.auditLog.checkpointIntervalMs) return null;
     return this.sign(size);
   }
