@@ -3,6 +3,7 @@
  * migration 20261201180000, as level-0 rows of audit_tree_node before. A tree holding both
  * (leaves appended before the upgrade, then after) must keep answering every proof.
  */
+import { AuditChainRepository } from '../src/audit/audit-chain.repository.js';
 import { AuditService } from '../src/audit/audit.service.js';
 import { eventLeafHash, toLeafEvent } from '../src/audit/audit-leaf.js';
 import {
@@ -145,4 +146,77 @@ describe('transparency log storage: leaf hashes with the leaves, older trees sti
     const grown = await agree();
     expect(grown.state).toEqual(grown.model);
   });
+  /** The leaf hash the tree holds for an event, and the one its stored row gives. */
+  async function leafOf(id: string): Promise<{ tree: string; fromRow: string }> {
+    const { rows } = await gw.prisma.hotQuery<{ hash: string }>(
+      Prisma.sql`SELECT encode(hash, 'hex') AS hash FROM audit_tree_leaf WHERE event_id = ${id}::uuid`,
+    );
+    const row = await gw.prisma.auditEvent.findUniqueOrThrow({ where: { id } });
+    return {
+      tree: rows[0].hash,
+      fromRow: eventLeafHash(toLeafEvent(row as never)).toString('hex'),
+    };
+  }
+
+  it('takes the leaf hashes of its own events from the writer, reads back the others’: same leaves', async () => {
+    // Another instance's writer on the same database: this instance's appender never saw its
+    // events, so it reads them back whole.
+    const other = new AuditService(new AuditChainRepository(gw.prisma));
+    const event = (i: number) => ({
+      kind: 'test.mixed',
+      actor: 'client:é',
+      outcome: 'ok' as const,
+      details: { i, text: 'a"b\\c 😀', nested: { list: [1.5, null, 'x'], big: 1e21 } },
+    });
+    const ours = await Promise.all([0, 1, 2].map((i) => audit.recordEvent(event(i))));
+    const theirs = await Promise.all([3, 4, 5].map((i) => other.record(event(i))));
+    const last = await audit.recordEvent(event(6));
+    expect(await log.waitForLeaf(last.id)).toBe(true);
+    expect(await log.waitForLeaf(theirs[2])).toBe(true);
+    for (const { id, leafHash } of [...ours, last]) {
+      expect(await leafOf(id)).toEqual({ tree: leafHash, fromRow: leafHash });
+      // Taken in: the writer no longer keeps it.
+      const { hash } = await gw.prisma.auditEvent.findUniqueOrThrow({ where: { id } });
+      expect(audit.writtenLeafHash(hash)).toBeUndefined();
+    }
+    for (const id of theirs) {
+      const leaf = await leafOf(id);
+      expect(leaf.tree).toBe(leaf.fromRow);
+    }
+    expect(await audit.verify()).toMatchObject({ ok: true });
+  });
+
+  // Last: it leaves the log altered on purpose. The writer's insert must go on while another
+  // connection holds the appender's lock: the embedded database holds every query during a
+  // transaction, so this one needs PostgreSQL (skipped, visibly, without DATABASE_URL).
+  (process.env.DATABASE_URL ? it : it.skip)(
+    `commits to the event as written even if its row is altered before the append; the chain shows it${process.env.DATABASE_URL ? '' : ' (skipped: needs DATABASE_URL)'}`,
+    async () => {
+      let written!: { id: string; leafHash: string };
+      // The appender waits on its lock while the row is rewritten past the append-only trigger.
+      await gw.prisma.hotTransaction(async (tx) => {
+        await tx.query(Prisma.sql`SELECT pg_advisory_xact_lock(${TREE_LOCK}::bigint)::text`);
+        written = await audit.recordEvent({
+          kind: 'test.altered',
+          actor: 'client:x',
+          outcome: 'ok',
+          details: { amount: 100 },
+        });
+        await tx.query(Prisma.sql`SET LOCAL session_replication_role = replica`);
+        await tx.query(
+          Prisma.sql`UPDATE audit_event SET details = '{"amount": 1}' WHERE id = ${written.id}::uuid`,
+        );
+      });
+      expect(await log.waitForLeaf(written.id)).toBe(true);
+      const leaf = await leafOf(written.id);
+      // The tree holds the leaf of what was written (and named in the fetch's provenance), so a
+      // proof checked against the altered row fails, as the chain's verification does.
+      expect(leaf.tree).toBe(written.leafHash);
+      expect(leaf.fromRow).not.toBe(written.leafHash);
+      expect(await audit.verify()).toMatchObject({
+        ok: false,
+        broken: { reason: 'hash_mismatch' },
+      });
+    },
+  );
 });

@@ -126,6 +126,17 @@ function isUniqueViolation(err: unknown): boolean {
   return code === 'P2002' || code === '23505';
 }
 
+/** Leaf hashes kept for the transparency log's appender: about 15 s of events at full load. */
+const MAX_WRITTEN_REMEMBERED = 20_000;
+
+function leafHashOf(row: WrittenRow): string {
+  return eventLeafHash({
+    ...row,
+    occurredAt: row.occurredAt.toISOString(),
+    details: row.details ?? null,
+  }).toString('hex');
+}
+
 /** A written event as the transparency log will take it in (see audit-leaf.ts). */
 export interface RecordedEvent {
   id: string;
@@ -165,6 +176,8 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
   private closing = false;
   private stopping: Promise<void> | null = null;
   private sweeper: NodeJS.Timeout | null = null;
+  /** Leaf hashes of the events this instance wrote, by chain hash (see writtenLeafHash). */
+  private readonly written = new Map<string, string>();
 
   constructor(private readonly chain: AuditChainRepository) {}
 
@@ -177,12 +190,33 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
   recordEvent(input: AuditInput): Promise<RecordedEvent> {
     return this.enqueue(input).then((row) => ({
       id: row.id,
-      leafHash: eventLeafHash({
-        ...row,
-        occurredAt: row.occurredAt.toISOString(),
-        details: row.details ?? null,
-      }).toString('hex'),
+      leafHash: this.written.get(row.hash) ?? leafHashOf(row),
     }));
+  }
+
+  /**
+   * The leaf hash of an event this instance wrote, by its chain hash, if it is still remembered
+   * (the transparency log's appender takes it instead of reading the event back and hashing it
+   * again; it reads back what other instances wrote). A row's chain hash commits to every field
+   * the leaf hash covers, so a row whose `hash` column matches is the row that was hashed.
+   */
+  writtenLeafHash(chainHash: string): string | undefined {
+    return this.written.get(chainHash);
+  }
+
+  /** Forgets leaf hashes once the transparency log holds them. */
+  forgetWritten(chainHashes: string[]): void {
+    for (const hash of chainHashes) this.written.delete(hash);
+  }
+
+  private remember(rows: WrittenRow[]): void {
+    for (const row of rows) this.written.set(row.hash, leafHashOf(row));
+    // Bounded: an instance whose events another instance's appender takes in never forgets them
+    // by use. The oldest go first (a Map iterates in insertion order).
+    for (const oldest of this.written.keys()) {
+      if (this.written.size <= MAX_WRITTEN_REMEMBERED) break;
+      this.written.delete(oldest);
+    }
   }
 
   private enqueue(input: AuditInput): Promise<WrittenRow> {
@@ -306,6 +340,7 @@ export class AuditService implements OnApplicationBootstrap, OnModuleDestroy {
               this.insertAfter(await locked.readHead(), fields, (r) => locked.insert(r)),
             );
         this.head = rows[rows.length - 1].hash;
+        this.remember(rows);
         return rows;
       } catch (err) {
         this.head = null;

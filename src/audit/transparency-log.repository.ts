@@ -19,6 +19,23 @@ const TREE_LOCK = 0x74726565; // "tree"
 /** An audit_event row as the appender reads it (exact types cast in SQL). */
 export type RawEvent = Omit<LeafEvent, 'details'> & { seq: string; details: string | null };
 
+/** An audit_event row as the appender first reads it: its place and its links in the chain. */
+export interface ChainLink {
+  seq: string;
+  id: string;
+  prevHash: string;
+  hash: string;
+}
+
+/** The columns of a RawEvent, each cast to exactly what the leaf hash covers. */
+const EVENT_COLUMNS = Prisma.raw(`seq::text AS seq, id::text AS id,
+                   to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "occurredAt",
+                   kind, actor, client_id AS "clientId", citizen_id AS "citizenId",
+                   consent_id AS "consentId", dataset_id AS "datasetId", outcome,
+                   http_status::int AS "httpStatus", duration_ms::int AS "durationMs",
+                   request_id AS "requestId", payload_digest AS "payloadDigest",
+                   details::text AS details, prev_hash AS "prevHash", hash`);
+
 /** A stored tree node: a completed perfect subtree's hash. */
 export interface StoredNode {
   level: number;
@@ -56,21 +73,27 @@ export class TreeAppend {
   }
 
   /**
-   * Exact types in SQL (text, ISO 8601 in UTC, JSON as text): what the leaf hashes.
-   * Sorted on e.seq, the bigint: the bare name would be the text output column.
+   * The next events in sequence order, with only what chaining them and naming their leaves
+   * needs: their leaf hashes come from the writer when this instance wrote them
+   * (AuditService.writtenLeafHash), else from eventsAt.
    */
-  async eventsAfter(afterSeq: string, limit: number): Promise<RawEvent[]> {
+  async chainAfter(afterSeq: string, limit: number): Promise<ChainLink[]> {
+    const { rows } = await this.tx.query<ChainLink>(
+      Prisma.sql`
+            SELECT seq::text AS seq, id::text AS id, prev_hash AS "prevHash", hash
+              FROM audit_event e WHERE e.seq > ${afterSeq}::bigint ORDER BY e.seq LIMIT ${limit}::int`,
+      { preparedAs: 'tree_chain_after' },
+    );
+    return rows;
+  }
+
+  /** Whole events by sequence number (those whose leaf hash the writer did not give). */
+  async eventsAt(seqs: string[]): Promise<RawEvent[]> {
     const { rows } = await this.tx.query<RawEvent>(
       Prisma.sql`
-            SELECT seq::text AS seq, id::text AS id,
-                   to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "occurredAt",
-                   kind, actor, client_id AS "clientId", citizen_id AS "citizenId",
-                   consent_id AS "consentId", dataset_id AS "datasetId", outcome,
-                   http_status::int AS "httpStatus", duration_ms::int AS "durationMs",
-                   request_id AS "requestId", payload_digest AS "payloadDigest",
-                   details::text AS details, prev_hash AS "prevHash", hash
-              FROM audit_event e WHERE e.seq > ${afterSeq}::bigint ORDER BY e.seq LIMIT ${limit}::int`,
-      { preparedAs: 'tree_events_after' },
+            SELECT ${EVENT_COLUMNS} FROM audit_event e
+             WHERE e.seq = ANY(${seqs}::bigint[]) ORDER BY e.seq`,
+      { preparedAs: 'tree_events_at' },
     );
     return rows;
   }

@@ -15,7 +15,11 @@ import { GENESIS_HASH } from './audit-chain.js';
 import { AuditService } from './audit.service.js';
 import { eventLeafHash, LeafEvent, toLeafEvent } from './audit-leaf.js';
 import { leafTag, tagKeyId } from './payload-digest.js';
-import { type RawEvent, TransparencyLogRepository } from './transparency-log.repository.js';
+import {
+  type ChainLink,
+  TransparencyLogRepository,
+  type TreeAppend,
+} from './transparency-log.repository.js';
 import {
   completedNodes,
   consistencyProof,
@@ -143,8 +147,8 @@ export class TransparencyLogService implements OnApplicationBootstrap, OnModuleD
         const size = last ? Number(last.idx) + 1 : 0;
         const afterSeq = last ? last.seq : '-1';
         let prev = last ? last.hash : GENESIS_HASH;
-        const rows = await tx.eventsAfter(afterSeq, APPEND_PAGE);
-        const chained: RawEvent[] = [];
+        const rows = await tx.chainAfter(afterSeq, APPEND_PAGE);
+        const chained: ChainLink[] = [];
         for (const row of rows) {
           if (row.prevHash !== prev) {
             if (!this.chainBreakLogged) {
@@ -161,13 +165,7 @@ export class TransparencyLogService implements OnApplicationBootstrap, OnModuleD
         }
         if (chained.length === 0) return { size, more: false };
         const known = await this.loadNodes(frontier(size), tx);
-        const leaves = chained.map((r) =>
-          eventLeafHash({
-            ...r,
-            details: r.details === null ? null : JSON.parse(r.details),
-          }),
-        );
-        // Level 0 (the leaf hashes) is stored with the leaves: one row fewer per event.
+        const leaves = await this.leafHashes(chained, tx); // Level 0 (the leaf hashes) is stored with the leaves: one row fewer per event.
         const nodes = completedNodes(leaves, size, (ref) => known.get(nodeKey(ref))).filter(
           (n) => n.level > 0,
         );
@@ -190,10 +188,37 @@ export class TransparencyLogService implements OnApplicationBootstrap, OnModuleD
         return {
           size: size + chained.length,
           more: chained.length === rows.length && rows.length === APPEND_PAGE,
+          appended: chained.map((r) => r.hash),
         };
       });
+      // Committed: the writer's leaf hashes of these events are no longer needed.
+      if (outcome.appended) this.audit.forgetWritten(outcome.appended);
       if (!outcome.more) return outcome.size;
     }
+  }
+
+  /**
+   * The leaf hash of each event, in order: the writer's when this instance wrote it (computed
+   * from the very values it inserted, and the row's chain hash, which commits to all of them,
+   * matches), else computed from the row read back whole (events of other instances, or older
+   * than what the writer remembers).
+   */
+  private async leafHashes(chained: ChainLink[], tx: TreeAppend): Promise<Hash[]> {
+    const given = chained.map((r) => this.audit.writtenLeafHash(r.hash));
+    const missing = chained.filter((_, i) => given[i] === undefined).map((r) => r.seq);
+    const read = new Map<string, Hash>();
+    if (missing.length > 0) {
+      for (const row of await tx.eventsAt(missing)) {
+        const details = row.details === null ? null : JSON.parse(row.details);
+        read.set(row.seq, eventLeafHash({ ...row, details }));
+      }
+    }
+    return chained.map((r, i) => {
+      const hash = given[i] !== undefined ? Buffer.from(given[i], 'hex') : read.get(r.seq);
+      // Read under the appender's lock, in the same transaction: a chained row cannot be missing.
+      if (!hash) throw new Error(`transparency log: event ${r.seq} could not be read back`);
+      return hash;
+    });
   }
 
   async treeSize(): Promise<number> {
