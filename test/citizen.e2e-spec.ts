@@ -142,7 +142,8 @@ describe('citizen pages: consent decision, preview, /me, /api/v1/me', () => {
     expect(page.body).toContain('Avis d’impôt sur le revenu');
     expect(page.body).toContain('Direction générale des Finances publiques (DGFiP)');
     expect(page.body).toContain('Revenu fiscal de référence');
-    expect(page.body).toMatch(/Jusqu’au <time datetime="[^"]+">\d{1,2} \S+ \d{4}<\/time>/);
+    // The first of a month is an ordinal in French: "1er janvier 2027".
+    expect(page.body).toMatch(/Jusqu’au <time datetime="[^"]+">(1er|\d{1,2}) \S+ \d{4}<\/time>/);
 
     const csp = page.headers.get('content-security-policy') ?? '';
     const formAction = csp.split(';').find((d) => d.trim().startsWith('form-action'));
