@@ -7,7 +7,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { randomUUID } from 'node:crypto';
 import { ChainBreak, chainHash, ChainedFields, GENESIS_HASH, verifyRows } from './audit-chain.js';
 import { AuditChainRepository, type OpenCall, type WrittenRow } from './audit-chain.repository.js';
-import { eventLeafHash } from './audit-leaf.js';
+import { eventLeafHash, toLeafEvent } from './audit-leaf.js';
 import { AuditOutcomes, type AuditOutcome } from './audit-outcome.js';
 
 export interface AuditInput {
@@ -130,11 +130,7 @@ function isUniqueViolation(err: unknown): boolean {
 const MAX_WRITTEN_REMEMBERED = 20_000;
 
 function leafHashOf(row: WrittenRow): string {
-  return eventLeafHash({
-    ...row,
-    occurredAt: row.occurredAt.toISOString(),
-    details: row.details ?? null,
-  }).toString('hex');
+  return eventLeafHash(toLeafEvent(row)).toString('hex');
 }
 
 /** A written event as the transparency log will take it in (see audit-leaf.ts). */

@@ -165,7 +165,8 @@ export class TransparencyLogService implements OnApplicationBootstrap, OnModuleD
         }
         if (chained.length === 0) return { size, more: false };
         const known = await this.loadNodes(frontier(size), tx);
-        const leaves = await this.leafHashes(chained, tx); // Level 0 (the leaf hashes) is stored with the leaves: one row fewer per event.
+        const leaves = await this.leafHashes(chained, tx);
+        // Level 0 (the leaf hashes) is stored with the leaves: one row fewer per event.
         const nodes = completedNodes(leaves, size, (ref) => known.get(nodeKey(ref))).filter(
           (n) => n.level > 0,
         );
