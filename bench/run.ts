@@ -388,7 +388,8 @@ async function main(): Promise<void> {
         redis.disconnect();
       });
     }
-    // BENCH_GATEWAY_NODE_OPTIONS: extra flags for the gateway's node (e.g. GC sizing experiments).
+    // BENCH_GATEWAY_NODE_OPTIONS: extra flags for the node of the gateway and of the lean reference
+    // (e.g. GC sizing experiments, applied to both so that their ratio stays a fair one).
     const extraNodeArgs = (process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '')
       .split(/\s+/)
       .filter(Boolean);
@@ -464,16 +465,20 @@ async function main(): Promise<void> {
         await owner.end();
         const leanPort = await freePort();
         leanUrl = `http://127.0.0.1:${leanPort}`;
-        lean = startChild('lean', [...profiled('lean'), join(DIST, 'bench', 'lean-reference.js')], {
-          LEAN_PORT: String(leanPort),
-          DATABASE_URL: db.url,
-          MASTER_KEY: gatewayEnv.MASTER_KEY,
-          GATEWAY_URL: gatewayUrl,
-          LEAN_URL: providerUrls.cnaf,
-          LEAN_HEADER: CNAF_API_KEY_HEADER,
-          LEAN_SECRET: DEFAULT_DEMO_SECRETS.cnafApiKey,
-          LEAN_DATASET: DATASET,
-        });
+        lean = startChild(
+          'lean',
+          [...extraNodeArgs, ...profiled('lean'), join(DIST, 'bench', 'lean-reference.js')],
+          {
+            LEAN_PORT: String(leanPort),
+            DATABASE_URL: db.url,
+            MASTER_KEY: gatewayEnv.MASTER_KEY,
+            GATEWAY_URL: gatewayUrl,
+            LEAN_URL: providerUrls.cnaf,
+            LEAN_HEADER: CNAF_API_KEY_HEADER,
+            LEAN_SECRET: DEFAULT_DEMO_SECRETS.cnafApiKey,
+            LEAN_DATASET: DATASET,
+          },
+        );
         children.push(lean);
         await waitReady(lean, `${leanUrl}/health`);
       }

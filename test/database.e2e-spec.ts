@@ -84,6 +84,41 @@ describe('database: migrations and both engines', () => {
     }
   });
 
+  it('the audit table keeps only the indexes its readers use, and still refuses a fork', async () => {
+    const db = await createTestDatabase();
+    const prisma = await PrismaService.open(
+      loadConfig({ DATA_DIR: db.dataDir, DATABASE_URL: db.url }),
+      MIGRATIONS,
+    );
+    try {
+      const indexes = await prisma.$queryRawUnsafe<Array<{ indexdef: string }>>(
+        `SELECT indexdef FROM pg_indexes WHERE tablename = 'audit_event' ORDER BY indexname`,
+      );
+      // Each for a reader: seq (the chain's order, the appender), id (proofs by event id),
+      // prev_hash (one successor per row), citizen / consent (the access logs), kind (the
+      // sweep of interrupted calls, the operator's filters). Every index costs each event
+      // written; the hash column has none since nothing looks a row up by its hash.
+      expect(indexes.map((i) => i.indexdef.replace(/^.* USING btree /, ''))).toEqual([
+        '(citizen_id, occurred_at)',
+        '(consent_id)',
+        '(id)',
+        '(kind, occurred_at)',
+        '(seq)',
+        '(prev_hash)',
+      ]);
+      const row = { kind: 'test', actor: 'system', outcome: 'ok', prevHash: '0'.repeat(64) };
+      await prisma.auditEvent.create({ data: { ...row, hash: 'a'.repeat(64) } });
+      // A second successor of the same row: the chain would fork.
+      await expect(
+        prisma.auditEvent.create({ data: { ...row, hash: 'b'.repeat(64) } }),
+      ).rejects.toThrow(/Unique constraint|unique/i);
+      expect(await prisma.auditEvent.count()).toBe(1);
+    } finally {
+      await prisma.close();
+      await db.drop();
+    }
+  });
+
   it('embedded mode keeps data across a restart of the data folder', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'passerelle-pglite-'));
     try {

@@ -1,0 +1,2 @@
+-- DropIndex
+DROP INDEX "audit_event_hash_key";
