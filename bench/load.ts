@@ -62,6 +62,8 @@ export interface LoadResult {
   >;
   /** With collectRequestIds: the request ids of the 2xx answers. */
   requestIds?: string[];
+  /** With BENCH_ROUNDS > 1: which round of the gateway / lean reference pair this run was. */
+  round?: number;
   /**
    * From the start until every connection had an answer (the window opened then), or until
    * MAX_RAMP_MS if some never did (the window opened anyway; `connectionsAnswered` says how many).

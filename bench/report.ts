@@ -54,7 +54,15 @@ export interface Ratio {
   addedP99Ms: number;
 }
 
-/** gateway vs direct at the same concurrency (and the same provider latency). */
+/** A run's name in the report: `gateway #2` for the second round (BENCH_ROUNDS). */
+export function runLabel(r: LoadResult): string {
+  return r.round === undefined ? r.name : `${r.name} #${r.round}`;
+}
+
+/**
+ * gateway vs direct at the same concurrency (and the same provider latency); vs the lean
+ * reference of the same round.
+ */
 export function ratios(results: LoadResult[]): Ratio[] {
   const out: Ratio[] = [];
   for (const g of results) {
@@ -62,11 +70,13 @@ export function ratios(results: LoadResult[]): Ratio[] {
     const directName = g.name.replace('gateway', 'direct');
     const d = results.find((r) => r.name === directName && r.connections === g.connections);
     const leanName = g.name.replace('gateway', 'lean');
-    const l = results.find((r) => r.name === leanName && r.connections === g.connections);
+    const l = results.find(
+      (r) => r.name === leanName && r.connections === g.connections && r.round === g.round,
+    );
     if (!d && !l) continue;
     out.push({
       concurrency: g.connections,
-      scenario: g.name,
+      scenario: runLabel(g),
       throughputRatio: d ? g.rps / d.rps : NaN,
       ...(l ? { leanRatio: g.rps / l.rps } : {}),
       addedP50Ms: d ? g.latencyMs.p50 - d.latencyMs.p50 : NaN,
@@ -112,7 +122,7 @@ export function printReport(report: BenchReport): void {
     out.push(
       pad(
         [
-          r.name,
+          runLabel(r),
           String(r.connections),
           r.rps.toFixed(0),
           ms(r.latencyMs.p50),
@@ -146,6 +156,7 @@ export function printReport(report: BenchReport): void {
         `   added p50 ${ms(q.addedP50Ms)} ms   added p99 ${ms(q.addedP99Ms)} ms`,
     );
   }
+  for (const line of roundsSummary(report.results)) out.push(line);
   if (report.soak) {
     const s = report.soak;
     out.push('');
@@ -171,4 +182,41 @@ function dbCpu(r: LoadResult): string {
   // busy % of one core over the window, at rps requests a second: ms of CPU per request.
   const perRequest = ((r.machine.postgresPercent / 100) * 1000) / r.rps;
   return r.machine.postgresPercent > 0 && r.rps > 0 ? `${perRequest.toFixed(3)} ms` : '-';
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * With BENCH_ROUNDS > 1, per concurrency: the median and range of gateway / lean over the
+ * rounds, and each one's median CPU per fetch. One pair of runs on a shared machine can put the
+ * ratio anywhere in a band 30 points wide; the median of alternating pairs is the figure to quote.
+ */
+export function roundsSummary(results: LoadResult[]): string[] {
+  const paired = ratios(results).filter((q) => q.scenario.startsWith('gateway #'));
+  const concurrencies = [...new Set(paired.map((q) => q.concurrency))];
+  const cpu = (name: string, c: number, own: 'gateway' | 'lean') =>
+    median(
+      results
+        .filter((r) => r.name === name && r.connections === c && r.round !== undefined)
+        .map((r) => r.processes[own]?.cpuMsPerRequest ?? NaN),
+    );
+  const lines: string[] = [];
+  for (const c of concurrencies) {
+    const leanRatios = paired
+      .filter((q) => q.concurrency === c && q.leanRatio !== undefined)
+      .map((q) => q.leanRatio! * 100);
+    if (leanRatios.length < 2) continue;
+    if (lines.length === 0) lines.push('', 'gateway / lean reference over alternating rounds:');
+    lines.push(
+      `  c=${String(c).padStart(3)}  ${leanRatios.length} rounds: median ${median(leanRatios).toFixed(0)} % ` +
+        `(${Math.min(...leanRatios).toFixed(0)}–${Math.max(...leanRatios).toFixed(0)} %: ` +
+        `${leanRatios.map((x) => x.toFixed(0)).join(', ')}); CPU per fetch, medians: ` +
+        `gateway ${cpu('gateway', c, 'gateway').toFixed(3)} ms, lean ${cpu('lean', c, 'lean').toFixed(3)} ms`,
+    );
+  }
+  return lines;
 }

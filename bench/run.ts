@@ -25,7 +25,9 @@
  *
  * Settings (environment): BENCH_DURATION (s per run, 10), BENCH_CONCURRENCY (1,16,64,256),
  * BENCH_SOAK_SECONDS (60; 0 skips), BENCH_CONSENTS (12, spread over 3 citizens), BENCH_SCENARIOS (all by default), BENCH_PROFILE=1 (the
- * gateway writes a V8 CPU profile to bench/results/), DATABASE_URL, REDIS_URL.
+ * gateway writes a V8 CPU profile to bench/results/), BENCH_ROUNDS (1: the gateway and the lean
+ * reference run that many times at each concurrency, alternating, and the report gives the
+ * median of their ratios), DATABASE_URL, REDIS_URL.
  *
  * Over ~350 lines on purpose: one run's scenarios, their audit check and the report are read
  * together; the process plumbing and the report's layout live apart (./processes.ts, ./report.ts).
@@ -62,7 +64,7 @@ import {
   operator,
   seedRegistry,
 } from './seed.js';
-import { printReport, type BenchReport } from './report.js';
+import { printReport, runLabel, type BenchReport } from './report.js';
 
 const RESULTS_DIR = join(process.cwd(), 'bench', 'results');
 /** The build this script belongs to (dist/ normally): the gateway and providers come from it too. */
@@ -89,6 +91,8 @@ const settings = {
   /** >1: the gateway runs as that many processes on one port (bench/gateway-cluster.ts). */
   gatewayProcesses: Math.max(1, intEnv('BENCH_GATEWAY_PROCESSES', 1)),
   warmupSeconds: intEnv('BENCH_WARMUP', 3),
+  /** Gateway and lean reference runs per concurrency, alternating (the ratio's spread). */
+  rounds: Math.max(1, intEnv('BENCH_ROUNDS', 1)),
   scenarios: (process.env.BENCH_SCENARIOS ?? ALL_SCENARIOS.join(',')).split(','),
   profile: process.env.BENCH_PROFILE === '1',
   databaseServer: process.env.DATABASE_URL || undefined,
@@ -515,6 +519,7 @@ async function main(): Promise<void> {
       durationSeconds: number,
       requests: LoadRequest[] | (() => Promise<LoadRequest[]>),
       record = true,
+      round?: number,
     ): Promise<LoadResult> => {
       const isFetch = url === gatewayUrl && scenario.startsWith('gateway');
       const isLean = url === leanUrl;
@@ -528,6 +533,7 @@ async function main(): Promise<void> {
         watch,
         collectRequestIds: isFetch || isLean,
       });
+      if (round !== undefined) result.round = round;
       if (isLean) {
         answeredLean.push(...(result.requestIds ?? []));
         delete result.requestIds;
@@ -538,7 +544,7 @@ async function main(): Promise<void> {
         delete result.requestIds;
       }
       log(
-        `${scenario.padEnd(18)} c=${String(connections).padStart(3)}  ${result.rps.toFixed(0).padStart(6)} req/s  ` +
+        `${runLabel(result).padEnd(18)} c=${String(connections).padStart(3)}  ${result.rps.toFixed(0).padStart(6)} req/s  ` +
           `p50 ${result.latencyMs.p50.toFixed(2)} ms  p99 ${result.latencyMs.p99.toFixed(2)} ms  ` +
           `errors ${result.non2xx + result.errors}  ` +
           `(window opened ${result.rampMs.toFixed(0)} ms in, ${result.connectionsAnswered}/${connections} connections answered)`,
@@ -559,9 +565,28 @@ async function main(): Promise<void> {
     for (const c of settings.concurrencies) {
       if (want('direct'))
         await run('direct', providerUrls.cnaf, c, settings.durationSeconds, directRequests);
-      if (want('gateway'))
-        await run('gateway', gatewayUrl, c, settings.durationSeconds, gatewayRequests);
-      if (leanUrl) await run('lean', leanUrl, c, settings.durationSeconds, gatewayRequests);
+      // The gateway and the lean reference alternate, and the later rounds swap who goes first:
+      // runs minutes apart on a shared machine differ more than the two do (README).
+      for (let round = 1; round <= settings.rounds; round++) {
+        const tag = settings.rounds > 1 ? round : undefined;
+        const gateway = async () => {
+          if (want('gateway'))
+            await run(
+              'gateway',
+              gatewayUrl,
+              c,
+              settings.durationSeconds,
+              gatewayRequests,
+              true,
+              tag,
+            );
+        };
+        const lean = async () => {
+          if (leanUrl)
+            await run('lean', leanUrl, c, settings.durationSeconds, gatewayRequests, true, tag);
+        };
+        for (const next of round % 2 === 1 ? [gateway, lean] : [lean, gateway]) await next();
+      }
       // Not in the default set: the framework's floor (bearer check only, no database, no
       // provider), for profiling what every request pays.
       if (want('client_me')) {
