@@ -47,10 +47,11 @@ const TOKEN_INVALID = 'The access token is not valid (signature, issuer, audienc
  * A request's authentication, kept on the request itself, so that a request is authenticated
  * once however many guards ask (the rate-limit guard keys its bucket on the client, then
  * ClientAuthGuard needs the client): one verification, one client-status read per request
- * (issue 13). It goes with the request. Not in a WeakMap keyed by the request, as it was: V8's
- * young-generation collections did not free those entries, so every request, its answer and
- * what they reference were copied into the old generation and left for the next full
- * collection (issue 14, measured with --trace-gc-nvp on the bench's client_me route at
+ * (issue 13). It goes with the request. Not in a WeakMap keyed by the request, as it was: the
+ * entry's value (the pending authentication, whose continuations hold the request) refers back
+ * to its key, and V8's young-generation collections keep such an entry, so every request, its
+ * answer and what they reference were copied into the old generation and left for the next
+ * full collection (issue 14, measured with --trace-gc-nvp on the bench's client_me route at
  * concurrency 1: 1.28 MB promoted per young collection with the WeakMap, 0.04 MB without, and
  * 3 408 against 5 026 requests a second).
  */
