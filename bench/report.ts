@@ -50,6 +50,8 @@ export interface Ratio {
   throughputRatio: number;
   /** gateway / lean reference, same concurrency and provider (when the lean one ran). */
   leanRatio?: number;
+  /** With BENCH_ROUNDS > 1: the round of the gateway run (and of its lean run). */
+  round?: number;
   addedP50Ms: number;
   addedP99Ms: number;
 }
@@ -79,6 +81,7 @@ export function ratios(results: LoadResult[]): Ratio[] {
       scenario: runLabel(g),
       throughputRatio: d ? g.rps / d.rps : NaN,
       ...(l ? { leanRatio: g.rps / l.rps } : {}),
+      ...(g.round !== undefined ? { round: g.round } : {}),
       addedP50Ms: d ? g.latencyMs.p50 - d.latencyMs.p50 : NaN,
       addedP99Ms: d ? g.latencyMs.p99 - d.latencyMs.p99 : NaN,
     });
@@ -196,7 +199,7 @@ function median(xs: number[]): number {
  * ratio anywhere in a band 30 points wide; the median of alternating pairs is the figure to quote.
  */
 export function roundsSummary(results: LoadResult[]): string[] {
-  const paired = ratios(results).filter((q) => q.scenario.startsWith('gateway #'));
+  const paired = ratios(results).filter((q) => q.round !== undefined);
   const concurrencies = [...new Set(paired.map((q) => q.concurrency))];
   const cpu = (name: string, c: number, own: 'gateway' | 'lean') =>
     median(

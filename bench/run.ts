@@ -569,23 +569,14 @@ async function main(): Promise<void> {
       // runs minutes apart on a shared machine differ more than the two do (README).
       for (let round = 1; round <= settings.rounds; round++) {
         const tag = settings.rounds > 1 ? round : undefined;
-        const gateway = async () => {
-          if (want('gateway'))
-            await run(
-              'gateway',
-              gatewayUrl,
-              c,
-              settings.durationSeconds,
-              gatewayRequests,
-              true,
-              tag,
-            );
-        };
-        const lean = async () => {
-          if (leanUrl)
-            await run('lean', leanUrl, c, settings.durationSeconds, gatewayRequests, true, tag);
-        };
-        for (const next of round % 2 === 1 ? [gateway, lean] : [lean, gateway]) await next();
+        const pair: Array<[string, string | null]> = [
+          ['gateway', want('gateway') ? gatewayUrl : null],
+          ['lean', leanUrl],
+        ];
+        if (round % 2 === 0) pair.reverse();
+        for (const [name, url] of pair) {
+          if (url) await run(name, url, c, settings.durationSeconds, gatewayRequests, true, tag);
+        }
       }
       // Not in the default set: the framework's floor (bearer check only, no database, no
       // provider), for profiling what every request pays.

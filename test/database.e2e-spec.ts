@@ -55,13 +55,8 @@ describe('database: migrations and both engines', () => {
     }
   });
 
-  it('the audit table refuses UPDATE and DELETE (trigger)', async () => {
-    const db = await createTestDatabase();
-    const prisma = await PrismaService.open(
-      loadConfig({ DATA_DIR: db.dataDir, DATABASE_URL: db.url }),
-      MIGRATIONS,
-    );
-    try {
+  it('the audit table refuses UPDATE and DELETE (trigger)', () =>
+    withMigratedDatabase(async (prisma) => {
       await prisma.auditEvent.create({
         data: {
           kind: 'test',
@@ -78,19 +73,10 @@ describe('database: migrations and both engines', () => {
       const rows = await prisma.auditEvent.findMany();
       expect(rows).toHaveLength(1);
       expect(rows[0].outcome).toBe('ok');
-    } finally {
-      await prisma.close();
-      await db.drop();
-    }
-  });
+    }));
 
-  it('the audit table keeps only the indexes its readers use, and still refuses a fork', async () => {
-    const db = await createTestDatabase();
-    const prisma = await PrismaService.open(
-      loadConfig({ DATA_DIR: db.dataDir, DATABASE_URL: db.url }),
-      MIGRATIONS,
-    );
-    try {
+  it('the audit table keeps only the indexes its readers use, and still refuses a fork', () =>
+    withMigratedDatabase(async (prisma) => {
       const indexes = await prisma.$queryRawUnsafe<Array<{ indexdef: string }>>(
         `SELECT indexdef FROM pg_indexes WHERE tablename = 'audit_event' ORDER BY indexname`,
       );
@@ -113,11 +99,7 @@ describe('database: migrations and both engines', () => {
         prisma.auditEvent.create({ data: { ...row, hash: 'b'.repeat(64) } }),
       ).rejects.toThrow(/Unique constraint|unique/i);
       expect(await prisma.auditEvent.count()).toBe(1);
-    } finally {
-      await prisma.close();
-      await db.drop();
-    }
-  });
+    }));
 
   it('embedded mode keeps data across a restart of the data folder', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'passerelle-pglite-'));
@@ -138,3 +120,18 @@ describe('database: migrations and both engines', () => {
     }
   });
 });
+
+/** `fn` on a fresh, migrated database (the server's, or PGlite), closed and dropped after. */
+async function withMigratedDatabase(fn: (prisma: PrismaService) => Promise<void>): Promise<void> {
+  const db = await createTestDatabase();
+  const prisma = await PrismaService.open(
+    loadConfig({ DATA_DIR: db.dataDir, DATABASE_URL: db.url }),
+    MIGRATIONS,
+  );
+  try {
+    await fn(prisma);
+  } finally {
+    await prisma.close();
+    await db.drop();
+  }
+}
