@@ -129,6 +129,10 @@ export class ProviderTransport {
     const maxSockets = Math.max(1, provider.maxConcurrency) + 1;
     const agentOptions = {
       keepAlive: true,
+      // axios sets TCP keep-alive at 60 s on each request's socket and the agent set its own
+      // (1 s) again each time the socket came back to the pool: two setsockopt rounds per call.
+      // With the same value both are no-ops after the first.
+      keepAliveMsecs: 60_000,
       maxSockets,
       maxFreeSockets: maxSockets,
       scheduling: 'lifo' as const,
