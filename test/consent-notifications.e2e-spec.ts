@@ -12,6 +12,7 @@ import { createLocalJWKSet, flattenedVerify, type JSONWebKeySet } from 'jose';
 import { ConsentLifecycleService } from '../src/consent/consent-lifecycle.service.js';
 import { ConsentNotifier, NOTIFICATION_ATTEMPTS } from '../src/consent/consent-notifier.service.js';
 import { ConsentService } from '../src/consent/consent.service.js';
+import { withEnvironmentProxy } from './support/env-proxy.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 import {
   consentClient,
@@ -166,6 +167,16 @@ describe('consent notifications', () => {
     });
     await expect(verifySignature(got, got.body.replace('approved', 'denied'))).rejects.toThrow();
     await expect(verifySignature(got, got.body.replace(req.id, randomUUID()))).rejects.toThrow();
+  });
+
+  it('goes straight to the notificationUrl, never through an environment proxy', async () => {
+    await withEnvironmentProxy({ status: 204, body: '' }, async (proxy) => {
+      const req = await pendingRequest(gw, c, { notificationUrl: `${receiver.url}/ok/direct` });
+      const citizen = await createCitizen(gw);
+      await decideAs(gw, req.id, citizen.id, 'approve');
+      await notifier.idle();
+      expect([receiver.at('/ok/direct').length, proxy.hits()]).toEqual([1, 0]);
+    });
   });
 
   it('refusal and later revocation are notified too', async () => {

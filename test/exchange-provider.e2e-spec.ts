@@ -41,6 +41,7 @@ import { RegistryService } from '../src/registry/registry.service.js';
 import type { ProvidersStatusDto } from '../src/exchange/dto/provider-status.dto.js';
 import { clientToken, registerSecretClient } from './support/clients.js';
 import { ADMIN, operatorApi, seedDemoRegistry } from './support/operator.js';
+import { withEnvironmentProxy } from './support/env-proxy.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
 
 const ISSUER = 'https://passerelle.test';
@@ -749,42 +750,20 @@ describe('exchange: ProviderClient against the demo providers', () => {
     });
 
     it('never goes through an environment proxy (HTTP_PROXY and the like are ignored)', async () => {
-      // A proxy on this machine that would serve the same answer: only its hit count tells.
-      let proxyHits = 0;
-      let providerHits = 0;
+      // The proxy would serve the same answer: only its hit count tells.
       const record = JSON.stringify(PROVIDER_RECORDS.cnaf.angela);
-      const proxy = http.createServer((_req, res) => {
-        proxyHits++;
-        res.writeHead(200, { 'Content-Type': 'application/json' });
-        res.end(record);
-      });
-      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-      const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-      const names = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY'];
-      const saved = Object.fromEntries(
-        [...names, 'NO_PROXY', 'no_proxy'].map((n) => [n, process.env[n]]),
-      );
-      for (const n of names) process.env[n] = proxyUrl;
-      delete process.env.NO_PROXY;
-      delete process.env.no_proxy;
+      let providerHits = 0;
       handler = (_req, res) => {
         providerHits++;
         res.writeHead(200, { 'Content-Type': 'application/json' });
         res.end(record);
       };
-      try {
+      await withEnvironmentProxy({ status: 200, body: record }, async (proxy) => {
         const { client } = freshClient();
         const result = await hostileFetch(client);
         expect(result.status).toBe('ok');
-        expect([providerHits, proxyHits]).toEqual([1, 0]);
-      } finally {
-        for (const [n, v] of Object.entries(saved)) {
-          if (v === undefined) delete process.env[n];
-          else process.env[n] = v;
-        }
-        proxy.closeAllConnections();
-        await new Promise((resolve) => proxy.close(resolve));
-      }
+        expect([providerHits, proxy.hits()]).toEqual([1, 0]);
+      });
     });
 
     it('answers 503 provider_disabled without calling a disabled provider', async () => {

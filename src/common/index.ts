@@ -10,6 +10,7 @@ export {
   verifySecret,
 } from './crypto.js';
 export { isDatabaseUnavailable } from './database-unavailable.js';
+export { type DirectAgents, directAgents, directAxiosConfig } from './direct-http.js';
 export {
   characterProblem,
   refuseDeepJson,

@@ -1,6 +1,11 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import axios, { AxiosError } from 'axios';
-import { isOutboundRefusal, outboundRequestOptions } from '../common/index.js';
+import {
+  directAgents,
+  directAxiosConfig,
+  isOutboundRefusal,
+  outboundRequestOptions,
+} from '../common/index.js';
 import { randomUUID } from 'node:crypto';
 import { AuditOutcomes, canonicalJson, AuditService, type AuditInput } from '../audit/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
@@ -52,7 +57,11 @@ export interface NotificationTarget {
 @Injectable()
 export class ConsentNotifier implements OnModuleDestroy {
   private readonly logger = new Logger(ConsentNotifier.name);
+  /** Straight to the client's URL, never through an environment proxy (which would also move
+   * the connection-time SSRF check onto the proxy's address). */
+  private readonly agents = directAgents();
   private readonly http = axios.create({
+    ...directAxiosConfig(this.agents),
     timeout: TIMEOUT_MS,
     maxRedirects: 0,
     maxContentLength: 64 * 1024,
@@ -211,6 +220,8 @@ export class ConsentNotifier implements OnModuleDestroy {
       wait.resolve();
     }
     this.waits.clear();
+    this.agents.http.destroy();
+    this.agents.https.destroy();
   }
 }
 

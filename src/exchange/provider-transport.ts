@@ -5,11 +5,16 @@
  * budget and checked against the outbound allow-list at connection time (SSRF), transport
  * errors mapped to ProviderFailure (what the breaker counts and what may be retried).
  */
-import http from 'node:http';
-import https from 'node:https';
 import type { Logger } from '@nestjs/common';
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
-import { type AllowList, isOutboundRefusal, outboundRequestOptions } from '../common/index.js';
+import {
+  type AllowList,
+  type DirectAgents,
+  directAgents,
+  directAxiosConfig,
+  isOutboundRefusal,
+  outboundRequestOptions,
+} from '../common/index.js';
 import { ProviderFailure } from './circuit-breakers.js';
 import { ExchangeErrors } from './errors.js';
 import type { ProviderTarget } from './exchange.types.js';
@@ -20,34 +25,12 @@ import type { ProviderToken } from './provider-tokens.js';
 const IDLE_SOCKET_MS = 4_000;
 const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN']);
 
-/**
- * Whether this Node's agents take their proxy settings as an option (`proxyEnv`, Node 22.21 and
- * 24.5 on), in which case axios leaves proxies to the agent: the same versions axios checks.
- */
-export function agentsTakeProxyEnv(nodeVersion: string): boolean {
-  const [major, minor] = nodeVersion.split('.').map(Number);
-  if (major > 24) return true;
-  return (major === 24 && minor >= 5) || (major === 22 && minor >= 21);
-}
-
-/**
- * Provider calls never go through an environment proxy (HTTP_PROXY, NODE_USE_ENV_PROXY): it would
- * be a route for personal data that nobody registered. Where the agents take `proxyEnv`, each
- * pool's agents get an empty one and axios defers to them. Elsewhere axios's `proxy: false` does
- * it, at a price measured under issue 14: it hangs a per-request redirect hook on the request that
- * outlives V8's young collections (at concurrency 1, 2.1 MB promoted per scavenge against 0.39).
- */
-const NO_PROXY: { agent: { proxyEnv?: NodeJS.ProcessEnv }; axios: { proxy?: false } } =
-  agentsTakeProxyEnv(process.versions.node)
-    ? { agent: { proxyEnv: {} }, axios: {} }
-    : { agent: {}, axios: { proxy: false } };
-
 /** Connections and credentials of one provider configuration (rebuilt when it changes). */
 export interface ProviderPool {
   providerId: string;
   fingerprint: string;
   http: AxiosInstance;
-  agents: { http: http.Agent; https: https.Agent };
+  agents: DirectAgents;
   token: ProviderToken | null;
   tokenPending: Promise<ProviderToken> | null;
 }
@@ -127,24 +110,15 @@ export class ProviderTransport {
 
     // One keep-alive pool per provider: a slow provider holds only its own sockets.
     const maxSockets = Math.max(1, provider.maxConcurrency) + 1;
-    const agentOptions = {
-      keepAlive: true,
-      // axios sets TCP keep-alive at 60 s on each request's socket and the agent set its own
-      // (1 s) again each time the socket came back to the pool: two setsockopt rounds per call.
-      // With the same value both are no-ops after the first.
-      keepAliveMsecs: 60_000,
+    // Keep-alive, and never through an environment proxy (directAgents).
+    const agents = directAgents({
       maxSockets,
       maxFreeSockets: maxSockets,
-      scheduling: 'lifo' as const,
+      scheduling: 'lifo',
       timeout: IDLE_SOCKET_MS,
-      ...NO_PROXY.agent,
-    };
-    const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
+    });
     const instance = axios.create({
-      httpAgent: agents.http,
-      httpsAgent: agents.https,
-      // Registered providers are called directly (see NO_PROXY).
-      ...NO_PROXY.axios,
+      ...directAxiosConfig(agents),
       maxRedirects: 0,
       maxContentLength: this.options.maxResponseBytes,
       maxBodyLength: 64 * 1024,

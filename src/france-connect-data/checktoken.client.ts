@@ -17,6 +17,7 @@ import {
   jwtVerify,
   type JWTPayload,
 } from 'jose';
+import { directAgents, directAxiosConfig } from '../common/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
 import {
   ALLOWED_ALGORITHMS,
@@ -72,6 +73,8 @@ export class ChecktokenClient implements OnModuleDestroy {
   /** sha256(token) -> introspection, dropped at the token's expiry (never served past it). */
   private readonly cache = new Map<string, Introspection>();
   private readonly shutdown = new AbortController();
+  /** Keep-alive, and never through an environment proxy. */
+  private readonly agents = directAgents();
   private readonly settings: NonNullable<AppConfig['franceConnectData']>;
   private readonly decryptionKey: ReturnType<typeof createPrivateKey> | null;
 
@@ -87,6 +90,8 @@ export class ChecktokenClient implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.shutdown.abort();
+    this.agents.http.destroy();
+    this.agents.https.destroy();
   }
 
   /** The public half of our encryption key, as FranceConnect fetches it (`use: enc`). */
@@ -149,7 +154,7 @@ export class ChecktokenClient implements OnModuleDestroy {
           maxContentLength: MAX_ANSWER_BYTES,
           maxRedirects: 0,
           validateStatus: () => true,
-          proxy: false,
+          ...directAxiosConfig(this.agents),
         },
       );
     } catch (err) {
@@ -269,7 +274,7 @@ export class ChecktokenClient implements OnModuleDestroy {
         maxContentLength: MAX_ANSWER_BYTES,
         maxRedirects: 0,
         validateStatus: () => true,
-        proxy: false,
+        ...directAxiosConfig(this.agents),
       });
     } catch {
       throw E.franceConnectUnavailable();

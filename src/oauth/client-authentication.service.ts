@@ -17,7 +17,13 @@ import {
   JWTPayload,
 } from 'jose';
 import { APP_CONFIG, type AppConfig } from '../config/index.js';
-import { hashSecret, verifySecret, outboundRequestOptions } from '../common/index.js';
+import {
+  directAgents,
+  directAxiosConfig,
+  hashSecret,
+  outboundRequestOptions,
+  verifySecret,
+} from '../common/index.js';
 import { RegistryService } from '../registry/index.js';
 import { UsedAssertionRepository } from './used-assertion.repository.js';
 import { JWT_BEARER_ASSERTION_TYPE, TokenRequestDto } from './dto/token.dto.js';
@@ -73,6 +79,8 @@ export class ClientAuthenticationService implements OnModuleDestroy {
   /** jose caches each remote set (max-age 10 min, refetch on unknown kid after a 30 s cooldown). */
   private readonly remoteKeySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
   private readonly purgeTimer: NodeJS.Timeout;
+  /** For clients' jwks_uri: never through an environment proxy. */
+  private readonly jwksAgents = directAgents();
 
   constructor(
     private readonly registry: RegistryService,
@@ -86,6 +94,8 @@ export class ClientAuthenticationService implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     clearInterval(this.purgeTimer);
+    this.jwksAgents.http.destroy();
+    this.jwksAgents.https.destroy();
   }
 
   get tokenEndpoint(): string {
@@ -371,7 +381,7 @@ export class ClientAuthenticationService implements OnModuleDestroy {
       headers: Object.fromEntries(options.headers.entries()),
       signal: options.signal,
       lookup: lookup as never,
-      proxy: false,
+      ...directAxiosConfig(this.jwksAgents),
       maxRedirects: 0,
       maxContentLength: 64 * 1024,
       responseType: 'text',
