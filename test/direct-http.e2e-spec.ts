@@ -43,8 +43,7 @@ describe('outbound HTTP without an environment proxy', () => {
         expect([targetHits - before, proxy.hits()]).toEqual([1, 0]);
       });
     } finally {
-      agents.http.destroy();
-      agents.https.destroy();
+      agents.destroy();
     }
   });
 

@@ -28,6 +28,8 @@ const AGENT_PROXY_ENV = agentsTakeProxyEnv(process.versions.node);
 export interface DirectAgents {
   http: http.Agent;
   https: https.Agent;
+  /** Closes both agents' sockets (their owner's shutdown, or a replaced configuration). */
+  destroy(): void;
 }
 
 /**
@@ -42,7 +44,14 @@ export function directAgents(options: http.AgentOptions = {}): DirectAgents {
     ...options,
     ...(AGENT_PROXY_ENV ? { proxyEnv: {} } : {}),
   };
-  return { http: new http.Agent(own), https: new https.Agent(own) };
+  const agents = { http: new http.Agent(own), https: new https.Agent(own) };
+  return {
+    ...agents,
+    destroy: () => {
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  };
 }
 
 /** The axios config of a call through `agents`: no environment proxy, on any Node version. */

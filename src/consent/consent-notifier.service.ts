@@ -220,8 +220,7 @@ export class ConsentNotifier implements OnModuleDestroy {
       wait.resolve();
     }
     this.waits.clear();
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    this.agents.destroy();
   }
 }
 

@@ -142,12 +142,8 @@ export class ProviderTransport {
 
   /** Calls in flight on a replaced configuration finish before its sockets are closed. */
   closePool(pool: ProviderPool, afterMs: number): void {
-    const close = () => {
-      pool.agents.http.destroy();
-      pool.agents.https.destroy();
-    };
-    if (afterMs <= 0) close();
-    else setTimeout(close, afterMs).unref();
+    if (afterMs <= 0) pool.agents.destroy();
+    else setTimeout(pool.agents.destroy, afterMs).unref();
   }
 
   /** Closes every pool at once (module shutdown). */

@@ -90,8 +90,7 @@ export class ChecktokenClient implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.shutdown.abort();
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    this.agents.destroy();
   }
 
   /** The public half of our encryption key, as FranceConnect fetches it (`use: enc`). */

@@ -94,8 +94,7 @@ export class ClientAuthenticationService implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     clearInterval(this.purgeTimer);
-    this.jwksAgents.http.destroy();
-    this.jwksAgents.https.destroy();
+    this.jwksAgents.destroy();
   }
 
   get tokenEndpoint(): string {

@@ -10,7 +10,6 @@ const PROXY_VARIABLES = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy
 const BYPASS_VARIABLES = ['NO_PROXY', 'no_proxy'];
 
 export interface EnvironmentProxy {
-  url: string;
   hits(): number;
 }
 
@@ -30,7 +29,7 @@ export async function withEnvironmentProxy<T>(
   for (const name of PROXY_VARIABLES) process.env[name] = url;
   for (const name of BYPASS_VARIABLES) delete process.env[name];
   try {
-    return await fn({ url, hits: () => hits });
+    return await fn({ hits: () => hits });
   } finally {
     for (const [name, value] of saved) {
       if (value === undefined) delete process.env[name];
