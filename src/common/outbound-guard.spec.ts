@@ -1,6 +1,9 @@
+import { jest } from '@jest/globals';
+import dns from 'node:dns';
 import {
   addressProblem,
   hostNameProblem,
+  outboundRequestOptions,
   parseAllowList,
   urlTargetProblem,
 } from './outbound-guard.js';
@@ -90,5 +93,62 @@ describe('urlTargetProblem', () => {
     expect(() => parseAllowList('10.0.0.0/99')).toThrow(/prefix/);
     expect(() => parseAllowList('host:port')).toThrow(/port/);
     expect(() => parseAllowList('a b')).toThrow();
+  });
+});
+
+describe('outboundRequestOptions', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  const resolve = (lookup: ReturnType<typeof outboundRequestOptions>['lookup'], host: string) =>
+    new Promise<{ err: NodeJS.ErrnoException | null; address: unknown }>((done) =>
+      lookup(host, {}, (err, address) => done({ err, address })),
+    );
+
+  it('gives every call to one host and port the same lookup, and another host or port its own', () => {
+    const allow = parseAllowList('');
+    const { lookup } = outboundRequestOptions('https://provider.example.fr/a?x=1', allow);
+    expect(outboundRequestOptions('https://provider.example.fr/b', allow).lookup).toBe(lookup);
+    expect(outboundRequestOptions('https://provider.example.fr:8443/b', allow).lookup).not.toBe(
+      lookup,
+    );
+    expect(outboundRequestOptions('https://other.example.fr/a', allow).lookup).not.toBe(lookup);
+    // Another allow list may trust the host: it never shares a lookup made for this one.
+    const trusting = parseAllowList('provider.example.fr');
+    expect(outboundRequestOptions('https://provider.example.fr/a', trusting).lookup).not.toBe(
+      lookup,
+    );
+  });
+
+  it('a shared lookup still resolves and checks at every connection (rebinding)', async () => {
+    const answers = ['8.8.8.8', '10.0.0.5'];
+    // Stubbed: no packet leaves the machine. First answer public, the next one internal.
+    jest
+      .spyOn(dns, 'lookup')
+      .mockImplementation(((
+        _host: string,
+        _options: unknown,
+        callback: (err: null, addresses: dns.LookupAddress[]) => void,
+      ) => callback(null, [{ address: answers.shift()!, family: 4 }])) as never);
+    const allow = parseAllowList('');
+    const first = await resolve(
+      outboundRequestOptions('https://rebind.example.fr/a', allow).lookup,
+      'rebind.example.fr',
+    );
+    expect(first.err).toBeNull();
+    expect(first.address).toBe('8.8.8.8');
+    const second = await resolve(
+      outboundRequestOptions('https://rebind.example.fr/b', allow).lookup,
+      'rebind.example.fr',
+    );
+    expect(second.err?.message).toMatch(/resolves to a private address/);
+    expect(dns.lookup).toHaveBeenCalledTimes(2);
+  });
+
+  it('refuses a URL that is not one, or points at an internal address as written', () => {
+    const allow = parseAllowList('');
+    expect(() => outboundRequestOptions('not a url', allow)).toThrow(/is not a URL/);
+    expect(() => outboundRequestOptions('http://169.254.169.254/latest', allow)).toThrow(
+      /outbound connection refused/,
+    );
   });
 });
