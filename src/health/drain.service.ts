@@ -28,31 +28,31 @@ export function shuttingDown(): ApiError {
  * still waiting for its provider gives its budget back and answers 503 `shutting_down`; what
  * still has not answered after a short grace gets that answer from here.
  */
-/** A request in flight: a node of DrainService's list (req and res null once it is removed). */
-interface InFlight {
-  req: Request | null;
-  res: Response | null;
-  prev: InFlight | null;
-  next: InFlight | null;
+/** A node of an ActiveList: `value` is null once the node is removed. */
+export interface ActiveNode<T> {
+  value: T | null;
+  prev: ActiveNode<T> | null;
+  next: ActiveNode<T> | null;
 }
 
 /**
- * The requests in flight, as a list whose nodes are unlinked, and let go of their request, when
- * it ends. Not a Set: the entries a long-lived Set has dropped stay reachable for V8's young
- * collections until the next full one, so with one entry added and dropped per request, every
- * request's objects were copied at one young collection and moved to the old generation at the
- * next (README, Performance: issue 14, fifth session).
+ * What is running now (requests in flight, fetches waiting on the drain deadline), as a list
+ * whose nodes are unlinked, and let go of their value, when the work ends. Neither a Set nor a
+ * listener on a long-lived AbortSignal: what a long-lived Set has dropped, and the listeners
+ * removed from a long-lived signal, stay reachable for V8's young collections until a full one,
+ * so with one added and dropped per request, every request's objects were moved to the old
+ * generation (README, Performance: issue 14, fifth session).
  */
-class InFlightList {
-  private head: InFlight | null = null;
+export class ActiveList<T> {
+  private head: ActiveNode<T> | null = null;
   private count = 0;
 
   get size(): number {
     return this.count;
   }
 
-  add(req: Request, res: Response): InFlight {
-    const node: InFlight = { req, res, prev: null, next: this.head };
+  add(value: T): ActiveNode<T> {
+    const node: ActiveNode<T> = { value, prev: null, next: this.head };
     if (this.head) this.head.prev = node;
     this.head = node;
     this.count++;
@@ -60,20 +60,20 @@ class InFlightList {
   }
 
   /** False when `node` was already removed (a request ends with 'finish', then 'close'). */
-  remove(node: InFlight): boolean {
-    if (!node.req) return false;
+  remove(node: ActiveNode<T>): boolean {
+    if (node.value === null) return false;
     if (node.prev) node.prev.next = node.next;
     else this.head = node.next;
     if (node.next) node.next.prev = node.prev;
-    node.prev = node.next = node.req = node.res = null;
+    node.prev = node.next = node.value = null;
     this.count--;
     return true;
   }
 
-  /** A copy: the callers answer requests, which removes them, while they go through it. */
-  snapshot(): Array<{ req: Request; res: Response }> {
-    const all: Array<{ req: Request; res: Response }> = [];
-    for (let node = this.head; node; node = node.next) all.push({ req: node.req!, res: node.res! });
+  /** A copy, newest first: callers end work, which removes it, while they go through it. */
+  values(): T[] {
+    const all: T[] = [];
+    for (let node = this.head; node; node = node.next) all.push(node.value!);
     return all;
   }
 }
@@ -82,7 +82,9 @@ class InFlightList {
 export class DrainService {
   private readonly logger = new Logger(DrainService.name);
   private draining = false;
-  private readonly inFlight = new InFlightList();
+  private readonly inFlight = new ActiveList<{ req: Request; res: Response }>();
+  /** Rejects of the work waiting in untilDeadline, all called when the deadline comes. */
+  private readonly waiting = new ActiveList<(err: ApiError) => void>();
   private readonly giveUp = new AbortController();
   private idle: Array<() => void> = [];
 
@@ -101,7 +103,7 @@ export class DrainService {
 
   /** First middleware of the app: counts the request until its answer is sent or the socket dies. */
   readonly middleware = (req: Request, res: Response, next: NextFunction): void => {
-    const node = this.inFlight.add(req, res);
+    const node = this.inFlight.add({ req, res });
     if (this.draining) res.setHeader('Connection', 'close');
     const done = () => {
       if (this.inFlight.remove(node) && this.inFlight.size === 0) this.wakeIdle();
@@ -115,7 +117,7 @@ export class DrainService {
   begin(): void {
     if (this.draining) return;
     this.draining = true;
-    for (const { res } of this.inFlight.snapshot()) {
+    for (const { res } of this.inFlight.values()) {
       if (!res.headersSent) res.setHeader('Connection', 'close');
     }
   }
@@ -130,9 +132,9 @@ export class DrainService {
     if (await this.waitIdle(timeoutMs)) return 0;
     const cut = this.inFlight.size;
     this.logger.warn({ inFlight: cut, timeoutMs }, 'drain timeout: cutting requests short');
-    this.giveUp.abort();
+    this.giveUpNow();
     if (await this.waitIdle(GIVE_UP_GRACE_MS)) return cut;
-    for (const { req, res } of this.inFlight.snapshot()) {
+    for (const { req, res } of this.inFlight.values()) {
       if (res.headersSent) continue;
       const { problem, headers } = toProblem(shuttingDown(), req.id ?? 'unknown');
       for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
@@ -143,22 +145,26 @@ export class DrainService {
 
   /** Rejects with 503 `shutting_down` once the drain timeout is reached, else follows `work`. */
   untilDeadline<T>(work: Promise<T>): Promise<T> {
-    const signal = this.giveUp.signal;
-    if (signal.aborted) return Promise.reject(shuttingDown());
+    if (this.giveUp.signal.aborted) return Promise.reject(shuttingDown());
     return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(shuttingDown());
-      signal.addEventListener('abort', onAbort, { once: true });
+      const node = this.waiting.add(reject);
       work.then(
         (value) => {
-          signal.removeEventListener('abort', onAbort);
+          this.waiting.remove(node);
           resolve(value);
         },
         (err: unknown) => {
-          signal.removeEventListener('abort', onAbort);
+          this.waiting.remove(node);
           reject(err);
         },
       );
     });
+  }
+
+  /** The deadline: the signal aborts, then every work still waiting in untilDeadline fails. */
+  private giveUpNow(): void {
+    this.giveUp.abort();
+    for (const reject of this.waiting.values()) reject(shuttingDown());
   }
 
   private waitIdle(timeoutMs: number): Promise<boolean> {
