@@ -39,6 +39,11 @@ export async function createApp(
   app.useLogger(app.get(Logger));
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+  // No ETag (Express computes an unkeyed SHA-1 of every answer's body by default): answers that
+  // carry a citizen's data are `no-store`, so there is nothing to revalidate, and a plain digest
+  // of them in a header would let whoever logs headers confirm a guessed answer, which the audit
+  // log's payload digest is keyed to prevent. It also costs a hash per answer.
+  app.set('etag', false);
 
   // First: a graceful stop waits for every request counted here (src/server.ts).
   app.use(app.get(DrainService).middleware);

@@ -268,6 +268,8 @@ describe('consented fetch: GET /api/v1/consents/{id}/data/{datasetId}', () => {
       const res = await get(main.token, dataPath(consentId, datasetId));
       expect(res.status).toBe(200);
       expect(res.headers.get('cache-control')).toBe('no-store');
+      // No digest of the citizen's data in a header (Express's default ETag is a plain SHA-1).
+      expect(res.headers.get('etag')).toBeNull();
       expect(res.headers.get('content-type')).toContain('application/json');
       const { data, provenance } = res.body;
       expect(Object.keys(res.body).sort()).toEqual(['data', 'provenance']);

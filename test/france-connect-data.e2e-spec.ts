@@ -188,6 +188,7 @@ describe('API FranceConnectée (GET /api/v1/france-connect/data/{datasetId})', (
     const res = await call('cnaf.quotient_familial', accessToken);
     expect(res.status).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers.etag).toBeUndefined();
     // Angela's CNAF record in the demo provider (quotient 1186, 14 rue Cler).
     expect(JSON.stringify(res.body.data)).toContain('1186');
     expect(res.body.provenance).toMatchObject({
