@@ -192,13 +192,16 @@ function hostAllowed(host: string, port: number, allow: AllowList): boolean {
  * again before each call for literal addresses, which Node connects to without a lookup).
  */
 export function urlTargetProblem(value: string, allow: AllowList): string | null {
-  let url: URL;
+  const url = parsedUrl(value);
+  return url ? parsedTargetProblem(url, allow) : 'is not a URL';
+}
+
+function parsedUrl(value: string): URL | null {
   try {
-    url = new URL(value);
+    return new URL(value);
   } catch {
-    return 'is not a URL';
+    return null;
   }
-  return parsedTargetProblem(url, allow);
 }
 
 function parsedTargetProblem(url: URL, allow: AllowList): string | null {
@@ -257,12 +260,7 @@ export function guardedLookup(target: string, allow: AllowList) {
  * then `lookup` for the connection. Throws an Error with code OUTBOUND_REFUSED.
  */
 export function outboundRequestOptions(target: string, allow: AllowList) {
-  let url: URL | null = null;
-  try {
-    url = new URL(target);
-  } catch {
-    // reported below
-  }
+  const url = parsedUrl(target);
   const problem = url ? parsedTargetProblem(url, allow) : 'is not a URL';
   if (problem) {
     throw Object.assign(new Error(`outbound connection refused: ${problem}`), {

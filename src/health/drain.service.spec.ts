@@ -1,4 +1,5 @@
-import { ActiveList, DrainService } from './drain.service.js';
+import { ActiveList } from './active-list.js';
+import { DrainService } from './drain.service.js';
 
 describe('ActiveList', () => {
   it('adds, removes once, and lets a removed node go of its value and its neighbours', () => {
