@@ -11,6 +11,7 @@ import {
   readContextAndReserve,
   type FetchContextQuery,
 } from '../src/consent/fetch-budget.repository.js';
+import { Client } from 'pg';
 import { Prisma } from '../src/generated/prisma/client.js';
 import type { PrismaService } from '../src/database/prisma.service.js';
 import { approvedConsent, consentClient, seedConsentCatalog } from './support/consent.js';
@@ -107,6 +108,41 @@ describe('consent fetch budget: one statement reads the context and spends a fet
       where: { id: withdrawn.consentId },
     });
     expect(stored.fetchCount).toBe(0);
+  });
+
+  it("commits without waiting for the disk, and leaves the connection's setting as it was", async () => {
+    // The call intent's commit (synchronous) flushes this reservation with it: see
+    // fetch-budget.repository. What must hold: off inside the statement's transaction, and
+    // nothing left on the pooled connection, whose next statement may be an audit write.
+    const c = await consentClient(gw, { allowPeriodic: true });
+    const { consentId } = await approvedConsent(gw, c, { fetchMode: 'periodic' });
+    const mode = Prisma.sql`SELECT current_setting('synchronous_commit') AS "mode"`;
+    const inside = await gw.prisma.hotTransaction(async (tx) => {
+      await tx.query(fetchContextStatement(query(consentId, c.client.id)));
+      return (await tx.query<{ mode: string }>(mode)).rows[0].mode;
+    });
+    expect(inside).toBe('off');
+
+    // One connection, autocommitted as the fetch runs it: before, the statement, after.
+    const url = gw.database.url;
+    const client = url ? new Client({ connectionString: url }) : undefined;
+    await client?.connect();
+    const run = async <T>(sql: Prisma.Sql) =>
+      client
+        ? ((await client.query({ text: sql.text, values: sql.values })).rows as T[])
+        : (await gw.prisma.hotQuery<T>(sql)).rows;
+    try {
+      const [before] = await run<{ mode: string }>(mode);
+      const [row] = await run<{ reserved: boolean }>(
+        fetchContextStatement(query(consentId, c.client.id)),
+      );
+      expect(row.reserved).toBe(true);
+      const [after] = await run<{ mode: string }>(mode);
+      expect(before.mode).not.toBe('off');
+      expect(after.mode).toBe(before.mode);
+    } finally {
+      await client?.end();
+    }
   });
 
   it.each([
