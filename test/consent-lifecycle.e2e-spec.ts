@@ -44,10 +44,14 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
   throw new Error('expected a refusal');
 }
 
-/** The consent's row, as the exchange reads it (its hot path reads the table in one query). */
+/** The consent's row and its budget, as the exchange reads them (in one query on its hot path). */
 async function storedConsent(gw: TestGateway, consentId: string) {
-  const row = await gw.prisma.consent.findUniqueOrThrow({ where: { id: consentId } });
-  return { ...row, lastFetches: (row.lastFetches ?? {}) as Record<string, string> };
+  const row = await gw.prisma.consent.findUniqueOrThrow({
+    where: { id: consentId },
+    include: { budget: true },
+  });
+  const lastFetches = (row.budget?.lastFetches ?? {}) as Record<string, string>;
+  return { ...row, fetchCount: row.budget?.fetchCount, lastFetches };
 }
 
 /** Whether the consent's identity still opens, with what the gateway holds (the exchange's way). */
@@ -433,7 +437,7 @@ describe('consent lifecycle (service rules)', () => {
       expect(Object.keys(row!.lastFetches).sort()).toEqual([QF, DGFIP]);
       expect(new Date(row!.lastFetches[QF]).getTime()).not.toBeNaN();
       expect(
-        (await gw.prisma.consent.findUniqueOrThrow({ where: { id: consentId } })).fetchCount,
+        (await gw.prisma.consentBudget.findUniqueOrThrow({ where: { consentId } })).fetchCount,
       ).toBe(2);
 
       // Only the reservation named by its instant is given back.
@@ -465,7 +469,7 @@ describe('consent lifecycle (service rules)', () => {
         await consents.reserveFetch(consentId, QF, 0, new Date(t0.getTime() + 3600_000 + 2)),
       ).toBe(true);
       expect(
-        (await gw.prisma.consent.findUniqueOrThrow({ where: { id: consentId } })).fetchCount,
+        (await gw.prisma.consentBudget.findUniqueOrThrow({ where: { consentId } })).fetchCount,
       ).toBe(3);
     });
 
@@ -487,12 +491,12 @@ describe('consent lifecycle (service rules)', () => {
       row = await storedConsent(gw, consentId);
       expect(row!.lastFetches[QF]).toBe(t0.toISOString());
       expect(
-        (await gw.prisma.consent.findUniqueOrThrow({ where: { id: consentId } })).fetchCount,
+        (await gw.prisma.consentBudget.findUniqueOrThrow({ where: { consentId } })).fetchCount,
       ).toBe(1);
       // Released twice: nothing more is given back.
       await consents.releaseFetch(consentId, QF, t1, t0.toISOString());
       expect(
-        (await gw.prisma.consent.findUniqueOrThrow({ where: { id: consentId } })).fetchCount,
+        (await gw.prisma.consentBudget.findUniqueOrThrow({ where: { consentId } })).fetchCount,
       ).toBe(1);
     });
 
@@ -527,7 +531,7 @@ describe('consent lifecycle (service rules)', () => {
       );
       expect(results.filter(Boolean)).toHaveLength(1);
       expect(
-        (await gw.prisma.consent.findUniqueOrThrow({ where: { id: consentId } })).fetchCount,
+        (await gw.prisma.consentBudget.findUniqueOrThrow({ where: { consentId } })).fetchCount,
       ).toBe(1);
     });
   });

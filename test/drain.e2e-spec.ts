@@ -259,15 +259,15 @@ interface Sent {
       join(process.cwd(), 'prisma', 'migrations'),
     );
     try {
-      const rows = await prisma.consent.findMany({
-        where: { id: { in: onceIds } },
-        select: { id: true, lastFetches: true, fetchCount: true },
+      const rows = await prisma.consentBudget.findMany({
+        where: { consentId: { in: onceIds } },
       });
+      expect(rows).toHaveLength(onceIds.length);
       for (const row of rows) {
-        const served = ok.filter((s) => s.consentId === row.id).length;
+        const served = ok.filter((s) => s.consentId === row.consentId).length;
         const spent = (row.lastFetches as Record<string, string> | null)?.[CNAF] !== undefined;
-        expect({ id: row.id, served, spent, count: row.fetchCount }).toEqual({
-          id: row.id,
+        expect({ id: row.consentId, served, spent, count: row.fetchCount }).toEqual({
+          id: row.consentId,
           served: spent ? 1 : 0,
           spent,
           count: spent ? 1 : 0,
@@ -358,9 +358,11 @@ needsServer('the drain timeout', () => {
     // the call has its outcome, the chain verifies.
     const prisma = await PrismaService.open(gw.config, join(process.cwd(), 'prisma', 'migrations'));
     try {
-      const consent = await prisma.consent.findUniqueOrThrow({ where: { id: consentId! } });
-      expect(consent.fetchCount).toBe(0);
-      expect(consent.lastFetches ?? {}).toEqual({});
+      const budget = await prisma.consentBudget.findUniqueOrThrow({
+        where: { consentId: consentId! },
+      });
+      expect(budget.fetchCount).toBe(0);
+      expect(budget.lastFetches ?? {}).toEqual({});
       const events = await prisma.auditEvent.findMany({
         where: { consentId: consentId!, kind: { in: ['provider.call', 'exchange.fetch_failed'] } },
         orderBy: { seq: 'asc' },

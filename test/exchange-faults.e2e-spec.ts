@@ -277,8 +277,8 @@ describe('consented fetch: provider faults, circuit breaker, concurrent load', (
     expect(await gw.prisma.auditEvent.count({ where: { kind: 'exchange.fetch', consentId } })).toBe(
       before + ids.length,
     );
-    const consent = await gw.prisma.consent.findUniqueOrThrow({ where: { id: consentId } });
-    expect(consent.fetchCount).toBe(before + ids.length);
+    const budget = await gw.prisma.consentBudget.findUniqueOrThrow({ where: { consentId } });
+    expect(budget.fetchCount).toBe(before + ids.length);
 
     const written = await gw.prisma.auditEvent.count();
     const verify = await operatorApi(gw).post(`${ADMIN}/audit/verify`);

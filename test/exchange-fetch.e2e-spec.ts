@@ -414,8 +414,9 @@ describe('consented fetch: GET /api/v1/consents/{id}/data/{datasetId}', () => {
     expect(retryAfter).toBeLessThanOrEqual(3600);
     // An hour later (the last fetch moved back in the database): served again.
     await gw.prisma.$executeRaw`
-      UPDATE consent SET last_fetches = jsonb_build_object(${CNAF}::text, '2000-01-01T00:00:00.000Z'::text)
-      WHERE id = ${consentId}::uuid`;
+      UPDATE consent_budget
+      SET last_fetches = jsonb_build_object(${CNAF}::text, '2000-01-01T00:00:00.000Z'::text)
+      WHERE consent_id = ${consentId}::uuid`;
     expect((await get(hourly.token, dataPath(consentId, CNAF))).status).toBe(200);
     expect((await get(hourly.token, dataPath(consentId, CNAF))).body.code).toBe('fetch_too_soon');
   });

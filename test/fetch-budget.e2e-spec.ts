@@ -74,7 +74,7 @@ describe('consent fetch budget: one statement reads the context and spends a fet
     expect(rows.filter((r) => r?.reserved)).toHaveLength(1);
     const after = await readContextAndReserve(gw.prisma, query(consentId, c.client.id));
     expect(after).toMatchObject({ reserved: false, lastFetches: { [CNAF]: expect.any(String) } });
-    const stored = await gw.prisma.consent.findUniqueOrThrow({ where: { id: consentId } });
+    const stored = await gw.prisma.consentBudget.findUniqueOrThrow({ where: { consentId } });
     expect(stored.fetchCount).toBe(1);
   });
 
@@ -104,8 +104,8 @@ describe('consent fetch budget: one statement reads the context and spends a fet
     expect(res.status).toBe(200);
     const row = await readContextAndReserve(gw.prisma, query(withdrawn.consentId, c.client.id));
     expect(row).toMatchObject({ reserved: false, habStatus: 'revoked', status: 'active' });
-    const stored = await gw.prisma.consent.findUniqueOrThrow({
-      where: { id: withdrawn.consentId },
+    const stored = await gw.prisma.consentBudget.findUniqueOrThrow({
+      where: { consentId: withdrawn.consentId },
     });
     expect(stored.fetchCount).toBe(0);
   });

@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/index.js';
-import type { Consent } from '../generated/prisma/client.js';
+import type { Consent, ConsentBudget } from '../generated/prisma/client.js';
+
+/** A consent with what it has spent (its `consent_budget` row). */
+export type ConsentWithBudget = Consent & { budget: ConsentBudget | null };
 
 /** A consent with what its revocation needs of its request (the client's hook). */
 export type ConsentWithNotification = Consent & { request: { notificationUrl: string | null } };
@@ -14,9 +17,10 @@ export class CitizenConsentsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /** Index consent(citizen_id). Newest first. */
-  listForCitizen(citizenId: string): Promise<Consent[]> {
+  listForCitizen(citizenId: string): Promise<ConsentWithBudget[]> {
     return this.prisma.consent.findMany({
       where: { citizenId },
+      include: { budget: true },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     });
   }

@@ -50,7 +50,8 @@ export class ConsentDecisionRepository {
         data: { status: decided, citizenId, decidedAt: now },
       });
       if (count !== 1) return false;
-      if (consent) await tx.consent.create({ data: consent });
+      // With its budget row: the fetch spends from it (fetch-budget.repository).
+      if (consent) await tx.consent.create({ data: { ...consent, budget: { create: {} } } });
       return true;
     });
   }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { PrismaService } from '../database/index.js';
-import { Prisma, type Consent, type ConsentRequest } from '../generated/prisma/client.js';
+import { Prisma, type ConsentRequest } from '../generated/prisma/client.js';
+import type { ConsentWithBudget } from './citizen-consents.repository.js';
 import { utc } from './consent-expiry.repository.js';
 
 /** What a new request is made of; the rest (id, status, citizen, decision) starts empty. */
@@ -46,8 +47,8 @@ export class ConsentRequestsRepository {
   }
 
   /** Index: consent primary key. */
-  findConsent(id: string): Promise<Consent | null> {
-    return this.prisma.consent.findUnique({ where: { id } });
+  findConsent(id: string): Promise<ConsentWithBudget | null> {
+    return this.prisma.consent.findUnique({ where: { id }, include: { budget: true } });
   }
 
   /** Index: consent_request(client_id, idempotency_key) unique. */

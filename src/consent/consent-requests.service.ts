@@ -223,7 +223,7 @@ export class ConsentRequestsService {
       validFrom: row.validFrom.toISOString(),
       expiresAt: row.expiresAt.toISOString(),
       fetchMode: row.fetchMode,
-      fetchCount: row.fetchCount,
+      fetchCount: row.budget?.fetchCount ?? 0,
       status,
       receipt: row.receipt,
     };

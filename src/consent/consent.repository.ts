@@ -17,10 +17,12 @@ export class ConsentRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /**
-   * One UPDATE, primary-key row: the whole budget rule is in its WHERE clause, so the check and
-   * the spending are atomic. Two instances reserving the same `once` dataset at the same moment
-   * serialize on the row lock; PostgreSQL re-evaluates the loser's WHERE against the winner's
-   * committed row (READ COMMITTED), sees the dataset in last_fetches, and updates nothing.
+   * One UPDATE of the consent's budget row (primary key), joined to the consent: the whole
+   * budget rule is in its WHERE clause, so the check and the spending are atomic. Two instances
+   * reserving the same `once` dataset at the same moment serialize on the budget row's lock;
+   * PostgreSQL re-evaluates the loser's WHERE against the winner's committed row (READ
+   * COMMITTED), sees the dataset in last_fetches, and updates nothing. The consent's state is
+   * read as of the statement's start (fetch-budget.repository says why that is enough).
    * Raw SQL because Prisma cannot express "this jsonb key is absent or older than X" nor merge
    * one key into a jsonb column. Only portable jsonb operators (`->`, `->>`, `||`): the same
    * statement runs on PostgreSQL and PGlite. `now` is compared as UTC (see utc()).
@@ -35,22 +37,24 @@ export class ConsentRepository {
     const at = now.toISOString();
     // hotQuery: outside Prisma's query pipeline (see PrismaService.hotQuery), as every fetch runs it.
     const { rowCount: count } = await this.prisma.hotQuery(Prisma.sql`
-      UPDATE consent
-      SET fetch_count = fetch_count + 1,
-          last_fetches = last_fetches || jsonb_build_object(${datasetId}::text, ${at}::text)
-      WHERE id = ${consentId}::uuid
-        AND status = 'active'
-        AND expires_at > ${utc(now)}
-        AND valid_from <= ${utc(now)}
-        AND ${datasetId}::text = ANY(datasets)
+      UPDATE consent_budget b
+      SET fetch_count = b.fetch_count + 1,
+          last_fetches = b.last_fetches || jsonb_build_object(${datasetId}::text, ${at}::text)
+      FROM consent c
+      WHERE b.consent_id = ${consentId}::uuid
+        AND c.id = b.consent_id
+        AND c.status = 'active'
+        AND c.expires_at > ${utc(now)}
+        AND c.valid_from <= ${utc(now)}
+        AND ${datasetId}::text = ANY(c.datasets)
         AND (
-          (last_fetches -> ${datasetId}::text) IS NULL
+          (b.last_fetches -> ${datasetId}::text) IS NULL
           OR (
-            fetch_mode = 'periodic'
+            c.fetch_mode = 'periodic'
             -- No minimum interval: concurrent fetches all pass, whatever order their clock
             -- readings commit in (else the later reading, committed first, refuses the other).
             AND (${interval}::int = 0
-              OR (last_fetches ->> ${datasetId}::text)::timestamptz
+              OR (b.last_fetches ->> ${datasetId}::text)::timestamptz
                  <= ${at}::timestamptz - (${interval}::int * interval '1 second'))
           )
         )`);
@@ -70,12 +74,12 @@ export class ConsentRepository {
     // Conditional on the reservation's own instant (reserveFetch stored it as this ISO text):
     // two releases of one reservation, or a release after a newer reservation, change nothing.
     await this.prisma.$executeRaw`
-      UPDATE consent
+      UPDATE consent_budget
       SET fetch_count = GREATEST(fetch_count - 1, 0),
           last_fetches = CASE WHEN ${previous}::text IS NULL
             THEN last_fetches - ${datasetId}::text
             ELSE last_fetches || jsonb_build_object(${datasetId}::text, ${previous}::text) END
-      WHERE id = ${consentId}::uuid
+      WHERE consent_id = ${consentId}::uuid
         AND (last_fetches ->> ${datasetId}::text) = ${reservedAt.toISOString()}::text`;
   }
 

@@ -6,10 +6,13 @@
  *
  * Why one statement: the read and the conditional UPDATE were two round trips per fetch (each
  * ~0.25 ms of latency and a wake-up of PostgreSQL and of the gateway on a loaded machine). The
- * guarantees are those of the two statements: the UPDATE's conditions are evaluated by
- * PostgreSQL on the current row version under its row lock (READ COMMITTED re-checks them after
- * waiting for a concurrent writer), so a revocation, an expiry or another fetch that committed
- * first is seen, whatever the CTE's snapshot showed. Every index used is a primary key.
+ * budget is the narrow `consent_budget` row, not the consent row (~1.7 kB, copied whole by each
+ * fetch before). Its conditions are evaluated by PostgreSQL on the current budget row under its
+ * row lock (READ COMMITTED re-checks them after waiting for a concurrent writer), so another
+ * fetch that committed first is seen: a `once` consent is spent once. The consent's own state
+ * (status, validity, datasets) is read as of the statement's start: a revocation committed
+ * before the fetch's statement began refuses it; one committed while the statement runs comes
+ * after this fetch, as one committed just after it would. Every index used is a primary key.
  *
  * Its commit does not wait for the disk (`synchronous_commit` off for this statement's own
  * transaction only, set from inside it): the reservation is made durable by the call intent's
@@ -123,7 +126,7 @@ export function fetchContextStatement(query: FetchContextQuery): Prisma.Sql {
   return Prisma.sql`
     WITH ctx AS (
       SELECT c.id, c.client_id, c.citizen_id, c.datasets, c.purpose, c.fetch_mode, c.status,
-             c.expires_at, c.last_fetches, c.identity_ciphertext, c.wrapped_key,
+             c.expires_at, c.valid_from, b.last_fetches, c.identity_ciphertext, c.wrapped_key,
              h.status AS hab_status, h.datasets AS hab_datasets, h.valid_from AS hab_valid_from,
              h.valid_to AS hab_valid_to, h.min_fetch_interval_seconds,
              -- The habilitation rule, written once in registry (activeHabilitationSql).
@@ -133,39 +136,40 @@ export function fetchContextStatement(query: FetchContextQuery): Prisma.Sql {
              -- Local: this statement's transaction only (see the file's comment).
              set_config('synchronous_commit', 'off', true) AS commit_mode
       FROM consent c
+      JOIN consent_budget b ON b.consent_id = c.id
       JOIN habilitation h ON h.id = c.habilitation_id
       LEFT JOIN dataset d ON d.id = ${datasetId}
       LEFT JOIN provider p ON p.id = d.provider_id
       WHERE c.id = ${consentId}::uuid
     ),
     spent AS (
-      UPDATE consent c
-      SET fetch_count = c.fetch_count + 1,
-          last_fetches = c.last_fetches || jsonb_build_object(${datasetId}::text, ${atIso}::text)
+      UPDATE consent_budget b
+      SET fetch_count = b.fetch_count + 1,
+          last_fetches = b.last_fetches || jsonb_build_object(${datasetId}::text, ${atIso}::text)
       FROM ctx
-      WHERE c.id = ctx.id
-        AND c.client_id = ${clientUuid}::uuid
-        AND c.status = 'active'
+      WHERE b.consent_id = ctx.id
+        AND ctx.client_id = ${clientUuid}::uuid
+        AND ctx.status = 'active'
         -- expires_at and valid_from hold UTC wall time (timestamp without zone, as Prisma
         -- writes them): compared with the instant in UTC, whatever the session's TimeZone.
-        AND c.expires_at > ${utc(at)}
-        AND c.valid_from <= ${utc(at)}
-        AND ${datasetId}::text = ANY(c.datasets)
+        AND ctx.expires_at > ${utc(at)}
+        AND ctx.valid_from <= ${utc(at)}
+        AND ${datasetId}::text = ANY(ctx.datasets)
         AND (
-          (c.last_fetches -> ${datasetId}::text) IS NULL
+          (b.last_fetches -> ${datasetId}::text) IS NULL
           OR (
-            c.fetch_mode = 'periodic'
+            ctx.fetch_mode = 'periodic'
             -- No minimum interval: concurrent fetches all pass, whatever order their clock
             -- readings commit in (else the later reading, committed first, refuses the other).
             AND (ctx.min_fetch_interval_seconds = 0
-              OR (c.last_fetches ->> ${datasetId}::text)::timestamptz
+              OR (b.last_fetches ->> ${datasetId}::text)::timestamptz
                  <= ${atIso}::timestamptz - ctx.min_fetch_interval_seconds * interval '1 second')
           )
         )
         AND ctx.hab_usable
         AND ctx.dataset_status = 'active'
         AND ctx.provider_status = 'active'
-      RETURNING c.id
+      RETURNING b.consent_id
     )
     SELECT ctx.id::text AS "id",
            ctx.client_id::text AS "clientUuid",
