@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -100,6 +100,55 @@ describe('database: migrations and both engines', () => {
       ).rejects.toThrow(/Unique constraint|unique/i);
       expect(await prisma.auditEvent.count()).toBe(1);
     }));
+
+  it('the budget migration keeps what each existing consent has spent', async () => {
+    // Consents written before consent_budget existed: their count and last fetches move to it.
+    const db = await createTestDatabase();
+    const dataDir = db.url ? db.dataDir : mkdtempSync(join(tmpdir(), 'passerelle-budget-'));
+    const earlier = mkdtempSync(join(tmpdir(), 'passerelle-migrations-'));
+    for (const name of readdirSync(MIGRATIONS)) {
+      if (!name.endsWith('_consent_budget'))
+        cpSync(join(MIGRATIONS, name), join(earlier, name), { recursive: true });
+    }
+    const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: db.url });
+    try {
+      const before = await PrismaService.open(config, earlier);
+      await before.$transaction(async (tx) => {
+        // Only the consent rows matter here: their foreign keys are not checked.
+        await tx.$executeRawUnsafe(`SET LOCAL session_replication_role = replica`);
+        await tx.$executeRawUnsafe(`
+          INSERT INTO consent (id, request_id, citizen_id, client_id, habilitation_id, datasets,
+            purpose, legal_basis, fetch_mode, fetch_count, last_fetches, valid_from, expires_at,
+            receipt)
+          SELECT id::uuid, gen_random_uuid(), gen_random_uuid(), gen_random_uuid(),
+            gen_random_uuid(), '{a,b}', 'p', 'l', mode::"FetchMode", n, spent::jsonb, now(),
+            now() + interval '1 day', 'r'
+          FROM (VALUES
+            ('00000000-0000-4000-8000-000000000001', 'once', 1, '{"a": "2026-12-01T10:00:00.000Z"}'),
+            ('00000000-0000-4000-8000-000000000002', 'periodic', 0, '{}')
+          ) AS v(id, mode, n, spent)`);
+      });
+      await before.close();
+      const after = await PrismaService.open(config, MIGRATIONS);
+      try {
+        const budgets = await after.consentBudget.findMany({ orderBy: { consentId: 'asc' } });
+        expect(budgets).toEqual([
+          {
+            consentId: '00000000-0000-4000-8000-000000000001',
+            fetchCount: 1,
+            lastFetches: { a: '2026-12-01T10:00:00.000Z' },
+          },
+          { consentId: '00000000-0000-4000-8000-000000000002', fetchCount: 0, lastFetches: {} },
+        ]);
+      } finally {
+        await after.close();
+      }
+    } finally {
+      await db.drop();
+      rmSync(earlier, { recursive: true, force: true });
+      if (!db.url) rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 
   it('embedded mode keeps data across a restart of the data folder', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'passerelle-pglite-'));
