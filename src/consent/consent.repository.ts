@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/index.js';
 import { Prisma } from '../generated/prisma/client.js';
 import {
+  budgetLeftSql,
   readContextAndReserve,
   type FetchContextQuery,
   type FetchContextRow,
@@ -47,17 +48,7 @@ export class ConsentRepository {
         AND c.expires_at > ${utc(now)}
         AND c.valid_from <= ${utc(now)}
         AND ${datasetId}::text = ANY(c.datasets)
-        AND (
-          (b.last_fetches -> ${datasetId}::text) IS NULL
-          OR (
-            c.fetch_mode = 'periodic'
-            -- No minimum interval: concurrent fetches all pass, whatever order their clock
-            -- readings commit in (else the later reading, committed first, refuses the other).
-            AND (${interval}::int = 0
-              OR (b.last_fetches ->> ${datasetId}::text)::timestamptz
-                 <= ${at}::timestamptz - (${interval}::int * interval '1 second'))
-          )
-        )`);
+        AND ${budgetLeftSql(Prisma.sql`c.fetch_mode`, datasetId, at, Prisma.sql`${interval}::int`)}`);
     return count === 1;
   }
 

@@ -119,6 +119,30 @@ export async function readContextAndReserve(
   return rows[0] ?? null;
 }
 
+/**
+ * The budget rule on the budget row `b`, written once for the two statements that spend (this
+ * file's and ConsentRepository.reserveFetch): the dataset never fetched under this consent, or
+ * the consent `periodic` and its minimum interval elapsed since the last fetch (none when 0).
+ */
+export function budgetLeftSql(
+  fetchMode: Prisma.Sql,
+  datasetId: string,
+  atIso: string,
+  minIntervalSeconds: Prisma.Sql,
+): Prisma.Sql {
+  return Prisma.sql`(
+    (b.last_fetches -> ${datasetId}::text) IS NULL
+    OR (
+      ${fetchMode} = 'periodic'
+      -- No minimum interval: concurrent fetches all pass, whatever order their clock readings
+      -- commit in (else the later reading, committed first, refuses the other).
+      AND (${minIntervalSeconds} = 0
+        OR (b.last_fetches ->> ${datasetId}::text)::timestamptz
+           <= ${atIso}::timestamptz - ${minIntervalSeconds} * interval '1 second')
+    )
+  )`;
+}
+
 /** The SQL of readContextAndReserve (exported for the test that checks its columns). */
 export function fetchContextStatement(query: FetchContextQuery): Prisma.Sql {
   const { consentId, datasetId, clientUuid, at } = query;
@@ -155,17 +179,7 @@ export function fetchContextStatement(query: FetchContextQuery): Prisma.Sql {
         AND ctx.expires_at > ${utc(at)}
         AND ctx.valid_from <= ${utc(at)}
         AND ${datasetId}::text = ANY(ctx.datasets)
-        AND (
-          (b.last_fetches -> ${datasetId}::text) IS NULL
-          OR (
-            ctx.fetch_mode = 'periodic'
-            -- No minimum interval: concurrent fetches all pass, whatever order their clock
-            -- readings commit in (else the later reading, committed first, refuses the other).
-            AND (ctx.min_fetch_interval_seconds = 0
-              OR (b.last_fetches ->> ${datasetId}::text)::timestamptz
-                 <= ${atIso}::timestamptz - ctx.min_fetch_interval_seconds * interval '1 second')
-          )
-        )
+        AND ${budgetLeftSql(Prisma.sql`ctx.fetch_mode`, datasetId, atIso, Prisma.sql`ctx.min_fetch_interval_seconds`)}
         AND ctx.hab_usable
         AND ctx.dataset_status = 'active'
         AND ctx.provider_status = 'active'
