@@ -63,6 +63,9 @@ const UNLOGGED_PATHS = new Set(['/health/live', '/metrics']);
 export function loggerParams(config: AppConfig, destination?: DestinationStream): Params {
   return {
     useExisting: true,
+    // In this mode nestjs-pino's own request middleware only opens a context holding no logger
+    // (there is no pino-http child to bind): not mounted.
+    forRoutes: [],
     pinoHttp: [
       {
         level: config.logLevel,
